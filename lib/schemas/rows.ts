@@ -1,0 +1,282 @@
+import { z } from 'zod';
+import { CUSTOMER_ID_PATTERN } from '../config/schema';
+import { toClickHouseTime } from '../time';
+
+/**
+ * Row schemas, one per table. Producers (providers, repositories) hand in rows with
+ * snake_case column names; the schema checks them and returns exactly the row ClickHouse
+ * receives: times as UTC text, money and quantities as exact decimal strings, defaults
+ * filled. A row that fails is reported with the reason and its batch is not written.
+ */
+
+const customerId = z.string().regex(CUSTOMER_ID_PATTERN, 'customer id must match ^[A-Za-z0-9_-]{1,64}$');
+const provider = z.string().regex(/^[a-z0-9_-]{1,32}$/, 'provider id must be lower-case letters, digits, _ or -');
+const text = z.string().max(16_384).default('');
+
+/** A time as Date, ISO 8601 string or epoch ms; out: ClickHouse DateTime64(3) text. */
+export const time = z
+  .union([z.date(), z.string().min(1), z.number()])
+  .transform((v, ctx) => {
+    const d = v instanceof Date ? v : new Date(v);
+    if (Number.isNaN(d.getTime())) {
+      ctx.addIssue({ code: 'custom', message: `not a valid time: ${String(v)}` });
+      return z.NEVER;
+    }
+    return toClickHouseTime(d);
+  });
+
+const DECIMAL_TEXT = /^-?\d{1,28}(\.\d{1,10})?$/;
+/** Money or quantity, exact: a decimal string (preferred) or a finite number. */
+export const decimal = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) {
+      ctx.addIssue({ code: 'custom', message: `not a finite number: ${v}` });
+      return z.NEVER;
+    }
+    // Numbers go through their shortest round-trip text, never float arithmetic.
+    v = expandExponent(String(v));
+  }
+  const s = v.trim();
+  if (!DECIMAL_TEXT.test(s)) {
+    ctx.addIssue({ code: 'custom', message: `not a decimal with at most 10 fraction digits: "${v}"` });
+    return z.NEVER;
+  }
+  return s;
+});
+
+function expandExponent(s: string): string {
+  if (!/e/i.test(s)) return s;
+  const n = Number(s);
+  return n.toFixed(10).replace(/\.?0+$/, '');
+}
+
+const tags = z.record(z.string(), z.string()).default({});
+const version = z.number().int().nonnegative().optional();
+const finite = z.number().refine(Number.isFinite, 'must be a finite number');
+
+export const CostRowSchema = z.object({
+  x_customer_id: customerId,
+  x_provider: provider,
+  x_connection_id: text,
+  billing_account_id: text,
+  billing_account_name: text,
+  sub_account_id: text,
+  sub_account_name: text,
+  provider_name: text,
+  invoice_issuer_name: text,
+  service_name: text,
+  service_category: text,
+  charge_category: z.enum(['Usage', 'Purchase', 'Tax', 'Credit', 'Adjustment']),
+  charge_class: z.enum(['', 'Correction']).default(''),
+  charge_description: text,
+  charge_frequency: text,
+  resource_id: text,
+  resource_name: text,
+  resource_type: text,
+  region_id: text,
+  region_name: text,
+  availability_zone: text,
+  sku_id: text,
+  sku_price_id: text,
+  pricing_category: text,
+  pricing_quantity: decimal.default('0'),
+  pricing_unit: text,
+  consumed_quantity: decimal.default('0'),
+  consumed_unit: text,
+  billed_cost: decimal,
+  effective_cost: decimal,
+  list_cost: decimal.default('0'),
+  contracted_cost: decimal.default('0'),
+  billing_currency: z.string().regex(/^[A-Z]{3}$/, 'billing_currency must be an ISO 4217 code'),
+  charge_period_start: time,
+  charge_period_end: time,
+  billing_period_start: time,
+  billing_period_end: time,
+  tags,
+  x_line_key: text,
+  x_task_id: text,
+  x_collected_at: time,
+  x_version: version,
+  x_is_deleted: z.union([z.literal(0), z.literal(1)]).default(0),
+});
+export type CostRowInput = z.input<typeof CostRowSchema>;
+export type CostRow = z.output<typeof CostRowSchema>;
+
+export const PerformancePointSchema = z.object({
+  customer_id: customerId,
+  provider,
+  resource_id: z.string().min(1, 'resource_id is required'),
+  resource_name: text,
+  resource_type: text,
+  region: text,
+  metric: z.string().regex(/^[a-z0-9_.]{1,64}$/, 'metric must be lower-case letters, digits, _ or .'),
+  dimension: text,
+  unit: z.string().min(1, 'unit is required'),
+  value: finite,
+  ts: time,
+  source_metric: text,
+  labels: tags,
+  task_id: text,
+  collected_at: time,
+  version,
+});
+export type PerformancePointInput = z.input<typeof PerformancePointSchema>;
+
+export const ResourceSnapshotSchema = z.object({
+  customer_id: customerId,
+  provider,
+  snapshot_at: time,
+  resource_id: z.string().min(1, 'resource_id is required'),
+  resource_type: z.string().min(1, 'resource_type is required'),
+  name: text,
+  status: text,
+  region: text,
+  zone: text,
+  sku: text,
+  vcpus: finite.nullable().default(null),
+  memory_gib: finite.nullable().default(null),
+  gpu_count: z.number().int().nonnegative().default(0),
+  gpu_model: text,
+  tags,
+  created_at: time.nullable().default(null),
+  hourly_price: decimal.nullable().default(null),
+  price_currency: text,
+  attributes: z
+    .union([z.string(), z.record(z.string(), z.unknown())])
+    .default('{}')
+    .transform((v) => (typeof v === 'string' ? v : JSON.stringify(v))),
+  complete: z.union([z.literal(0), z.literal(1)]).default(1),
+  task_id: text,
+  version,
+});
+export type ResourceSnapshotInput = z.input<typeof ResourceSnapshotSchema>;
+
+export const ResourceChangeSchema = z.object({
+  customer_id: customerId,
+  provider,
+  resource_id: z.string().min(1),
+  resource_type: text,
+  name: text,
+  change_type: z.enum(['created', 'deleted', 'modified']),
+  changes: z
+    .array(z.object({ field: z.string(), old_value: z.string(), new_value: z.string() }))
+    .default([])
+    .transform((list) => list.map((c) => [c.field, c.old_value, c.new_value] as const)),
+  previous_snapshot_at: time.nullable().default(null),
+  snapshot_at: time,
+  detected_at: time,
+  task_id: text,
+  version,
+});
+export type ResourceChangeInput = z.input<typeof ResourceChangeSchema>;
+
+const score = z.number().min(0).max(1).nullable().default(null);
+export const ApplicationEvaluationSchema = z.object({
+  customer_id: customerId,
+  application: z.string().min(1).max(128),
+  provider: text,
+  model: text,
+  request_id: z.string().min(1).max(256),
+  sample_ts: time,
+  status: z.enum(['evaluated', 'unevaluated']),
+  coherence: score,
+  relevance: score,
+  accuracy: score,
+  hallucination: z.union([z.literal(0), z.literal(1)]).nullable().default(null),
+  hallucination_score: score,
+  unsupported_claims: z.array(z.string()).default([]),
+  toxic: z.union([z.literal(0), z.literal(1)]).nullable().default(null),
+  toxicity_score: score,
+  toxicity_categories: z.array(z.string()).default([]),
+  reasons: tags,
+  error: text,
+  judge_model: text,
+  prompt_version: text,
+  latency_ms: finite.nullable().default(null),
+  prompt_tokens: z.number().int().nonnegative().nullable().default(null),
+  completion_tokens: z.number().int().nonnegative().nullable().default(null),
+  evaluated_at: time,
+  task_id: text,
+  version,
+});
+export type ApplicationEvaluationInput = z.input<typeof ApplicationEvaluationSchema>;
+
+export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'partial', 'failed', 'skipped'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export const CollectionRunSchema = z.object({
+  customer_id: customerId,
+  task_id: z.string().min(1),
+  provider,
+  connection_id: text,
+  data_types: z.array(z.string()),
+  trigger: z.enum(['scheduled', 'manual']),
+  status: z.enum(RUN_STATUSES),
+  rows: z.record(z.string(), z.number().int().nonnegative()).default({}),
+  errors: z.record(z.string(), z.string()).default({}),
+  billable_requests: z.record(z.string(), z.number().int().nonnegative()).default({}),
+  skipped_reason: text,
+  window_start: time.nullable().default(null),
+  window_end: time.nullable().default(null),
+  queued_at: time,
+  started_at: time.nullable().default(null),
+  finished_at: time.nullable().default(null),
+  duration_ms: z.number().int().nonnegative().nullable().default(null),
+  details: z
+    .union([z.string(), z.record(z.string(), z.unknown())])
+    .default('{}')
+    .transform((v) => (typeof v === 'string' ? v : JSON.stringify(v))),
+  version,
+});
+export type CollectionRunInput = z.input<typeof CollectionRunSchema>;
+
+export const WatermarkSchema = z.object({
+  customer_id: customerId,
+  provider,
+  data_type: z.string().min(1),
+  watermark: time,
+  task_id: text,
+  updated_at: time,
+  version,
+});
+
+export const ProviderConnectionSchema = z.object({
+  customer_id: customerId,
+  provider,
+  connection_id: z.string().min(1).max(64),
+  settings: z
+    .union([z.string(), z.record(z.string(), z.unknown())])
+    .transform((v) => (typeof v === 'string' ? v : JSON.stringify(v))),
+  secret_ref: text,
+  enabled: z.union([z.literal(0), z.literal(1)]).default(1),
+  created_at: time,
+  updated_at: time,
+  version,
+  is_deleted: z.union([z.literal(0), z.literal(1)]).default(0),
+});
+
+export const ApiKeySchema = z.object({
+  customer_id: z.union([customerId, z.literal('')]),
+  key_id: z.string().regex(/^[a-f0-9]{16}$/),
+  key_hash: z.string().regex(/^[a-f0-9]{64}$/),
+  is_admin: z.union([z.literal(0), z.literal(1)]),
+  label: text,
+  created_at: time,
+  revoked_at: time.nullable().default(null),
+  version,
+});
+
+/** Every table the writer may insert into, with its schema and version column. */
+export const TABLES = {
+  costs: { schema: CostRowSchema, versionColumn: 'x_version' },
+  performance_points: { schema: PerformancePointSchema, versionColumn: 'version' },
+  resource_snapshots: { schema: ResourceSnapshotSchema, versionColumn: 'version' },
+  resource_changes: { schema: ResourceChangeSchema, versionColumn: 'version' },
+  application_evaluations: { schema: ApplicationEvaluationSchema, versionColumn: 'version' },
+  collection_runs: { schema: CollectionRunSchema, versionColumn: 'version' },
+  watermarks: { schema: WatermarkSchema, versionColumn: 'version' },
+  provider_connections: { schema: ProviderConnectionSchema, versionColumn: 'version' },
+  api_keys: { schema: ApiKeySchema, versionColumn: 'version' },
+} as const;
+export type TableName = keyof typeof TABLES;
+export type TableInput<T extends TableName> = z.input<(typeof TABLES)[T]['schema']>;
