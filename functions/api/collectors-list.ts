@@ -1,0 +1,4 @@
+import { collectorsList } from '../../lib/api/handlers/collect';
+import { httpHandler } from '../_runtime';
+
+export const handler = httpHandler(collectorsList);

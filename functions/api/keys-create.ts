@@ -1,0 +1,4 @@
+import { keysCreate } from '../../lib/api/handlers/keys';
+import { httpHandler } from '../_runtime';
+
+export const handler = httpHandler(keysCreate);

@@ -1,0 +1,14 @@
+import { enqueueJobs, planScheduledJobs } from '../../lib/collector/dispatch';
+import { SCHEDULES } from '../../lib/schedules';
+import { getRuntime } from '../_runtime';
+
+/** EventBridge rule target: `{ "schedule_id": "<entry id>" }` → one queued job per connection. */
+export const handler = async (event: { schedule_id?: string }) => {
+  const rt = await getRuntime();
+  const entry = SCHEDULES.find((s) => s.id === event?.schedule_id);
+  if (!entry) throw new Error(`unknown schedule_id ${JSON.stringify(event?.schedule_id)}`);
+  const jobs = await planScheduledJobs(entry, { connections: rt.connections, registry: rt.registry });
+  await enqueueJobs(jobs, { writer: rt.writer, queue: rt.queue });
+  rt.logger.info('scheduled jobs queued', { schedule_id: entry.id, jobs: jobs.length });
+  return { schedule_id: entry.id, queued: jobs.length };
+};

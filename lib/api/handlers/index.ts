@@ -1,0 +1,24 @@
+import type { RouteHandler } from '../../http/handler';
+import type { Runtime } from '../../runtime';
+import { APPLICATIONS_HANDLERS } from './applications';
+import { collectHistory, collectStatus, collectTrigger, collectorsList } from './collect';
+import { COSTS_HANDLERS } from './costs';
+import { health } from './health';
+import { keysCreate, keysRevoke } from './keys';
+import { PERFORMANCE_HANDLERS } from './performance';
+import { RESOURCES_HANDLERS } from './resources';
+
+/** Route name → handler, for the local server (Lambdas import their one handler directly). */
+export const HANDLERS: Record<string, RouteHandler<Runtime>> = {
+  health,
+  'collect-trigger': collectTrigger,
+  'collect-status': collectStatus,
+  'collect-history': collectHistory,
+  'collectors-list': collectorsList,
+  'keys-create': keysCreate,
+  'keys-revoke': keysRevoke,
+  ...COSTS_HANDLERS,
+  ...PERFORMANCE_HANDLERS,
+  ...RESOURCES_HANDLERS,
+  ...APPLICATIONS_HANDLERS,
+};

@@ -1,0 +1,19 @@
+import type { RouteSpec } from '../../http/types';
+import { APPLICATIONS_ROUTES } from './applications';
+import { COSTS_ROUTES } from './costs';
+import { PERFORMANCE_ROUTES } from './performance';
+import { PLATFORM_ROUTES } from './platform';
+import { RESOURCES_ROUTES } from './resources';
+
+/**
+ * The route table: stacks/Api.ts builds the HTTP API from it, lib/local/server.ts serves
+ * it, tests/stacks prove every route reaches a handler file that exports `handler`.
+ * Route `name` = functions/api/<name>.ts = key in lib/api/handlers/index.ts.
+ */
+export const ROUTES: readonly RouteSpec[] = [
+  ...PLATFORM_ROUTES,
+  ...COSTS_ROUTES,
+  ...PERFORMANCE_ROUTES,
+  ...RESOURCES_ROUTES,
+  ...APPLICATIONS_ROUTES,
+];

@@ -1,0 +1,293 @@
+import type { Store } from '../clickhouse/client';
+import { recordRun } from '../clickhouse/repos/runs';
+import { getWatermark, setWatermark } from '../clickhouse/repos/watermarks';
+import type { Writer } from '../clickhouse/writer';
+import { errorMessage } from '../errors';
+import type { Logger } from '../logger';
+import { createRedactor } from '../redact';
+import type { CollectionRunInput, RunStatus } from '../schemas/rows';
+import { HOUR_MS } from '../time';
+import type { ConnectionSource } from '../connections/source';
+import type { ProviderRegistry } from '../providers/registry';
+import { type RetryPolicy, withRetry } from './retry';
+import {
+  type CollectContext,
+  type CollectionJob,
+  type Connection,
+  DATA_TYPE_TABLE,
+  type DataSink,
+  type DataType,
+  type ProviderDefinition,
+  type RequestMeter,
+  type SinkContext,
+  type TimeWindow,
+} from './types';
+
+export interface RunDeps {
+  store: Store;
+  writer: Writer;
+  registry: ProviderRegistry;
+  connections: ConnectionSource;
+  logger: Logger;
+  retry: RetryPolicy;
+  /** The oldest point a window may start at, however old the watermark (bounded backfill). */
+  maxBackfillMs: number;
+  /** Per data type, where rows go instead of their table (see DataSink). */
+  sinks?: Partial<Record<DataType, DataSink>>;
+  /** Extra secrets to scrub from errors, beyond the connection's own. */
+  secrets?: readonly string[];
+  now?: () => Date;
+  signal?: AbortSignal;
+}
+
+export interface DataTypeOutcome {
+  dataType: DataType;
+  ok: boolean;
+  rows: number;
+  window: { start: string; end: string } | null;
+  error?: string;
+  durationMs: number;
+}
+
+export interface RunResult {
+  taskId: string;
+  status: RunStatus;
+  outcomes: DataTypeOutcome[];
+  rows: Record<string, number>;
+  errors: Record<string, string>;
+}
+
+const DEFAULT_LOOKBACK_MS = HOUR_MS;
+
+/** Computes the window for one data type from its watermark and the provider's policy. */
+export function computeWindow(args: {
+  now: Date;
+  watermark: Date | null;
+  initialLookbackMs?: number | undefined;
+  restatementMs?: number | undefined;
+  maxBackfillMs: number;
+}): TimeWindow {
+  const end = args.now;
+  let start = args.watermark ?? new Date(end.getTime() - (args.initialLookbackMs ?? DEFAULT_LOOKBACK_MS));
+  if (args.restatementMs !== undefined) {
+    const restate = new Date(end.getTime() - args.restatementMs);
+    if (restate < start) start = restate;
+  }
+  const oldest = new Date(end.getTime() - args.maxBackfillMs);
+  if (start < oldest) start = oldest;
+  if (start > end) start = end;
+  return { start, end };
+}
+
+function createMeter(): RequestMeter {
+  const counts: Record<string, number> = {};
+  return {
+    count(api, n = 1) {
+      counts[api] = (counts[api] ?? 0) + n;
+    },
+    get counts() {
+      return counts;
+    },
+  };
+}
+
+function tableSink(writer: Writer, dataType: DataType): DataSink {
+  return { write: (rows) => writer.write(DATA_TYPE_TABLE[dataType], rows as never) };
+}
+
+/**
+ * Runs one collection job: for each requested data type, the window from its watermark,
+ * the provider's collector, the rows written, the watermark advanced only after the
+ * write succeeded. The run is recorded as running, then succeeded | partial | failed with
+ * rows per data type, redacted errors and timings. One data type failing never stops the
+ * others. Resolves with the outcome; rejects only if the run itself cannot be recorded
+ * (so a queue retries the job).
+ *
+ * @example
+ * const result = await runCollection({ taskId, customerId: 'acme', provider: 'local',
+ *   dataTypes: ['performance'], trigger: 'manual', queuedAt: new Date().toISOString() }, deps);
+ */
+export async function runCollection(job: CollectionJob, deps: RunDeps): Promise<RunResult> {
+  const now = deps.now ?? (() => new Date());
+  const startedAt = now();
+  const logger = deps.logger.createChild({
+    persistentKeys: { task_id: job.taskId, customer_id: job.customerId, provider: job.provider },
+  });
+  const meter = createMeter();
+  const base: CollectionRunInput = {
+    customer_id: job.customerId,
+    task_id: job.taskId,
+    provider: job.provider,
+    connection_id: job.connectionId ?? '',
+    data_types: job.dataTypes,
+    trigger: job.trigger,
+    status: 'running',
+    queued_at: job.queuedAt,
+    started_at: startedAt,
+  };
+  await recordRun(deps.writer, base);
+  logger.info('collection started', { data_types: job.dataTypes, trigger: job.trigger });
+
+  const outcomes: DataTypeOutcome[] = [];
+  let connection: Connection | undefined;
+  let provider: ProviderDefinition | undefined;
+  let setupError: string | undefined;
+
+  provider = deps.registry.get(job.provider);
+  if (!provider) {
+    setupError = `unknown provider "${job.provider}"`;
+  } else {
+    const candidates = await deps.connections.list({ customerId: job.customerId, provider: job.provider });
+    connection = candidates.find((c) => (job.connectionId ? c.id === job.connectionId : c.enabled));
+    if (!connection) {
+      setupError = `no ${job.connectionId ? `connection "${job.connectionId}"` : 'enabled connection'} for provider "${job.provider}" and customer "${job.customerId}"`;
+    } else {
+      const parsed = provider.settingsSchema.safeParse(connection.settings);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        setupError = `invalid settings for connection "${connection.id}": ${issue?.path.join('.') || '(settings)'}: ${issue?.message}`;
+      } else {
+        connection = { ...connection, settings: parsed.data };
+      }
+    }
+  }
+  const redact = createRedactor([...(deps.secrets ?? []), ...Object.values(connection?.secrets ?? {})]);
+
+  if (setupError || !provider || !connection) {
+    const message = redact(setupError ?? 'collection could not start');
+    for (const dt of job.dataTypes) {
+      outcomes.push({ dataType: dt, ok: false, rows: 0, window: null, error: message, durationMs: 0 });
+    }
+  } else {
+    for (const dataType of job.dataTypes) {
+      outcomes.push(
+        await collectDataType({ job, dataType, provider, connection, deps, logger, meter, redact, now }),
+      );
+    }
+  }
+
+  const ok = outcomes.filter((o) => o.ok).length;
+  const status: RunStatus = ok === outcomes.length && ok > 0 ? 'succeeded' : ok > 0 ? 'partial' : 'failed';
+  const rows = Object.fromEntries(outcomes.map((o) => [o.dataType, o.rows]));
+  const errors = Object.fromEntries(outcomes.filter((o) => o.error).map((o) => [o.dataType, o.error as string]));
+  const windows = outcomes.map((o) => o.window).filter((w): w is { start: string; end: string } => w !== null);
+  const finishedAt = now();
+  await recordRun(deps.writer, {
+    ...base,
+    connection_id: connection?.id ?? base.connection_id,
+    status,
+    rows,
+    errors,
+    billable_requests: { ...meter.counts },
+    window_start: windows.length ? windows.map((w) => w.start).sort()[0] : null,
+    window_end: windows.length ? windows.map((w) => w.end).sort().at(-1) : null,
+    finished_at: finishedAt,
+    duration_ms: Math.max(0, finishedAt.getTime() - startedAt.getTime()),
+    details: { data_types: Object.fromEntries(outcomes.map((o) => [o.dataType, o])) },
+  });
+  logger.info('collection finished', { status, rows, errors, duration_ms: finishedAt.getTime() - startedAt.getTime() });
+  return { taskId: job.taskId, status, outcomes, rows, errors };
+}
+
+async function collectDataType(args: {
+  job: CollectionJob;
+  dataType: DataType;
+  provider: ProviderDefinition;
+  connection: Connection;
+  deps: RunDeps;
+  logger: ReturnType<Logger['createChild']>;
+  meter: RequestMeter;
+  redact: (s: string) => string;
+  now: () => Date;
+}): Promise<DataTypeOutcome> {
+  const { job, dataType, provider, connection, deps, meter, redact, now } = args;
+  const t0 = Date.now();
+  const logger = args.logger.createChild({ persistentKeys: { data_type: dataType } });
+  const collector = provider.collectors[dataType] as
+    | ((ctx: CollectContext) => AsyncIterable<unknown[]>)
+    | undefined;
+  if (!collector) {
+    return {
+      dataType,
+      ok: false,
+      rows: 0,
+      window: null,
+      error: `provider "${provider.id}" does not collect ${dataType} data`,
+      durationMs: 0,
+    };
+  }
+  const key = { customerId: job.customerId, provider: job.provider, dataType };
+  let window: TimeWindow;
+  let watermark: Date | null = null;
+  try {
+    watermark = await getWatermark(deps.store, key);
+    window = job.window
+      ? { start: new Date(job.window.start), end: new Date(job.window.end) }
+      : computeWindow({
+          now: now(),
+          watermark,
+          initialLookbackMs: provider.windows?.[dataType]?.initialLookbackMs,
+          restatementMs: provider.windows?.[dataType]?.restatementMs,
+          maxBackfillMs: deps.maxBackfillMs,
+        });
+  } catch (err) {
+    return { dataType, ok: false, rows: 0, window: null, error: redact(errorMessage(err)), durationMs: Date.now() - t0 };
+  }
+  const windowIso = { start: window.start.toISOString(), end: window.end.toISOString() };
+  const signal = deps.signal ?? new AbortController().signal;
+  const sink = deps.sinks?.[dataType] ?? tableSink(deps.writer, dataType);
+  const sinkCtx: SinkContext = {
+    taskId: job.taskId,
+    customerId: job.customerId,
+    provider: job.provider,
+    dataType,
+    window,
+    startedAt: now(),
+    logger,
+  };
+  const ctx: CollectContext = {
+    taskId: job.taskId,
+    customerId: job.customerId,
+    provider: job.provider,
+    dataType,
+    connection,
+    window,
+    signal,
+    logger,
+    meter,
+    now,
+    retry: (label, fn) =>
+      withRetry(fn, deps.retry, {
+        signal,
+        onRetry: (err, attempt, delayMs) =>
+          logger.warn('provider call failed, retrying', {
+            call: label,
+            attempt,
+            delay_ms: delayMs,
+            error: redact(errorMessage(err)),
+          }),
+      }),
+  };
+
+  let rows = 0;
+  try {
+    for await (const batch of collector(ctx)) {
+      if (batch.length === 0) continue;
+      rows += await sink.write(batch, sinkCtx);
+    }
+    await sink.finish?.(sinkCtx, { ok: true });
+    const next = watermark && watermark > window.end ? watermark : window.end;
+    await setWatermark(deps.writer, key, next, job.taskId);
+    return { dataType, ok: true, rows, window: windowIso, durationMs: Date.now() - t0 };
+  } catch (err) {
+    const message = redact(errorMessage(err));
+    logger.error('data type failed', { error: message, rows_written: rows });
+    try {
+      await sink.finish?.(sinkCtx, { ok: false, error: err });
+    } catch (finishErr) {
+      logger.error('sink cleanup failed', { error: redact(errorMessage(finishErr)) });
+    }
+    return { dataType, ok: false, rows, window: windowIso, error: message, durationMs: Date.now() - t0 };
+  }
+}
+

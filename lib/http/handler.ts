@@ -1,0 +1,94 @@
+import middy from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import type { Context } from 'aws-lambda';
+import { HttpError } from '../errors';
+import type { Logger } from '../logger';
+import { redactPatterns } from '../redact';
+import { type ApiRequest, buildRequest } from './request';
+import type { ApiEvent, ApiResult } from './types';
+
+export interface HandlerResult {
+  status?: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+/** A route's logic: validated input in, a JSON-able body out. No SQL or SDK calls here. */
+export type RouteHandler<R> = (req: ApiRequest<R>) => Promise<HandlerResult>;
+
+export function json(status: number, body: unknown, headers: Record<string, string> = {}): ApiResult {
+  return {
+    statusCode: status,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+export function errorBody(code: string, message: string) {
+  return { error: { code, message } };
+}
+
+/**
+ * Turns thrown errors into `{ "error": { "code", "message" } }`. HttpErrors keep their
+ * status and message; anything else is logged (redacted) and becomes a bare 500 — never a
+ * stack trace or an internal message. Leaves a response another middleware already set.
+ */
+function errorResponses(logger: Logger): middy.MiddlewareObj<ApiEvent, ApiResult> {
+  return {
+    onError: async (request) => {
+      if (request.response !== undefined && request.response !== null) return;
+      const err = request.error;
+      if (err instanceof HttpError) {
+        request.response = json(err.status, errorBody(err.code, err.message));
+        return;
+      }
+      const status = (err as { statusCode?: number } | null)?.statusCode;
+      if (typeof status === 'number' && status >= 400 && status < 500) {
+        // middy's own errors (e.g. unprocessable headers) are client errors too.
+        request.response = json(status, errorBody('bad_request', 'The request could not be processed.'));
+        return;
+      }
+      logger.error('unhandled error', {
+        request_id: request.context?.awsRequestId,
+        error: redactPatterns(String((err as Error)?.stack ?? err)),
+      });
+      request.response = json(500, errorBody('internal_error', 'Internal server error.'));
+    },
+  };
+}
+
+/**
+ * Wraps a route handler for API Gateway HTTP API (payload 2.0): header normalisation,
+ * a request-scoped logger with the request id, validation helpers, JSON error shape.
+ * `getRuntime` is awaited on each call (memoised by the caller) so the module can be
+ * imported without side effects.
+ *
+ * @example
+ * export const handler = createHttpHandler(collectStatus, getRuntime);
+ */
+export function createHttpHandler<R extends { logger: Logger }>(
+  route: RouteHandler<R>,
+  getRuntime: () => Promise<R>,
+) {
+  let baseLogger: Logger | undefined;
+  const fallbackLogger = {
+    error: (msg: string, extra: unknown) => console.error(JSON.stringify({ level: 'ERROR', message: msg, ...(extra as object) })),
+  } as unknown as Logger;
+  const inner = async (event: ApiEvent, context: Context): Promise<ApiResult> => {
+    const runtime = await getRuntime();
+    baseLogger = runtime.logger;
+    const requestId = event.requestContext?.requestId ?? context.awsRequestId;
+    const logger = runtime.logger.createChild({ persistentKeys: { request_id: requestId } });
+    const req = buildRequest(event, runtime, logger, requestId);
+    const result = await route(req);
+    const status = result.status ?? 200;
+    logger.info('request', { route: event.routeKey, status });
+    return json(status, result.body, result.headers);
+  };
+  return middy<ApiEvent, ApiResult>()
+    .use(httpHeaderNormalizer())
+    .use({
+      onError: (request) => errorResponses(baseLogger ?? fallbackLogger).onError?.(request),
+    })
+    .handler(inner);
+}
