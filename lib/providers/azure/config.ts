@@ -1,0 +1,18 @@
+import { z } from 'zod';
+
+const GUID = z.string().regex(/^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$/, 'must be a GUID');
+
+/**
+ * An Azure connection: a service principal (tenant, client id, and the secret
+ * `client_secret` in the connection's secrets) with Reader + Cost Management Reader.
+ */
+export const AzureSettingsSchema = z.object({
+  tenant_id: GUID,
+  client_id: GUID,
+  subscription_ids: z.array(GUID).min(1),
+  /** Cost query scope; defaults to each subscription (`subscriptions/{id}`). */
+  cost_scope: z.string().min(1).optional(),
+  /** Redirects every Azure call (ARM and login) to this base URL (tests). */
+  endpoint: z.string().url().optional(),
+});
+export type AzureSettings = z.infer<typeof AzureSettingsSchema>;
