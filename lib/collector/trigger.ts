@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { mapLimit } from '../concurrency';
 import { getRun, type RunView } from '../clickhouse/repos/runs';
 import type { Store } from '../clickhouse/client';
 import type { Writer } from '../clickhouse/writer';
@@ -26,6 +27,8 @@ export interface TriggerDeps {
   connections: ConnectionSource;
   queue: JobQueue;
   runDeps: RunDeps;
+  /** Jobs run at once in sync mode. */
+  concurrency?: number;
 }
 
 export type TriggerResult =
@@ -100,7 +103,7 @@ export async function triggerCollection(req: TriggerRequest, deps: TriggerDeps):
     await enqueueJobs(jobs, { writer: deps.writer, queue: deps.queue });
     return { asyncMode: true, jobs };
   }
-  await Promise.all(jobs.map((job) => runCollection(job, deps.runDeps)));
+  await mapLimit(jobs, deps.concurrency ?? 4, (job) => runCollection(job, deps.runDeps));
   const runs = await Promise.all(jobs.map((job) => getRun(deps.store, job.taskId)));
   return { asyncMode: false, jobs, runs: runs.filter((r): r is RunView => r !== null) };
 }

@@ -1,5 +1,9 @@
 import type { DataType, ProviderDefinition } from '../collector/types';
+import { awsProvider } from './aws';
+import { azureProvider } from './azure';
+import { gcpProvider } from './gcp';
 import { localProvider } from './local';
+import { vultrProvider } from './vultr';
 
 /**
  * Every provider id the product knows (ARCHITECTURE.md vocabulary). A known id without a
@@ -27,7 +31,13 @@ export const KNOWN_PROVIDER_IDS = [
 
 /** The provider modules this build ships. Adding a provider: a folder and one line here. */
 // biome-ignore lint/suspicious/noExplicitAny: each module has its own settings type
-export const PROVIDERS: readonly ProviderDefinition<any>[] = [localProvider];
+export const PROVIDERS: readonly ProviderDefinition<any>[] = [
+  localProvider,
+  awsProvider,
+  gcpProvider,
+  azureProvider,
+  vultrProvider,
+];
 
 export interface ProviderRegistry {
   get(id: string): ProviderDefinition | undefined;

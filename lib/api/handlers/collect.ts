@@ -16,7 +16,7 @@ export const collectTrigger: RouteHandler<Runtime> = async (req) => {
   const providers = body.provider === 'all' ? 'all' : Array.isArray(body.provider) ? body.provider : [body.provider];
   const result = await triggerCollection(
     { customerId: body.customer_id, providers, dataTypes: body.data_types, asyncMode: body.async_mode },
-    { store: rt.store, writer: rt.writer, registry: rt.registry, connections: rt.connections, queue: rt.queue, runDeps: rt.runDeps },
+    { store: rt.store, writer: rt.writer, registry: rt.registry, connections: rt.connections, queue: rt.queue, runDeps: rt.runDeps, concurrency: rt.config.collection.concurrency },
   );
   const tasks = result.jobs.map((j) => ({ task_id: j.taskId, provider: j.provider, data_types: j.dataTypes }));
   const first = result.jobs[0];
