@@ -1,0 +1,94 @@
+import type { JobQueue } from '../collector/queue';
+import { type RunDeps, runCollection } from '../collector/run';
+import type { CollectionJob } from '../collector/types';
+import type { Logger } from '../logger';
+
+export interface InProcessJobQueue extends JobQueue {
+  /** Resolves when every job sent so far has finished. */
+  drain(): Promise<void>;
+  /** Stops taking jobs; resolves when the running ones finish. */
+  stop(): Promise<void>;
+  readonly pending: number;
+}
+
+/**
+ * The local stand-in for SQS + the worker Lambda: jobs run in this process, at most
+ * `concurrency` at once. A job for the same customer × provider × data types as one still
+ * queued or running is dropped (recorded as skipped) so a slow provider cannot pile up.
+ */
+export function createInProcessJobQueue(opts: {
+  runDeps: () => RunDeps;
+  concurrency: number;
+  logger: Logger;
+}): InProcessJobQueue {
+  const waiting: CollectionJob[] = [];
+  const inFlight = new Set<string>();
+  const idle: (() => void)[] = [];
+  let running = 0;
+  let stopped = false;
+  const key = (j: CollectionJob) => `${j.customerId}|${j.provider}|${[...j.dataTypes].sort().join(',')}`;
+
+  const settleIdle = () => {
+    if (running === 0 && waiting.length === 0) for (const resolve of idle.splice(0)) resolve();
+  };
+
+  const pump = () => {
+    while (!stopped && running < opts.concurrency && waiting.length > 0) {
+      const job = waiting.shift() as CollectionJob;
+      running++;
+      runCollection(job, opts.runDeps())
+        .catch((err: unknown) => opts.logger.error('collection job failed', { task_id: job.taskId, error: (err as Error).message }))
+        .finally(() => {
+          running--;
+          inFlight.delete(key(job));
+          pump();
+          settleIdle();
+        });
+    }
+    settleIdle();
+  };
+
+  return {
+    async send(jobs) {
+      if (stopped) throw new Error('the local job queue is stopped');
+      for (const job of jobs) {
+        if (inFlight.has(key(job))) {
+          const deps = opts.runDeps();
+          await deps.writer.write('collection_runs', [
+            {
+              customer_id: job.customerId,
+              task_id: job.taskId,
+              provider: job.provider,
+              connection_id: job.connectionId ?? '',
+              data_types: job.dataTypes,
+              trigger: job.trigger,
+              status: 'skipped',
+              skipped_reason: 'the previous collection of the same data is still running',
+              queued_at: job.queuedAt,
+              finished_at: new Date(),
+            },
+          ]);
+          continue;
+        }
+        inFlight.add(key(job));
+        waiting.push(job);
+      }
+      pump();
+    },
+    drain: () => new Promise<void>((resolve) => {
+      idle.push(resolve);
+      settleIdle();
+    }),
+    async stop() {
+      stopped = true;
+      waiting.length = 0;
+      await new Promise<void>((resolve) => {
+        idle.push(resolve);
+        settleIdle();
+      });
+    },
+    get pending() {
+      return waiting.length + running;
+    },
+  };
+}

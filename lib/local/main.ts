@@ -1,0 +1,106 @@
+/**
+ * `npm start`: the whole product on one machine, no cloud account. Embedded ClickHouse in
+ * OPTIINFRA_DATA_DIR (or CLICKHOUSE_URL), migrations, a local admin key, the route table on
+ * PORT with API Gateway-shaped events and the same authorizer, the schedule table
+ * in-process, and a first collection of this machine right away.
+ */
+import type { Server } from 'node:http';
+import { resolve } from 'node:path';
+import { HANDLERS } from '../api/handlers';
+import { ROUTES } from '../api/routes';
+import { runMigrations } from '../clickhouse/migrate';
+import { parseConfig, redactConfig } from '../config/schema';
+import { AppError, DataFolderLockedError } from '../errors';
+import { createLogger } from '../logger';
+import { createRuntime, type Runtime } from '../runtime';
+import { SCHEDULES } from '../schedules';
+import { ensureAdminKey } from './admin-key';
+import { createInProcessJobQueue } from './job-queue';
+import { acquireDataLock, type DataLock } from './lock';
+import { type LocalScheduler, startLocalScheduler } from './scheduler';
+import { createLocalServer } from './server';
+
+async function main() {
+  const config = parseConfig(process.env);
+  const logger = createLogger({ level: config.logLevel, service: 'optiinfra-local' });
+  const dataDir = resolve(config.dataDir);
+  const lock: DataLock = acquireDataLock(dataDir, 'npm start');
+  let runtime: Runtime | undefined;
+  let server: Server | undefined;
+  let stopping = false;
+  let scheduler: LocalScheduler | undefined;
+
+  const queue = createInProcessJobQueue({
+    runDeps: () => (runtime as Runtime).runDeps,
+    concurrency: config.collection.concurrency,
+    logger,
+  });
+
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down', { signal });
+    scheduler?.stop();
+    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+    server?.closeAllConnections();
+    await Promise.race([queue.stop(), new Promise((r) => setTimeout(r, 15_000))]);
+    await runtime?.store.close().catch(() => undefined);
+    lock.release();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  logger.info('starting', { config: redactConfig(config) });
+  progress(`Opening ${config.clickhouse.url ? `ClickHouse at ${config.clickhouse.url}` : `embedded ClickHouse in ${dataDir}`} …`);
+  runtime = await createRuntime(config, { mode: 'local', env: process.env, queue, logger });
+  progress('Applying migrations …');
+  const report = await runMigrations(runtime.store, { logger });
+  progress(`Schema current (${report.applied.length} applied, ${report.skipped.length} already there).`);
+  const admin = await ensureAdminKey(runtime.store, runtime.writer, dataDir);
+
+  server = createLocalServer({ runtime, routes: ROUTES, handlers: HANDLERS });
+  await new Promise<void>((res, rej) => {
+    server?.once('error', rej);
+    server?.listen(config.port, () => res());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  lock.update({ port });
+
+  scheduler = startLocalScheduler(runtime, queue, SCHEDULES);
+  await scheduler.tick('local-machine');
+
+  const base = `http://localhost:${port}`;
+  const c = config.defaultCustomerId;
+  console.log(
+    [
+      '',
+      `OptiInfra is running at ${base}`,
+      `  admin key   ${admin.path}${admin.created ? ' (new)' : ''}`,
+      `  data        ${config.clickhouse.url ? config.clickhouse.url : dataDir}`,
+      `  customer    ${c} (this machine is collected as provider "local" every minute)`,
+      '',
+      'Try:',
+      `  curl ${base}/health`,
+      `  curl -H "Authorization: Bearer $(cat ${admin.path})" ${base}/api/v1/collect/history/${c}`,
+      `  curl -H "Authorization: Bearer $(cat ${admin.path})" ${base}/api/v1/collectors?customer_id=${c}`,
+      '',
+      'Ctrl-C stops it; the data stays for the next start.',
+      '',
+    ].join('\n'),
+  );
+}
+
+function progress(message: string) {
+  process.stderr.write(`${message}\n`);
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof DataFolderLockedError || err instanceof AppError) {
+    console.error(`\n${(err as Error).message}\n`);
+  } else {
+    console.error(err);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,49 @@
+import { Cron } from 'croner';
+import { enqueueJobs, planScheduledJobs } from '../collector/dispatch';
+import type { JobQueue } from '../collector/queue';
+import type { Runtime } from '../runtime';
+import { eventBridgeCronToStandard, rateToMs, type ScheduleEntry } from '../schedules';
+
+export interface LocalScheduler {
+  /** Runs one entry now (what a rule firing does). */
+  tick(entryId: string): Promise<number>;
+  stop(): void;
+}
+
+/**
+ * Runs the schedule table in-process, the way EventBridge runs it in AWS: each firing
+ * plans one job per enabled connection and hands the jobs to the queue.
+ */
+export function startLocalScheduler(runtime: Runtime, queue: JobQueue, entries: readonly ScheduleEntry[]): LocalScheduler {
+  const timers: { stop(): void }[] = [];
+  const tick = async (entryId: string) => {
+    const entry = entries.find((e) => e.id === entryId);
+    if (!entry) throw new Error(`unknown schedule entry ${entryId}`);
+    const jobs = await planScheduledJobs(entry, { connections: runtime.connections, registry: runtime.registry });
+    await enqueueJobs(jobs, { writer: runtime.writer, queue });
+    if (jobs.length) runtime.logger.info('schedule fired', { schedule_id: entry.id, jobs: jobs.length });
+    return jobs.length;
+  };
+  const fire = (id: string) => () => {
+    tick(id).catch((err: unknown) =>
+      runtime.logger.error('schedule failed', { schedule_id: id, error: (err as Error).message }),
+    );
+  };
+  for (const entry of entries) {
+    const every = rateToMs(entry.expression);
+    if (every !== null) {
+      const handle = setInterval(fire(entry.id), every);
+      handle.unref();
+      timers.push({ stop: () => clearInterval(handle) });
+    } else {
+      const job = new Cron(eventBridgeCronToStandard(entry.expression), { timezone: 'UTC', unref: true }, fire(entry.id));
+      timers.push({ stop: () => job.stop() });
+    }
+  }
+  return {
+    tick,
+    stop: () => {
+      for (const t of timers) t.stop();
+    },
+  };
+}
