@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type ClickHouseClient, createClient } from '@clickhouse/client';
+import { type ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { DataFolderLockedError } from '../errors';
 import { createEmbeddedConnection } from './embedded';
 
@@ -58,6 +58,8 @@ export async function createStore(opts: StoreOptions): Promise<Store> {
       },
       clickhouse_settings: { ...COMMON_SETTINGS },
       application: 'optiinfra',
+      // Failures surface as errors that our JSON logs record; the client's own console logs would duplicate them unstructured.
+      log: { level: ClickHouseLogLevel.OFF },
     });
     return {
       client,
@@ -94,7 +96,7 @@ export async function createStore(opts: StoreOptions): Promise<Store> {
     }
     throw err;
   }
-  const client = createClient({ connection, clickhouse_settings: { ...COMMON_SETTINGS } });
+  const client = createClient({ connection, clickhouse_settings: { ...COMMON_SETTINGS }, log: { level: ClickHouseLogLevel.OFF } });
   return {
     client,
     database: opts.database,
