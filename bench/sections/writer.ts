@@ -1,0 +1,71 @@
+import { createWriter } from '../../lib/clickhouse/writer';
+import type { PerformancePointInput } from '../../lib/schemas/rows';
+import { toClickHouseTime } from '../../lib/time';
+import type { BenchSection } from '../harness';
+
+const N = 1_000_000;
+
+/**
+ * The writer (zod validation of every row, version stamping, one serialisation per batch,
+ * a content-derived dedup token) against a bare `client.insert` of the same 1,000,000
+ * already-valid rows into the same table. Both runs write to their own customer id so
+ * neither deduplicates the other.
+ */
+const section: BenchSection = {
+  name: 'writer',
+  async run({ store, report, progress }) {
+    progress(`building ${N.toLocaleString('en-US')} performance points`);
+    const t0 = Date.UTC(2026, 0, 1);
+    const make = (customer: string): PerformancePointInput[] =>
+      Array.from({ length: N }, (_, i) => ({
+        customer_id: customer,
+        provider: 'aws',
+        resource_id: `i-${(i % 1000).toString(16).padStart(17, '0')}`,
+        resource_name: `node-${i % 1000}`,
+        resource_type: 'instance',
+        region: 'us-east-1',
+        metric: 'cpu_utilization',
+        unit: 'percent',
+        value: (i * 7919) % 10000 / 100,
+        ts: toClickHouseTime(t0 + Math.floor(i / 1000) * 300_000),
+        source_metric: 'CPUUtilization',
+        collected_at: toClickHouseTime(t0),
+      }));
+
+    const ours = make('bench-writer');
+    const bare = make('bench-bare').map((p) => ({ ...p, dimension: '', labels: {}, task_id: '', version: 1 }));
+
+    progress('bare @clickhouse/client insert');
+    let start = performance.now();
+    for (let i = 0; i < bare.length; i += 100_000) {
+      await store.client.insert({ table: 'performance_points', values: bare.slice(i, i + 100_000), format: 'JSONEachRow' });
+    }
+    const bareMs = performance.now() - start;
+
+    progress('OptiInfra writer');
+    const writer = createWriter(store);
+    start = performance.now();
+    await writer.write('performance_points', ours);
+    const oursMs = performance.now() - start;
+
+    const counts = await (
+      await store.client.query({
+        query: `SELECT customer_id, count() AS n FROM performance_points
+                WHERE customer_id IN ('bench-writer', 'bench-bare') GROUP BY customer_id ORDER BY customer_id`,
+        format: 'JSONEachRow',
+      })
+    ).json<{ customer_id: string; n: number }>();
+    if (counts.some((c) => Number(c.n) !== N)) throw new Error(`row counts differ from ${N}: ${JSON.stringify(counts)}`);
+
+    report({
+      section: 'writer',
+      metric: `1,000,000 performance points`,
+      ours: N / (oursMs / 1000),
+      baseline: N / (bareMs / 1000),
+      unit: 'rows/s',
+      better: 'higher',
+      note: `writer ${(oursMs / 1000).toFixed(1)} s vs bare insert ${(bareMs / 1000).toFixed(1)} s`,
+    });
+  },
+};
+export default section;
