@@ -23,6 +23,21 @@ export interface Writer {
   write<T extends TableName>(table: T, rows: readonly TableInput<T>[]): Promise<number>;
 }
 
+async function insertBatch(store: Store, table: string, body: string, token: string): Promise<void> {
+  try {
+    // exec, not insert: insert() would re-serialize what we already serialized once for
+    // the token. The response stream is drained so no socket is left half-read.
+    const result = await store.client.exec({
+      query: `INSERT INTO ${table} FORMAT JSONEachRow`,
+      values: Readable.from([Buffer.from(body)], { objectMode: false }),
+      clickhouse_settings: { insert_deduplication_token: token },
+    });
+    await drainStream(result.stream);
+  } catch (err) {
+    throw new ClickHouseWriteError(table, (err as Error).message, { cause: err });
+  }
+}
+
 export class ClickHouseWriteError extends AppError {
   constructor(table: string, message: string, options?: ErrorOptions) {
     super('clickhouse_write_failed', `writing ${table} failed: ${message}`, options);
@@ -58,24 +73,18 @@ export function createWriter(store: Store, opts: WriteOptions = {}): Writer {
       }
       if (issues.length > 0) throw new RowValidationError(table, issues);
 
+      // Serialise batch k+1 while batch k is being ingested (the insert itself runs on
+      // ClickHouse's side, or on chDB's native threads), so the JS thread and the engine overlap.
+      let inFlight: Promise<void> | undefined;
       for (let start = 0; start < clean.length; start += batchSize) {
         const chunk = clean.slice(start, start + batchSize);
         let body = '';
         for (const row of chunk) body += `${JSON.stringify(row)}\n`;
         const token = createHash('sha256').update(table).update('\n').update(body).digest('hex');
-        try {
-          // exec, not insert: insert() would re-serialize what we already serialized once
-          // for the token. The response stream is drained so no socket is left half-read.
-          const result = await store.client.exec({
-            query: `INSERT INTO ${table} FORMAT JSONEachRow`,
-            values: Readable.from([Buffer.from(body)], { objectMode: false }),
-            clickhouse_settings: { insert_deduplication_token: token },
-          });
-          await drainStream(result.stream);
-        } catch (err) {
-          throw new ClickHouseWriteError(table, (err as Error).message, { cause: err });
-        }
+        if (inFlight) await inFlight;
+        inFlight = insertBatch(store, table, body, token);
       }
+      if (inFlight) await inFlight;
       return clean.length;
     },
   };
