@@ -183,7 +183,14 @@ export async function runCollection(job: CollectionJob, deps: RunDeps): Promise<
     window_end: windows.length ? windows.map((w) => w.end).sort().at(-1) : null,
     finished_at: finishedAt,
     duration_ms: Math.max(0, finishedAt.getTime() - startedAt.getTime()),
-    details: { data_types: Object.fromEntries(outcomes.map((o) => [o.dataType, o])) },
+    details: {
+      data_types: Object.fromEntries(
+        outcomes.map((o) => [
+          o.dataType,
+          { ok: o.ok, rows: o.rows, window: o.window, error: o.error ?? null, duration_ms: o.durationMs },
+        ]),
+      ),
+    },
   });
   logger.info('collection finished', { status, rows, errors, duration_ms: finishedAt.getTime() - startedAt.getTime() });
   return { taskId: job.taskId, status, outcomes, rows, errors };

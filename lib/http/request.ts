@@ -19,6 +19,8 @@ export interface ApiRequest<R> {
   query<S extends z.ZodType>(schema: S): z.output<S>;
   /** Parses and validates the JSON body; bad JSON or a bad field is a 400, too large a 413. */
   body<S extends z.ZodType>(schema: S, opts?: { maxBytes?: number }): z.output<S>;
+  /** The caller (401 if the request carries no verified key). */
+  requireAuth(): AuthContext;
   /** 403 unless the caller's key belongs to `customerId` (or is an admin key). */
   requireCustomer(customerId: string): AuthContext;
   requireAdmin(): AuthContext;
@@ -72,6 +74,10 @@ export function buildRequest<R>(event: ApiEvent, runtime: R, logger: Logger, req
         throw new ValidationError('request body is not valid JSON');
       }
       return validate(schema, json, 'body');
+    },
+    requireAuth() {
+      if (!auth) throw new UnauthorizedError();
+      return auth;
     },
     requireCustomer(customerId) {
       if (!auth) throw new UnauthorizedError();

@@ -40,10 +40,10 @@ export const collectTrigger: RouteHandler<Runtime> = async (req) => {
 /** GET /api/v1/collect/status/{task_id} */
 export const collectStatus: RouteHandler<Runtime> = async (req) => {
   const { task_id } = req.path(z.object({ task_id: TaskIdSchema }));
+  const auth = req.requireAuth();
   const run = await getRun(req.runtime.store, task_id);
   // A task of another customer is reported as missing, not forbidden: ids are not an oracle.
-  if (!run || (!req.auth?.is_admin && run.customer_id !== req.auth?.customer_id)) {
-    if (!req.auth) req.requireCustomer('');
+  if (!run || (!auth.is_admin && run.customer_id !== auth.customer_id)) {
     throw new NotFoundError(`No collection task ${task_id}.`);
   }
   return { body: run };
@@ -67,7 +67,8 @@ export const collectHistory: RouteHandler<Runtime> = async (req) => {
 /** GET /api/v1/collectors — what this deployment can collect, and what the caller has configured. */
 export const collectorsList: RouteHandler<Runtime> = async (req) => {
   const q = req.query(z.strictObject({ customer_id: CustomerIdSchema.optional() }));
-  const auth = req.requireCustomer(q.customer_id ?? req.auth?.customer_id ?? '');
+  const auth = req.requireAuth();
+  if (q.customer_id) req.requireCustomer(q.customer_id);
   const customerId = q.customer_id ?? (auth.is_admin ? undefined : auth.customer_id);
   const connections = customerId ? await req.runtime.connections.list({ customerId }) : [];
   return {

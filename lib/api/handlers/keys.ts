@@ -29,7 +29,7 @@ export const keysCreate: RouteHandler<Runtime> = async (req) => {
 /** DELETE /api/v1/keys/{key_id} — admins revoke any key, a customer its own customer's keys. */
 export const keysRevoke: RouteHandler<Runtime> = async (req) => {
   const { key_id } = req.path(z.object({ key_id: z.string().regex(/^[a-f0-9]{16}$/, 'must be a 16-hex-digit key id') }));
-  const auth = req.requireCustomer(req.auth?.customer_id ?? '');
+  const auth = req.requireAuth();
   const rt = req.runtime;
   const owner = await findApiKeyOwner(rt.store, key_id);
   if (!owner) throw new NotFoundError(`No API key ${key_id}.`);
