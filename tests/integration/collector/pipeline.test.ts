@@ -169,3 +169,39 @@ describe('runCollection', () => {
     expect(result.errors.cost).toBe('no enabled connection for provider "fakecloud" and customer "nobody"');
   });
 });
+
+describe('several providers in one trigger', () => {
+  it('a provider that throws gives a failed run while the others succeed', async () => {
+    const { triggerCollection } = await import('../../../lib/collector/trigger');
+    const broken: ProviderDefinition<unknown> = {
+      id: 'brokencloud',
+      displayName: 'Broken',
+      category: 'general_compute',
+      settingsSchema: z.unknown(),
+      collectors: {
+        // biome-ignore lint/correctness/useYield: it fails before yielding anything
+        async *performance() {
+          throw new Error('socket hang up from brokencloud');
+        },
+      },
+      async testConnection() {},
+    };
+    const good = fakeProvider({ amount: '1' }) as ProviderDefinition<unknown>;
+    const registry = createRegistry([good, broken]);
+    const connections = staticConnections([
+      connection('multi'),
+      { ...connection('multi'), id: 'b', provider: 'brokencloud', settings: {} },
+    ]);
+    const runDeps = { ...deps({ amount: '1' }, 'multi'), registry, connections };
+    const result = await triggerCollection(
+      { customerId: 'multi', providers: ['fakecloud', 'brokencloud'], dataTypes: ['performance'], asyncMode: false },
+      { store, writer: runDeps.writer, registry, connections, queue: { send: async () => undefined }, runDeps },
+    );
+    if (result.asyncMode) throw new Error('expected a sync result');
+    const byProvider = Object.fromEntries(result.runs.map((r) => [r.provider, r]));
+    expect(byProvider.brokencloud?.status).toBe('failed');
+    expect(byProvider.brokencloud?.errors).toEqual({ performance: 'socket hang up from brokencloud' });
+    expect(byProvider.fakecloud?.status).toBe('succeeded');
+    expect(byProvider.fakecloud?.rows_collected).toEqual({ performance: 1 });
+  });
+});
