@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { recordRun } from '../clickhouse/repos/runs';
+import { recordRun, runFieldsOf } from '../clickhouse/repos/runs';
 import type { Writer } from '../clickhouse/writer';
 import type { ConnectionSource } from '../connections/source';
 import type { ProviderRegistry } from '../providers/registry';
@@ -41,25 +41,16 @@ export async function enqueueJobs(
   deps: { writer: Writer; queue: JobQueue },
 ): Promise<void> {
   if (jobs.length === 0) return;
-  const queuedRow = (job: CollectionJob) => ({
-    customer_id: job.customerId,
-    task_id: job.taskId,
-    provider: job.provider,
-    connection_id: job.connectionId ?? '',
-    data_types: job.dataTypes,
-    trigger: job.trigger,
-    queued_at: job.queuedAt,
-  });
   await deps.writer.write(
     'collection_runs',
-    jobs.map((job) => ({ ...queuedRow(job), status: 'queued' as const })),
+    jobs.map((job) => ({ ...runFieldsOf(job), status: 'queued' as const })),
   );
   try {
     await deps.queue.send(jobs);
   } catch (err) {
     for (const job of jobs) {
       await recordRun(deps.writer, {
-        ...queuedRow(job),
+        ...runFieldsOf(job),
         status: 'failed',
         errors: { queue: `could not queue the job: ${(err as Error).message}` },
         finished_at: new Date(),

@@ -1,5 +1,5 @@
 import type { Store } from '../clickhouse/client';
-import { recordRun } from '../clickhouse/repos/runs';
+import { recordRun, runFieldsOf } from '../clickhouse/repos/runs';
 import { getWatermark, setWatermark } from '../clickhouse/repos/watermarks';
 import type { Writer } from '../clickhouse/writer';
 import { errorMessage } from '../errors';
@@ -115,14 +115,8 @@ export async function runCollection(job: CollectionJob, deps: RunDeps): Promise<
   });
   const meter = createMeter();
   const base: CollectionRunInput = {
-    customer_id: job.customerId,
-    task_id: job.taskId,
-    provider: job.provider,
-    connection_id: job.connectionId ?? '',
-    data_types: job.dataTypes,
-    trigger: job.trigger,
+    ...runFieldsOf(job),
     status: 'running',
-    queued_at: job.queuedAt,
     started_at: startedAt,
   };
   await recordRun(deps.writer, base);

@@ -1,3 +1,4 @@
+import { runFieldsOf } from '../clickhouse/repos/runs';
 import type { JobQueue } from '../collector/queue';
 import { type RunDeps, runCollection } from '../collector/run';
 import type { CollectionJob } from '../collector/types';
@@ -56,15 +57,9 @@ export function createInProcessJobQueue(opts: {
           const deps = opts.runDeps();
           await deps.writer.write('collection_runs', [
             {
-              customer_id: job.customerId,
-              task_id: job.taskId,
-              provider: job.provider,
-              connection_id: job.connectionId ?? '',
-              data_types: job.dataTypes,
-              trigger: job.trigger,
+              ...runFieldsOf(job),
               status: 'skipped',
               skipped_reason: 'the previous collection of the same data is still running',
-              queued_at: job.queuedAt,
               finished_at: new Date(),
             },
           ]);

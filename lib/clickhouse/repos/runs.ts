@@ -1,3 +1,4 @@
+import type { CollectionJob } from '../../collector/types';
 import type { CollectionRunInput, RunStatus } from '../../schemas/rows';
 import { clickHouseTimeToIso } from '../../time';
 import type { Store } from '../client';
@@ -82,6 +83,19 @@ function toView(r: RunRow): RunView {
 const COLUMNS = `task_id, customer_id, provider, connection_id, data_types, trigger, status, rows, errors,
   billable_requests, skipped_reason, window_start, window_end, queued_at, started_at, finished_at,
   duration_ms, details`;
+
+/** The columns of a run that come from its job, for every state the run records. */
+export function runFieldsOf(job: CollectionJob) {
+  return {
+    customer_id: job.customerId,
+    task_id: job.taskId,
+    provider: job.provider,
+    connection_id: job.connectionId ?? '',
+    data_types: job.dataTypes,
+    trigger: job.trigger,
+    queued_at: job.queuedAt,
+  };
+}
 
 /** Appends the run's current state (a new version of its row). */
 export async function recordRun(writer: Writer, run: CollectionRunInput): Promise<void> {
