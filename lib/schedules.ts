@@ -15,12 +15,12 @@ export interface ScheduleEntry {
   /** '*' = every provider not in `exclude`; or an explicit list. */
   readonly providers: '*' | readonly string[];
   readonly exclude?: readonly string[];
-  readonly description: string;
   /**
    * Runs only in the local runtime: no EventBridge rule is deployed for it, so a cloud
    * deployment never wakes its dispatcher (and ClickHouse) for work that cannot exist there.
    */
   readonly localOnly?: boolean;
+  readonly description: string;
 }
 
 export const SCHEDULES: readonly ScheduleEntry[] = [

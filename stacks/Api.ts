@@ -29,6 +29,8 @@ export const DEFAULT_ROUTE_MEMORY_MB = 1024;
 /** Stage-wide limits: they bound what a flood of requests can cost in Lambda and ClickHouse. */
 export const API_THROTTLE = { rate: 100, burst: 200 } as const;
 
+const MIGRATIONS_COPY = { from: 'migrations', to: 'migrations' };
+
 /** The authorizer's name in the Api construct (`auth: 'key'` routes use it). */
 const KEY_AUTHORIZER = 'apiKey';
 
@@ -94,6 +96,9 @@ export function Api({ stack, app }: StackContext) {
       memorySize: route.memoryMb ?? DEFAULT_ROUTE_MEMORY_MB,
       bind: [...config.clickhouse, ...config.connectionSecrets],
       ...connections,
+      // The health route compares applied migrations with the files; lib/clickhouse/migrate.ts
+      // finds them two levels above the bundled handler, which is /var/task/migrations.
+      copyFiles: [MIGRATIONS_COPY, ...(connections.copyFiles ?? [])],
       ...(trigger
         ? {
             permissions: [sendToQueue(jobs.queueArn), ...collectorPermissions(stack, process.env)],

@@ -46,7 +46,7 @@ describe('Config: a connections file at deploy', () => {
     const loaders = synth.functions.filter(loadsConnections);
     expect(loaders.length).toBeGreaterThanOrEqual(4);
     for (const f of loaders) {
-      expect(f.props.copyFiles, f.id).toEqual([{ from: source, to: 'optiinfra.connections.yaml' }]);
+      expect(f.props.copyFiles, f.id).toContainEqual({ from: source, to: 'optiinfra.connections.yaml' });
       const env = functionResource(synth, f).Properties.Environment.Variables;
       expect(env.OPTIINFRA_CONNECTIONS_FILE, f.id).toBe('/var/task/optiinfra.connections.yaml');
     }
