@@ -15,6 +15,20 @@ export const LAMBDA_RUNTIME = 'nodejs22.x' as const;
 /** CloudWatch log retention of every function and of the API access log. */
 export const LOG_RETENTION = 'one_month' as const;
 
+const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
+
+/**
+ * LOG_LEVEL of every function, from LAMBDA_LOG_LEVEL at deploy. Not LOG_LEVEL itself: SST
+ * loads the project's `.env` on every command, and a developer's local LOG_LEVEL=DEBUG
+ * must not follow them into production.
+ */
+function lambdaLogLevel(env: Readonly<Record<string, string | undefined>>): string {
+  const level = (env.LAMBDA_LOG_LEVEL?.trim() || 'INFO').toUpperCase();
+  if (!LOG_LEVELS.includes(level))
+    throw new Error(`LAMBDA_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}; got "${level}"`);
+  return level;
+}
+
 /**
  * The app's default function props (sst.config.ts applies them with
  * `app.setDefaultFunctionProps`). Functions override timeout and memory where their work
@@ -37,7 +51,7 @@ export function functionDefaults(env: Readonly<Record<string, string | undefined
       esbuild: { external: [...LAMBDA_BUNDLE_EXTERNALS] },
     },
     environment: {
-      LOG_LEVEL: env.LOG_LEVEL?.trim() || 'INFO',
+      LOG_LEVEL: lambdaLogLevel(env),
     },
   };
 }

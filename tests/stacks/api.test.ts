@@ -85,8 +85,8 @@ describe('Api: routes', () => {
       expect(lambda.Properties.Timeout).toBe(spec.timeoutSeconds ?? DEFAULT_ROUTE_TIMEOUT_SECONDS);
       expect(lambda.Properties.MemorySize).toBe(spec.memoryMb ?? DEFAULT_ROUTE_MEMORY_MB);
       expect(lambda.Properties.Timeout).toBeLessThan(30);
-    // functions/api/<name>.mjs finds migrations at /var/task/migrations (health reports pending ones).
-    expect(fn.props.copyFiles).toContainEqual({ from: 'migrations', to: 'migrations' });
+      // functions/api/<name>.mjs finds migrations at /var/task/migrations (health reports pending ones).
+      expect(fn.props.copyFiles).toContainEqual({ from: 'migrations', to: 'migrations' });
     },
   );
 

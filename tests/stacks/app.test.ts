@@ -122,6 +122,15 @@ describe('Lambda bundles', () => {
     expect(functionDefaults({}).nodejs?.esbuild?.external).toEqual([...LAMBDA_BUNDLE_EXTERNALS]);
   });
 
+  it('log at LAMBDA_LOG_LEVEL (INFO by default), never at a local LOG_LEVEL', () => {
+    expect(functionDefaults({ LOG_LEVEL: 'DEBUG' }).environment?.LOG_LEVEL).toBe('INFO');
+    expect(functionDefaults({ LAMBDA_LOG_LEVEL: 'warn' }).environment?.LOG_LEVEL).toBe('WARN');
+    expect(() => functionDefaults({ LAMBDA_LOG_LEVEL: 'LOUD' })).toThrow(/LAMBDA_LOG_LEVEL must be one of/);
+    for (const f of synth.functions) {
+      expect(functionResource(synth, f).Properties.Environment.Variables.LOG_LEVEL, f.id).toBe('INFO');
+    }
+  });
+
   it('contain no chdb: every function reaches it only through a dynamic import left external', async () => {
     // The bundler SST uses, with the options SST passes for ESM functions.
     const entryPoints = [

@@ -4,6 +4,7 @@ import {
   MAX_RECEIVE_COUNT,
   QUEUE_VISIBILITY_TIMEOUT_SECONDS,
   WORKER_BATCH_SIZE,
+  WORKER_MAX_CONCURRENCY,
   WORKER_TIMEOUT_SECONDS,
 } from '../../stacks/Collectors';
 import {
@@ -109,6 +110,29 @@ describe('Collectors: queue', () => {
     for (const [, q] of [jobs, dlq]) expect(q.Properties.SqsManagedSseEnabled).toBe(true);
   });
 
+  it('refuses any access to either queue without TLS', () => {
+    const { jobs, dlq } = queues();
+    const policies = ofType('AWS::SQS::QueuePolicy').map(([, p]) => p.Properties);
+    for (const [id] of [jobs, dlq]) {
+      const policy = policies.find((p) => JSON.stringify(p.Queues) === JSON.stringify([{ Ref: id }]));
+      expect(policy?.PolicyDocument.Statement, id).toContainEqual(
+        expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      );
+    }
+  });
+
+  it('retries a failed dispatch twice and drops ticks older than 15 minutes', () => {
+    const dispatch = findFunction(synth, 'Collectors', 'CollectDispatch');
+    const configs = ofType('AWS::Lambda::EventInvokeConfig').map(([, c]) => c.Properties);
+    expect(configs).toContainEqual(
+      expect.objectContaining({
+        FunctionName: { Ref: dispatch.logicalId },
+        MaximumRetryAttempts: 2,
+        MaximumEventAgeInSeconds: 900,
+      }),
+    );
+  });
+
   it('keeps a message invisible well past the worker timeout', () => {
     const worker = findFunction(synth, 'Collectors', 'CollectWorker');
     const timeout = functionResource(synth, worker).Properties.Timeout as number;
@@ -128,6 +152,7 @@ describe('Collectors: queue', () => {
         FunctionName: { Ref: worker.logicalId },
         BatchSize: WORKER_BATCH_SIZE,
         FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ScalingConfig: { MaximumConcurrency: WORKER_MAX_CONCURRENCY },
       }),
     ]);
     expect(WORKER_BATCH_SIZE).toBeLessThanOrEqual(5);

@@ -20,7 +20,7 @@ const DEPLOY_ENV = [
   'OPTIINFRA_CONNECTIONS_SOURCE',
   'OPTIINFRA_SECRETS',
   'OPTIINFRA_CUSTOMER_ROLE_ARNS',
-  'LOG_LEVEL',
+  'LAMBDA_LOG_LEVEL',
 ] as const;
 
 export interface SynthesizedApp {
