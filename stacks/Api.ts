@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   type ApiRouteProps,
   dependsOn,
@@ -8,6 +9,7 @@ import {
   type StackContext,
   use,
 } from 'sst/constructs';
+import { useProject } from 'sst/project.js';
 import { ROUTES } from '../lib/api/routes';
 import type { RouteSpec } from '../lib/http/types';
 import { Collectors } from './Collectors';
@@ -60,7 +62,7 @@ export function Api({ stack, app }: StackContext) {
 
   const authorizer = new SstFunction(stack, 'Authorizer', {
     handler: 'functions/authorizer.handler',
-    description: 'HTTP API Lambda authorizer: Bearer API key → customer',
+    description: 'HTTP API Lambda authorizer: Bearer API key -> customer',
     timeout: 10,
     bind: [...config.clickhouse],
   });
@@ -79,7 +81,7 @@ export function Api({ stack, app }: StackContext) {
         `Route ${route.method} ${route.path}: name "${route.name}" must be kebab-case (it names functions/api/<name>.ts)`,
       );
     }
-    if (!existsSync(`functions/api/${route.name}.ts`)) {
+    if (!existsSync(join(useProject().paths.root, `functions/api/${route.name}.ts`))) {
       throw new Error(`Route ${route.method} ${route.path}: functions/api/${route.name}.ts does not exist`);
     }
     const timeout = route.timeoutSeconds ?? DEFAULT_ROUTE_TIMEOUT_SECONDS;
