@@ -7,7 +7,11 @@ import { parseConfig } from '../lib/config/schema';
 import { createHttpHandler, type RouteHandler } from '../lib/http/handler';
 import { createRuntime, type Runtime } from '../lib/runtime';
 
-/** SST Config names that map onto our configuration keys (stacks/Config.ts declares them). */
+/**
+ * The SST Config secrets every deployment knows (stacks/Config.ts declares them; a stack
+ * test keeps the two lists equal). Connection secrets named by the connections file or by
+ * OPTIINFRA_SECRETS at deploy are bound too; whatever is bound to a function is read.
+ */
 export const CONFIG_KEYS = [
   'CLICKHOUSE_URL',
   'CLICKHOUSE_USER',
@@ -21,9 +25,11 @@ export const CONFIG_KEYS = [
 
 async function readEnvironment(): Promise<Record<string, string | undefined>> {
   const env: Record<string, string | undefined> = { ...process.env };
-  const bound = CONFIG_KEYS.filter(
-    (k) => process.env[`SST_Secret_value_${k}`] !== undefined || process.env[`SST_Parameter_value_${k}`] !== undefined,
-  );
+  // SST marks each bound Secret/Parameter with SST_<Secret|Parameter>_value_<NAME>.
+  const bound = Object.keys(process.env).flatMap((name) => {
+    const m = /^SST_(?:Secret|Parameter)_value_(.+)$/.exec(name);
+    return m ? [m[1] as string] : [];
+  });
   if (bound.length > 0) {
     // sst/node/config fetches bound secrets from SSM with top-level await on import.
     const { Config } = (await import('sst/node/config')) as unknown as { Config: Record<string, string> };

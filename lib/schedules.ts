@@ -15,6 +15,11 @@ export interface ScheduleEntry {
   /** '*' = every provider not in `exclude`; or an explicit list. */
   readonly providers: '*' | readonly string[];
   readonly exclude?: readonly string[];
+  /**
+   * Runs only in the local runtime: no EventBridge rule is deployed for it, so a cloud
+   * deployment never wakes its dispatcher (and ClickHouse) for work that cannot exist there.
+   */
+  readonly localOnly?: boolean;
   readonly description: string;
 }
 
@@ -25,6 +30,7 @@ export const SCHEDULES: readonly ScheduleEntry[] = [
     dataTypes: ['performance', 'resource', 'cost'],
     providers: ['local'],
     description: 'The machine OptiInfra runs on (local runtime only; no connection exists in AWS).',
+    localOnly: true,
   },
   {
     id: 'performance',

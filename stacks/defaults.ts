@@ -1,0 +1,57 @@
+import type { FunctionProps } from 'sst/constructs';
+
+/**
+ * Packages that must never enter a Lambda bundle. chDB ships libchdb (~540 MB) in
+ * per-platform packages: far over Lambda's size limit and useless there, because deployed
+ * functions always talk to ClickHouse over HTTPS (CLICKHOUSE_URL is a required secret).
+ * lib/clickhouse/embedded.ts imports it dynamically, so marking it external leaves a
+ * dynamic import that is never reached instead of a bundled native addon.
+ */
+export const LAMBDA_BUNDLE_EXTERNALS: readonly string[] = ['chdb', 'chdb/*', '@chdb/*'];
+
+/** Lambda runtime of every function (Node 22: what the code targets in AWS). */
+export const LAMBDA_RUNTIME = 'nodejs22.x' as const;
+
+/** CloudWatch log retention of every function and of the API access log. */
+export const LOG_RETENTION = 'one_month' as const;
+
+const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
+
+/**
+ * LOG_LEVEL of every function, from LAMBDA_LOG_LEVEL at deploy. Not LOG_LEVEL itself: SST
+ * loads the project's `.env` on every command, and a developer's local LOG_LEVEL=DEBUG
+ * must not follow them into production.
+ */
+function lambdaLogLevel(env: Readonly<Record<string, string | undefined>>): string {
+  const level = (env.LAMBDA_LOG_LEVEL?.trim() || 'INFO').toUpperCase();
+  if (!LOG_LEVELS.includes(level))
+    throw new Error(`LAMBDA_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}; got "${level}"`);
+  return level;
+}
+
+/**
+ * The app's default function props (sst.config.ts applies them with
+ * `app.setDefaultFunctionProps`). Functions override timeout and memory where their work
+ * differs; none sets `nodejs` itself, because SST merges these props shallowly and a
+ * function-level `nodejs` would drop the chdb externals (a stack test checks every function).
+ */
+export function functionDefaults(env: Readonly<Record<string, string | undefined>>): FunctionProps {
+  return {
+    runtime: LAMBDA_RUNTIME,
+    // Graviton: ~20% cheaper per GB-second for the same work; nothing here is x86-only
+    // once chdb is out of the bundle.
+    architecture: 'arm_64',
+    timeout: 30,
+    memorySize: 1024,
+    logRetention: LOG_RETENTION,
+    tracing: 'active',
+    nodejs: {
+      // sst/node/config uses top-level await: ESM is required.
+      format: 'esm',
+      esbuild: { external: [...LAMBDA_BUNDLE_EXTERNALS] },
+    },
+    environment: {
+      LOG_LEVEL: lambdaLogLevel(env),
+    },
+  };
+}
