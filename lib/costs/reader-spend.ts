@@ -58,6 +58,7 @@ export interface CollectionSpend {
 
 interface Row {
   day: string;
+  all_days: number | string;
   provider: string;
   runs: number | string;
   requests: Record<string, number | string>;
@@ -106,7 +107,9 @@ export async function collectionSpend(store: Store, q: SpendQuery): Promise<Coll
   const rows = await selectRows<Row>(
     store,
     `SELECT
-        toString(toDate(coalesce(started_at, queued_at))) AS day,
+        toDate(coalesce(started_at, queued_at)) AS run_day,
+        toString(run_day) AS day,
+        grouping(run_day) AS all_days,
         provider,
         count() AS runs,
         sumMap(billable_requests) AS requests
@@ -114,8 +117,8 @@ export async function collectionSpend(store: Store, q: SpendQuery): Promise<Coll
       WHERE customer_id = {customer_id:String} ${providerCond}
         AND coalesce(started_at, queued_at) >= {period_start:DateTime('UTC')}
         AND coalesce(started_at, queued_at) < {period_end:DateTime('UTC')}
-      GROUP BY GROUPING SETS ((day, provider), (provider))
-      ORDER BY day, provider`,
+      GROUP BY GROUPING SETS ((run_day, provider), (provider))
+      ORDER BY all_days, run_day, provider`,
     {
       customer_id: q.customerId,
       period_start: toDateTimeParam(q.period.start),
@@ -131,7 +134,7 @@ function split(rows: readonly Row[]): { days: SpendDay[]; totals: SpendTotal[] }
   const totals: SpendTotal[] = [];
   for (const r of rows) {
     const entry = { provider: r.provider, runs: Number(r.runs), ...summarise(r.requests) };
-    if (r.day === '') totals.push(entry);
+    if (Number(r.all_days) === 1) totals.push(entry);
     else days.push({ day: r.day, ...entry });
   }
   return { days, totals };
