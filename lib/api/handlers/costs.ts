@@ -171,7 +171,8 @@ function costRequest<S extends z.ZodType<PeriodInput & CostFilters>>(req: ApiReq
 
 const TotalQuery = costQuery({});
 const TrendsQuery = costQuery({ group_by: z.enum(TREND_GROUPS).default('day') });
-const RowsQuery = costQuery({ limit: limitParam(100, 10_000) });
+/** At most 5,000 facts (~3.5 MB of JSON): Lambda's synchronous response limit is 6 MB. */
+const RowsQuery = costQuery({ limit: limitParam(100, 5_000) });
 const ByResourceQuery = costQuery({ limit: limitParam(50, 1_000) });
 const ByTypeQuery = costQuery({ type: z.enum(COST_TYPES).default('service'), limit: limitParam(50, 1_000) });
 

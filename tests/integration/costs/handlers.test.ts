@@ -330,8 +330,8 @@ describe('request validation', () => {
     [
       'costs-metrics',
       `${base}/metrics`,
-      { limit: '10001' },
-      'query parameter limit: must be a whole number from 1 to 10000',
+      { limit: '5001' },
+      'query parameter limit: must be a whole number from 1 to 5000',
     ],
     ['costs-by-type', `${base}/by-type`, { type: 'region' }, 'query parameter type'],
     [
