@@ -53,7 +53,7 @@ const timeParam = z
     if (!m || Number.isNaN(ms) || !realDate) {
       ctx.addIssue({
         code: 'custom',
-        message: `must be an ISO 8601 date (2026-01-31) or date-time with a zone (2026-01-31T12:00:00Z), got "${v}"`,
+        message: `must be an ISO 8601 date (2026-01-31) or date-time with a zone (2026-01-31T12:00:00Z), got "${v.slice(0, 40)}"`,
       });
       return z.NEVER;
     }
