@@ -9,8 +9,8 @@ import { createHttpHandler } from '../../../lib/http/handler';
 import { createRuntime, type Runtime } from '../../../lib/runtime';
 import type { CollectionRunInput } from '../../../lib/schemas/rows';
 import { DAY_MS } from '../../../lib/time';
-import { type ApiEventInit, invoke } from '../../helpers/api-event';
 import { silentLogger, testStore } from '../../helpers/store';
+import { type CallInit, callRoute } from './call';
 import { costRow, writeKnownCosts } from './known-costs';
 
 const CUSTOMER = 'h-acme';
@@ -26,11 +26,11 @@ const handlers = Object.fromEntries(
 );
 
 /** Calls the named route with a concrete path (and the caller's key, `h-acme` unless told). */
-function call(name: string, path: string, init: Omit<ApiEventInit, 'route' | 'path'> = {}) {
+function call(name: string, path: string, init: Partial<Omit<CallInit, 'route' | 'path'>> = {}) {
   const spec = COSTS_ROUTES.find((r) => r.name === name);
   const handler = handlers[name];
   if (!spec || !handler) throw new Error(`no route ${name}`);
-  return invoke(handler, {
+  return callRoute(handler, {
     route: `${spec.method} ${spec.path}`,
     path,
     auth: { customer_id: CUSTOMER },
