@@ -1,0 +1,4 @@
+import { costsByResourceHandler } from '../../lib/api/handlers/costs';
+import { httpHandler } from '../_runtime';
+
+export const handler = httpHandler(costsByResourceHandler);

@@ -1,0 +1,4 @@
+import { costsCollectionHistory } from '../../lib/api/handlers/costs';
+import { httpHandler } from '../_runtime';
+
+export const handler = httpHandler(costsCollectionHistory);

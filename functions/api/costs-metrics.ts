@@ -1,0 +1,4 @@
+import { costsMetrics } from '../../lib/api/handlers/costs';
+import { httpHandler } from '../_runtime';
+
+export const handler = httpHandler(costsMetrics);

@@ -1,0 +1,4 @@
+import { costsTotal } from '../../lib/api/handlers/costs';
+import { httpHandler } from '../_runtime';
+
+export const handler = httpHandler(costsTotal);

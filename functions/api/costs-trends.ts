@@ -1,0 +1,4 @@
+import { costsTrends } from '../../lib/api/handlers/costs';
+import { httpHandler } from '../_runtime';
+
+export const handler = httpHandler(costsTrends);
