@@ -277,7 +277,7 @@ export const costsTriggerCollection: RouteHandler<Runtime> = async (req) => {
 /** GET /api/v2/costs/collection-status/{task_id} — a run that collected cost. */
 export const costsCollectionStatus: RouteHandler<Runtime> = async (req) => {
   const { task_id } = req.path(z.object({ task_id: TaskIdSchema }));
-  const auth = req.auth ?? req.requireCustomer('');
+  const auth = req.requireAuth();
   const run = await getRun(req.runtime.store, task_id);
   // Another customer's task, or one that collected no cost, is reported as missing: ids are not an oracle.
   if (!run?.data_types.includes('cost') || (!auth.is_admin && run.customer_id !== auth.customer_id)) {
