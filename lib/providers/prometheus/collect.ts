@@ -10,7 +10,7 @@ import {
   queryRange,
 } from './client';
 import type { PrometheusSettings } from './config';
-import { applyTemplate, expandQuery, firstTemplate, type ResolvedQuery } from './query';
+import { expandQuery, firstTemplate, type ResolvedQuery } from './query';
 
 /** Rows per yielded batch: bounded memory however large the fleet. */
 const BATCH_ROWS = 5_000;
@@ -87,7 +87,7 @@ export function mapAnswer(
   for (const series of answer.series) {
     const resourceId = firstTemplate([...m.resourceIdFirst, ...q.resourceId], series.labels) ?? m.fallbackResourceId;
     const resourceName = firstTemplate(q.resourceName, series.labels) ?? resourceId;
-    const dimension = q.dimension ? (applyTemplate(q.dimension, series.labels) ?? '') : '';
+    const dimension = firstTemplate(q.dimension, series.labels) ?? '';
     const key = `${resourceId}\u0000${dimension}`;
     if (seen.has(key)) collisions++;
     seen.add(key);

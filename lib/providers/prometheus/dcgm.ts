@@ -1,5 +1,12 @@
 import type { PerformancePointInput } from '../../schemas/rows';
 import type { ExpositionSample } from './exposition';
+import { firstTemplate } from './query';
+
+/**
+ * A GPU's series: its UUID (with the MIG instance under MIG), else its index. The query
+ * set `dcgm` in providers.yaml uses the same chain.
+ */
+export const DCGM_DIMENSION = ['{UUID}/mig{GPU_I_ID}', '{UUID}', 'gpu{gpu}'] as const;
 
 /**
  * How each dcgm-exporter field lands in the shared metric vocabulary. Framebuffer sizes
@@ -66,8 +73,7 @@ export function mapDcgmSamples(
   for (const s of samples) {
     const field = DCGM_FIELDS[s.name];
     if (!field) continue;
-    const uuid = s.labels.UUID || s.labels.uuid || (s.labels.gpu !== undefined ? `gpu${s.labels.gpu}` : '');
-    const mig = s.labels.GPU_I_ID ? `/mig${s.labels.GPU_I_ID}` : '';
+    const dimension = firstTemplate(DCGM_DIMENSION, s.labels) ?? '';
     const host = s.labels.Hostname || ctx.endpointHost;
     const labels: Record<string, string> = {};
     for (const name of DCGM_KEPT_LABELS) {
@@ -82,7 +88,7 @@ export function mapDcgmSamples(
       resource_type: 'machine',
       region: ctx.region,
       metric: field.metric,
-      dimension: `${uuid}${mig}`,
+      dimension,
       unit: field.unit,
       value: field.scale === 1 ? s.value : s.value * field.scale,
       ts: s.timestampMs !== undefined ? new Date(s.timestampMs) : ctx.scrapedAt,

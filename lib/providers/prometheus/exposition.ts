@@ -27,7 +27,8 @@ export interface ParsedExposition {
  */
 export function parseExposition(text: string): ParsedExposition {
   const out: ParsedExposition = { samples: [], nonFinite: 0, skippedFamilies: [] };
-  for (const family of parsePrometheusTextFormat(text)) {
+  // The format ends every line with \n; the parser silently drops a last line without one.
+  for (const family of parsePrometheusTextFormat(text.endsWith('\n') ? text : `${text}\n`)) {
     if (family.type === 'HISTOGRAM' || family.type === 'SUMMARY') {
       out.skippedFamilies.push(family.name);
       continue;

@@ -94,8 +94,11 @@ export const QuerySpecInputSchema = z.strictObject({
   /** Fallback chain naming the resource; the query set's when absent. */
   resource_id: z.array(LabelTemplateSchema).min(1).optional(),
   resource_name: z.array(LabelTemplateSchema).min(1).optional(),
-  /** The sub-series inside the resource: a GPU's UUID, a disk's device, a mount point. */
-  dimension: LabelTemplateSchema.optional(),
+  /** The sub-series inside the resource (a GPU's UUID, a disk's device): a template or a fallback chain. */
+  dimension: z
+    .union([LabelTemplateSchema, z.array(LabelTemplateSchema).min(1)])
+    .transform((v) => (typeof v === 'string' ? [v] : v))
+    .optional(),
   /** What the value comes from, stored with each point; the query id when absent. */
   source_metric: z.string().min(1).max(128).optional(),
 });
@@ -110,7 +113,8 @@ export interface ResolvedQuery {
   resourceType: string;
   resourceId: readonly string[];
   resourceName: readonly string[];
-  dimension: string | undefined;
+  /** Empty: the series has no sub-series. */
+  dimension: readonly string[];
   sourceMetric: string;
 }
 
