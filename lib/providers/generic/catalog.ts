@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../../errors';
-import { SecretNameSchema } from '../prometheus/config';
+import { SecretNameSchema, httpUrlSchema } from '../prometheus/config';
 import { LabelTemplateSchema, QuerySpecInputSchema } from '../prometheus/query';
 
 /**
@@ -44,10 +44,7 @@ const QuerySetSchema = z.strictObject({
 });
 export type QuerySet = z.output<typeof QuerySetSchema>;
 
-const url = z
-  .string()
-  .url('must be an absolute URL')
-  .refine((v) => /^https?:\/\//.test(v), 'must be an http(s) URL');
+const url = httpUrlSchema('the provider (e.g. https://api.example.com/v1)');
 
 const EntrySchema = z.strictObject({
   id: z

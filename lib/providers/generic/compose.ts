@@ -36,7 +36,30 @@ export function buildGenericProviders(catalog: Catalog, deps: GenericDeps): Prov
   );
 }
 
+/** What a generic definition was built from, for configuration checks (lib/providers/generic/validate.ts). */
+export interface GenericOrigin {
+  entry: CatalogEntry;
+  adapter: ProviderAdapter | undefined;
+}
+const origins = new WeakMap<object, GenericOrigin>();
+
+/** The catalog entry and adapter behind a definition, if it is a generic one. */
+export function genericOrigin(def: object): GenericOrigin | undefined {
+  return origins.get(def);
+}
+
 export function buildGenericProvider(
+  catalog: Catalog,
+  entry: CatalogEntry,
+  adapter: ProviderAdapter | undefined,
+  http: CachedHttpFactory,
+): ProviderDefinition<GenericSettings> {
+  const def = defineGenericProvider(catalog, entry, adapter, http);
+  origins.set(def, { entry, adapter });
+  return def;
+}
+
+function defineGenericProvider(
   catalog: Catalog,
   entry: CatalogEntry,
   adapter: ProviderAdapter | undefined,

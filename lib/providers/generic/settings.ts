@@ -1,15 +1,11 @@
 import { z } from 'zod';
-import { DcgmSettingsSchema, PrometheusSettingsSchema } from '../prometheus/config';
+import { DcgmSettingsSchema, httpUrlSchema, PrometheusSettingsSchema } from '../prometheus/config';
 import type { QuerySpecInput, ResolvedQuery } from '../prometheus/query';
 import type { Catalog, CatalogEntry } from './catalog';
 
 /** Settings under a connection's `api:` key, handed to the provider's adapter. */
 const ApiSettingsSchema = z.looseObject({
-  base_url: z
-    .string()
-    .url('must be an http(s) URL')
-    .refine((v) => /^https?:\/\//.test(v), 'must be an http(s) URL')
-    .optional(),
+  base_url: httpUrlSchema("the provider's API (overrides the default)").optional(),
 });
 
 /**
@@ -49,7 +45,7 @@ export function buildSettingsSchema(
         ctx.addIssue({
           code: 'custom',
           path: ['prometheus'],
-          message: `set prometheus.url (and/or dcgm.url${adapter ? ', api' : ''}) — a ${entry.display_name} connection needs at least one source`,
+          message: `set prometheus.url (and/or dcgm.url${adapter ? ', api' : ''}): a connection to ${entry.display_name} needs at least one source`,
         });
       }
       if (s.api && !adapter) {
@@ -141,4 +137,18 @@ function resolve(
     dimension: q.dimension ?? base.dimension ?? [],
     sourceMetric: q.source_metric ?? base.sourceMetric ?? q.id,
   };
+}
+
+/** Where settings name a secret (`prometheus.auth.token_secret: prom_token`), for checks against `secrets:`. */
+export function secretReferences(settings: GenericSettings): { path: string; name: string }[] {
+  const refs: { path: string; name: string }[] = [];
+  for (const [part, block] of [
+    ['prometheus', settings.prometheus],
+    ['dcgm', settings.dcgm],
+  ] as const) {
+    const auth = block?.auth;
+    if (auth?.type === 'bearer') refs.push({ path: `${part}.auth.token_secret`, name: auth.token_secret });
+    if (auth?.type === 'basic') refs.push({ path: `${part}.auth.password_secret`, name: auth.password_secret });
+  }
+  return refs;
 }

@@ -43,12 +43,21 @@ export const ExtraHeadersSchema = z
     }
   });
 
-const httpUrl = (what: string) =>
-  z
-    .string()
-    .url(`must be an http(s) URL of ${what}`)
-    .refine((v) => /^https?:\/\//i.test(v), `must be an http(s) URL of ${what}`)
-    .refine((v) => !/^https?:\/\/[^/]*@/i.test(v), 'must not carry credentials; use auth: with a secret instead');
+/** An absolute http(s) URL without credentials in it (those belong in `auth:` with a secret). */
+export const httpUrlSchema = (what: string) =>
+  z.string().superRefine((v, ctx) => {
+    let u: URL | undefined;
+    try {
+      u = new URL(v);
+    } catch {
+      // reported below
+    }
+    if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) {
+      ctx.addIssue({ code: 'custom', message: `must be an http(s) URL of ${what}, got "${v}"` });
+    } else if (u.username || u.password) {
+      ctx.addIssue({ code: 'custom', message: 'must not carry credentials; use auth: with a secret instead' });
+    }
+  });
 
 /** PromQL label matchers (`job="gpu-nodes",env=~"prod|staging"`), without braces. */
 const LABEL_MATCHERS =
@@ -56,7 +65,7 @@ const LABEL_MATCHERS =
 
 export const PrometheusSettingsSchema = z.strictObject({
   /** Base URL of the Prometheus HTTP API (the part before /api/v1), e.g. https://prom.example.com or …/prometheus. */
-  url: httpUrl('the Prometheus server (before /api/v1)'),
+  url: httpUrlSchema('the Prometheus server (before /api/v1)'),
   auth: HttpAuthSchema.default({ type: 'none' }),
   headers: ExtraHeadersSchema.default({}),
   /** Resolution of range queries. */
@@ -89,9 +98,9 @@ export type PrometheusSettings = z.output<typeof PrometheusSettingsSchema>;
 export const DcgmSettingsSchema = z
   .strictObject({
     /** One dcgm-exporter endpoint (http://gpu-node:9400/metrics) … */
-    url: httpUrl('a dcgm-exporter /metrics endpoint').optional(),
+    url: httpUrlSchema('a dcgm-exporter /metrics endpoint').optional(),
     /** … or several (one per GPU node). */
-    urls: z.array(httpUrl('a dcgm-exporter /metrics endpoint')).max(500).optional(),
+    urls: z.array(httpUrlSchema('a dcgm-exporter /metrics endpoint')).max(500).optional(),
     auth: HttpAuthSchema.default({ type: 'none' }),
     timeout: durationMs({ min: 500, max: 120_000 }).default(10_000),
   })
