@@ -37,7 +37,7 @@ export function createAdapterContext(
   if (missing.length > 0) {
     throw new ProviderConfigError(
       entry.id,
-      `connection "${collect.connection.id}" uses the ${entry.display_name} API but lacks secret(s) ${missing.join(', ')} (secrets: { ${missing[0]}: env:VARIABLE })`,
+      `connection "${collect.connection.id}" uses the ${entry.display_name} API but lacks secret(s) ${missing.join(', ')} (list them under secrets, as env:VARIABLE)`,
     );
   }
   const secrets = Object.fromEntries(adapter.secretNames.map((n) => [n, all[n] as string]));

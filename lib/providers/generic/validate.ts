@@ -53,7 +53,7 @@ export function checkConnectionsFile(path: string, registry: ProviderRegistry): 
     if (adapter && (s.api !== undefined || adapter.secretNames.some((n) => n in c.secrets))) {
       const missing = adapter.secretNames.filter((n) => !(n in c.secrets));
       if (missing.length > 0) {
-        problems.push(`${at('secrets')}: the ${origin.entry.display_name} API needs ${missing.join(', ')} (e.g. ${missing[0]}: env:VARIABLE)`);
+        problems.push(`${at('secrets')}: the ${origin.entry.display_name} API needs ${missing.join(', ')} (list them under secrets, as env:VARIABLE)`);
       }
     }
   });

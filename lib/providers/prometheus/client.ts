@@ -63,7 +63,7 @@ export function authHeaders(
     if (v === undefined || v === '') {
       throw new ProviderConfigError(
         provider,
-        `${where}.auth.${field} names secret "${name}", which the connection does not have (add secrets: { ${name}: env:VARIABLE })`,
+        `${where}.auth.${field} names secret "${name}", which the connection does not have (list it under secrets, as env:VARIABLE)`,
       );
     }
     return v;

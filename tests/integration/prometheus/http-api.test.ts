@@ -277,7 +277,7 @@ describe('Prometheus HTTP API collection', () => {
 
     expect(result.status).toBe('failed');
     expect(result.errors.performance).toBe(
-      'prometheus.auth.token_secret names secret "grafana_token", which the connection does not have (add secrets: { grafana_token: env:VARIABLE })',
+      'prometheus.auth.token_secret names secret "grafana_token", which the connection does not have (list it under secrets, as env:VARIABLE)',
     );
     expect(prom.requests).toHaveLength(0);
   });
