@@ -4,7 +4,7 @@ import type { Store } from '../../../lib/clickhouse/client';
 import { getRun } from '../../../lib/clickhouse/repos/runs';
 import { createWriter } from '../../../lib/clickhouse/writer';
 import { type RunDeps, runCollection } from '../../../lib/collector/run';
-import type { CollectContext, CollectionJob, Connection, DataType } from '../../../lib/collector/types';
+import type { CollectContext, CollectionJob, Connection, DataType, ProviderDefinition } from '../../../lib/collector/types';
 import { staticConnections } from '../../../lib/connections/source';
 import { ProviderAuthError } from '../../../lib/errors';
 import type { AdapterContext, CachedHttp, ProviderAdapter } from '../../../lib/providers/adapters/types';
@@ -169,7 +169,8 @@ beforeEach(() => {
   prom.handle(loadMatrix);
 });
 
-const registry = () => createRegistry(buildGenericProviders(CATALOG, { adapters: [testAdapter], http: createRunHttp }));
+const registry = () =>
+  createRegistry(buildGenericProviders(CATALOG, { adapters: [testAdapter], http: createRunHttp }) as ProviderDefinition<unknown>[]);
 
 function connection(customerId: string, settings: Record<string, unknown>, secrets: Record<string, string>): Connection {
   return { id: 'main', customerId, provider: 'testcloud', enabled: true, settings, secrets, source: 'config' };
@@ -371,7 +372,7 @@ providers:
           'x.yaml',
         ),
         { adapters: [runpodAdapter], http: createRunHttp },
-      ),
+      ) as ProviderDefinition<unknown>[],
     );
     expect(withAdapter.dataTypes('runpod')).toEqual(['performance', 'resource', 'cost']);
   });
