@@ -181,6 +181,8 @@ export async function* collectPrometheus(
     const results = runBounded(pending, settings.query_concurrency, async (q) => {
       try {
         const answer = await ctx.retry(`prometheus ${q.id}`, () => {
+          // Another query failed for good: stop here rather than retry into an aborted signal.
+          if (signal.aborted) throw Object.assign(new Error('prometheus collection stopped'), { name: 'AbortError' });
           ctx.meter.count('prometheus.query_range');
           return queryRange(endpoint, { query: expandQuery(q.query, vars), startMs, endMs, stepMs: settings.step }, signal);
         });
