@@ -43,7 +43,10 @@ export function createAdapterContext(
   const secrets = Object.fromEntries(adapter.secretNames.map((n) => [n, all[n] as string]));
   const baseUrl = settings.api?.base_url || adapter.defaultBaseUrl || entry.endpoints.api;
   if (!baseUrl) {
-    throw new ProviderConfigError(entry.id, `no API base URL for ${entry.display_name}: set api.base_url on the connection`);
+    throw new ProviderConfigError(
+      entry.id,
+      `no API base URL for ${entry.display_name}: set api.base_url on the connection`,
+    );
   }
   return {
     collect: collect as CollectContext<unknown>,

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../../errors';
-import { SecretNameSchema, httpUrlSchema } from '../prometheus/config';
+import { httpUrlSchema, SecretNameSchema } from '../prometheus/config';
 import { LabelTemplateSchema, QuerySpecInputSchema } from '../prometheus/query';
 
 /**
@@ -14,7 +14,13 @@ import { LabelTemplateSchema, QuerySpecInputSchema } from '../prometheus/query';
  */
 export const DEDICATED_PROVIDER_IDS = ['aws', 'gcp', 'azure', 'vultr', 'local'] as const;
 
-export const CATEGORIES = ['hyperscaler', 'gpu_cloud', 'general_compute', 'self_hosted', 'observability'] as const;
+export const CATEGORIES = [
+  'hyperscaler',
+  'gpu_cloud',
+  'general_compute',
+  'self_hosted',
+  'observability',
+] as const;
 
 /** How a provider's own API authenticates (documentation for operators; adapters implement it). */
 export const AUTH_STYLES = [
@@ -82,14 +88,21 @@ export type CatalogEntry = z.output<typeof EntrySchema>;
 export const CatalogSchema = z
   .strictObject({
     version: z.literal(1, 'must be 1'),
-    query_sets: z.record(z.string().regex(QUERY_SET_NAME, 'query set names are lower-case letters, digits or _'), QuerySetSchema),
+    query_sets: z.record(
+      z.string().regex(QUERY_SET_NAME, 'query set names are lower-case letters, digits or _'),
+      QuerySetSchema,
+    ),
     providers: z.array(EntrySchema).min(1, 'list at least one provider'),
   })
   .superRefine((cat, ctx) => {
     const ids = new Map<string, number>();
     cat.providers.forEach((p, i) => {
       if (ids.has(p.id)) {
-        ctx.addIssue({ code: 'custom', path: ['providers', i, 'id'], message: `duplicate id "${p.id}" (also providers[${ids.get(p.id)}])` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['providers', i, 'id'],
+          message: `duplicate id "${p.id}" (also providers[${ids.get(p.id)}])`,
+        });
       }
       ids.set(p.id, i);
       if ((DEDICATED_PROVIDER_IDS as readonly string[]).includes(p.id)) {
@@ -136,8 +149,14 @@ export function formatPath(path: readonly PropertyKey[]): string {
   );
 }
 
-export function describeZodIssues(file: string, error: z.ZodError, prefix: readonly PropertyKey[] = []): string {
-  const shown = error.issues.slice(0, 5).map((i) => `${file}: ${formatPath([...prefix, ...i.path])}: ${i.message}`);
+export function describeZodIssues(
+  file: string,
+  error: z.ZodError,
+  prefix: readonly PropertyKey[] = [],
+): string {
+  const shown = error.issues
+    .slice(0, 5)
+    .map((i) => `${file}: ${formatPath([...prefix, ...i.path])}: ${i.message}`);
   const more = error.issues.length > 5 ? ` (and ${error.issues.length - 5} more)` : '';
   return `${shown.join('; ')}${more}`;
 }
@@ -163,7 +182,9 @@ export function loadCatalog(path: string): Catalog {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError(`${path}: cannot read the provider catalog: ${(err as Error).message}`, { cause: err });
+    throw new ConfigError(`${path}: cannot read the provider catalog: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   return parseCatalog(text, path);
 }

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { CollectContext, ProviderDefinition } from '../../collector/types';
 import { DEFAULT_RETRY, withRetry } from '../../collector/retry';
-import { ProviderError, errorMessage } from '../../errors';
+import type { CollectContext, ProviderDefinition } from '../../collector/types';
+import { errorMessage, ProviderError } from '../../errors';
 import type { Logger } from '../../logger';
 import type { CostRowInput, PerformancePointInput, ResourceSnapshotInput } from '../../schemas/rows';
-import { HOUR_MS, MINUTE_MS, DAY_MS } from '../../time';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../time';
 import type { ProviderAdapter } from '../adapters/types';
+import { authHeaders } from '../prometheus/client';
 import { collectPrometheus, prometheusEndpoint, reportProblem, testPrometheus } from '../prometheus/collect';
 import { collectDcgmDirect } from '../prometheus/dcgm-direct';
-import { authHeaders } from '../prometheus/client';
 import { scrapeMetrics } from '../prometheus/exposition';
 import { adapterActive, type CachedHttpFactory, createAdapterContext } from './adapter-context';
 import type { Catalog, CatalogEntry } from './catalog';
@@ -30,9 +30,17 @@ export interface GenericDeps {
  * @example
  * const defs = buildGenericProviders(loadCatalog('providers.yaml'), { adapters: ADAPTERS, http: createRunHttp });
  */
-export function buildGenericProviders(catalog: Catalog, deps: GenericDeps): ProviderDefinition<GenericSettings>[] {
+export function buildGenericProviders(
+  catalog: Catalog,
+  deps: GenericDeps,
+): ProviderDefinition<GenericSettings>[] {
   return catalog.providers.map((entry) =>
-    buildGenericProvider(catalog, entry, deps.adapters.find((a) => a.id === (entry.adapter ?? entry.id)), deps.http),
+    buildGenericProvider(
+      catalog,
+      entry,
+      deps.adapters.find((a) => a.id === (entry.adapter ?? entry.id)),
+      deps.http,
+    ),
   );
 }
 
@@ -72,17 +80,29 @@ function defineGenericProvider(
     const useAdapter = adapterActive(adapter, ctx.connection) && adapter?.performance !== undefined;
     const sources = Number(Boolean(s.prometheus)) + Number(Boolean(s.dcgm)) + Number(useAdapter);
     if (sources === 0) {
-      ctx.logger.info('no performance source on this connection (no prometheus, dcgm or adapter utilisation)');
+      ctx.logger.info(
+        'no performance source on this connection (no prometheus, dcgm or adapter utilisation)',
+      );
       return;
     }
     const anyCtx = ctx as CollectContext<unknown>;
     if (s.dcgm) {
-      yield* collectDcgmDirect(anyCtx, { provider: entry.id, settings: s.dcgm, region: s.region, soleSource: sources === 1 });
+      yield* collectDcgmDirect(anyCtx, {
+        provider: entry.id,
+        settings: s.dcgm,
+        region: s.region,
+        soleSource: sources === 1,
+      });
     }
     if (useAdapter && adapter?.performance) {
       try {
         const rows = await adapter.performance(createAdapterContext(ctx, adapter, entry, http));
-        yield rows.map((r) => ({ ...r, customer_id: ctx.customerId, provider: entry.id, task_id: r.task_id || ctx.taskId }));
+        yield rows.map((r) => ({
+          ...r,
+          customer_id: ctx.customerId,
+          provider: entry.id,
+          task_id: r.task_id || ctx.taskId,
+        }));
       } catch (err) {
         if (ctx.signal.aborted || sources === 1) throw err;
         reportProblem(
@@ -108,7 +128,12 @@ function defineGenericProvider(
       return;
     }
     const rows = await adapter.resources(createAdapterContext(ctx, adapter, entry, http));
-    yield rows.map((r) => ({ ...r, customer_id: ctx.customerId, provider: entry.id, task_id: r.task_id || ctx.taskId }));
+    yield rows.map((r) => ({
+      ...r,
+      customer_id: ctx.customerId,
+      provider: entry.id,
+      task_id: r.task_id || ctx.taskId,
+    }));
   }
 
   async function* cost(ctx: CollectContext<GenericSettings>): AsyncGenerator<CostRowInput[]> {
@@ -153,18 +178,23 @@ function defineGenericProvider(
       };
       if (s.prometheus) {
         const prom = s.prometheus;
-        await attempt('prometheus', () => testPrometheus(prometheusEndpoint(entry.id, prom, connection.secrets), signal));
+        await attempt('prometheus', () =>
+          testPrometheus(prometheusEndpoint(entry.id, prom, connection.secrets), signal),
+        );
       }
       if (s.dcgm) {
         const dcgm = s.dcgm;
         await attempt('dcgm', async () => {
           const headers = authHeaders(entry.id, dcgm.auth, connection.secrets, 'dcgm');
-          for (const url of dcgm.urls) await scrapeMetrics(entry.id, url, { headers, timeoutMs: dcgm.timeout, signal });
+          for (const url of dcgm.urls)
+            await scrapeMetrics(entry.id, url, { headers, timeoutMs: dcgm.timeout, signal });
         });
       }
       if (adapterActive(adapter, connection)) {
         const a = adapter;
-        await attempt('api', () => a.test(createAdapterContext(testContext(entry.id, connection, signal, logger), a, entry, http)));
+        await attempt('api', () =>
+          a.test(createAdapterContext(testContext(entry.id, connection, signal, logger), a, entry, http)),
+        );
       }
       if (failures.length === 1) throw (failures[0] as { error: unknown }).error;
       if (failures.length > 1) {

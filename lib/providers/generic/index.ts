@@ -5,8 +5,8 @@ import { buildGenericProviders } from './compose';
 import { createRunHttp } from './run-http';
 import type { GenericSettings } from './settings';
 
-export { buildGenericProviders, buildGenericProvider, type GenericDeps } from './compose';
-export { loadCatalog, parseCatalog, defaultCatalogPath, type Catalog, type CatalogEntry } from './catalog';
+export { type Catalog, type CatalogEntry, defaultCatalogPath, loadCatalog, parseCatalog } from './catalog';
+export { buildGenericProvider, buildGenericProviders, type GenericDeps } from './compose';
 export type { GenericSettings } from './settings';
 
 /**

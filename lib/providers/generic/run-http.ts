@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { CollectContext } from '../../collector/types';
-import { fetchJson } from '../http';
 import type { CachedHttp } from '../adapters/types';
+import { fetchJson } from '../http';
 
 const TTL_MS = 5 * 60_000;
 
@@ -57,12 +57,19 @@ export function createRunHttp(collect: CollectContext<unknown>, provider: string
     getJson<T>(url: string, opts: { headers?: Record<string, string> } = {}) {
       return cached(keyOf(['GET', url, opts.headers ?? {}]), () =>
         collect.retry(label('GET', url), async () => {
-          const res = await fetchJson<T>(provider, url, { headers: opts.headers ?? {}, signal: collect.signal });
+          const res = await fetchJson<T>(provider, url, {
+            headers: opts.headers ?? {},
+            signal: collect.signal,
+          });
           return res.data;
         }),
       );
     },
-    postJson<T>(url: string, body: unknown, opts: { headers?: Record<string, string>; cacheable?: boolean } = {}) {
+    postJson<T>(
+      url: string,
+      body: unknown,
+      opts: { headers?: Record<string, string>; cacheable?: boolean } = {},
+    ) {
       const call = () =>
         collect.retry(label('POST', url), async () => {
           const res = await fetchJson<T>(provider, url, {

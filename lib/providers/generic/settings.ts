@@ -79,7 +79,11 @@ export function buildSettingsSchema(
       const added = new Set<string>();
       s.prometheus.queries.forEach((q, i) => {
         if (added.has(q.id)) {
-          ctx.addIssue({ code: 'custom', path: ['prometheus', 'queries', i, 'id'], message: `duplicate query id "${q.id}"` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['prometheus', 'queries', i, 'id'],
+            message: `duplicate query id "${q.id}"`,
+          });
         }
         added.add(q.id);
       });
@@ -93,7 +97,11 @@ const ADDED_QUERY_DEFAULTS = { resourceType: 'machine', resourceId: ['{instance|
  * `exclude`, with `queries` replacing a default of the same id (fields it leaves out are
  * inherited) or added (resource named by `{instance|host}` unless it says otherwise).
  */
-export function resolveQueries(catalog: Catalog, entry: CatalogEntry, settings: GenericSettings): ResolvedQuery[] {
+export function resolveQueries(
+  catalog: Catalog,
+  entry: CatalogEntry,
+  settings: GenericSettings,
+): ResolvedQuery[] {
   const prom = settings.prometheus;
   if (!prom) return [];
   const out = new Map<string, ResolvedQuery>();
@@ -101,7 +109,14 @@ export function resolveQueries(catalog: Catalog, entry: CatalogEntry, settings: 
     const set = catalog.query_sets[name];
     if (!set) continue;
     for (const q of set.queries) {
-      out.set(q.id, resolve(q, { resourceType: set.resource_type, resourceId: set.resource_id, resourceName: set.resource_name }));
+      out.set(
+        q.id,
+        resolve(q, {
+          resourceType: set.resource_type,
+          resourceId: set.resource_id,
+          resourceName: set.resource_name,
+        }),
+      );
     }
   }
   for (const id of prom.exclude) out.delete(id);
@@ -109,7 +124,13 @@ export function resolveQueries(catalog: Catalog, entry: CatalogEntry, settings: 
     const base = out.get(q.id);
     out.set(
       q.id,
-      resolve(q, base ?? { resourceType: ADDED_QUERY_DEFAULTS.resourceType, resourceId: ADDED_QUERY_DEFAULTS.resourceId }),
+      resolve(
+        q,
+        base ?? {
+          resourceType: ADDED_QUERY_DEFAULTS.resourceType,
+          resourceId: ADDED_QUERY_DEFAULTS.resourceId,
+        },
+      ),
     );
   }
   return [...out.values()];
@@ -148,7 +169,8 @@ export function secretReferences(settings: GenericSettings): { path: string; nam
   ] as const) {
     const auth = block?.auth;
     if (auth?.type === 'bearer') refs.push({ path: `${part}.auth.token_secret`, name: auth.token_secret });
-    if (auth?.type === 'basic') refs.push({ path: `${part}.auth.password_secret`, name: auth.password_secret });
+    if (auth?.type === 'basic')
+      refs.push({ path: `${part}.auth.password_secret`, name: auth.password_secret });
   }
   return refs;
 }

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ConnectionsFileSchema } from '../../connections/file';
 import { ConfigError } from '../../errors';
-import type { ProviderRegistry } from '../registry';
 import type { ProviderAdapter } from '../adapters/types';
+import type { ProviderRegistry } from '../registry';
 import { type Catalog, describeZodIssues, formatPath } from './catalog';
 import { genericOrigin } from './compose';
 import { type GenericSettings, secretReferences } from './settings';
@@ -33,12 +33,18 @@ export function checkConnectionsFile(path: string, registry: ProviderRegistry): 
     const at = (...p: PropertyKey[]) => `${path}: ${formatPath(['connections', i, ...p])}`;
     const def = registry.get(c.provider);
     if (!def) {
-      problems.push(`${at('provider')}: unknown provider "${c.provider}" (known: ${registry.list().map((d) => d.id).join(', ')})`);
+      problems.push(
+        `${at('provider')}: unknown provider "${c.provider}" (known: ${registry
+          .list()
+          .map((d) => d.id)
+          .join(', ')})`,
+      );
       return;
     }
     const settings = def.settingsSchema.safeParse(c.settings);
     if (!settings.success) {
-      for (const issue of settings.error.issues.slice(0, 3)) problems.push(`${at('settings', ...issue.path)}: ${issue.message}`);
+      for (const issue of settings.error.issues.slice(0, 3))
+        problems.push(`${at('settings', ...issue.path)}: ${issue.message}`);
       return;
     }
     const origin = genericOrigin(def);
@@ -46,14 +52,18 @@ export function checkConnectionsFile(path: string, registry: ProviderRegistry): 
     const s = settings.data as GenericSettings;
     for (const ref of secretReferences(s)) {
       if (!(ref.name in c.secrets)) {
-        problems.push(`${at('settings')}.${ref.path}: names secret "${ref.name}", but secrets: has no such entry`);
+        problems.push(
+          `${at('settings')}.${ref.path}: names secret "${ref.name}", but secrets: has no such entry`,
+        );
       }
     }
     const { adapter } = origin;
     if (adapter && (s.api !== undefined || adapter.secretNames.some((n) => n in c.secrets))) {
       const missing = adapter.secretNames.filter((n) => !(n in c.secrets));
       if (missing.length > 0) {
-        problems.push(`${at('secrets')}: the ${origin.entry.display_name} API needs ${missing.join(', ')} (list them under secrets, as env:VARIABLE)`);
+        problems.push(
+          `${at('secrets')}: the ${origin.entry.display_name} API needs ${missing.join(', ')} (list them under secrets, as env:VARIABLE)`,
+        );
       }
     }
   });
@@ -88,7 +98,9 @@ export function checkAdapterCatalog(
       );
     }
     if (a.category !== entry.category) {
-      problems.push(`providers.yaml: ${entry.id}.category is ${entry.category} but the ${a.id} adapter says ${a.category}`);
+      problems.push(
+        `providers.yaml: ${entry.id}.category is ${entry.category} but the ${a.id} adapter says ${a.category}`,
+      );
     }
   }
   return problems;

@@ -83,14 +83,20 @@ export function authHeaders(
 const SampleSchema = z.tuple([z.number(), z.string()]);
 const LabelsSchema = z.record(z.string(), z.string());
 const MatrixSchema = z.array(
-  z.object({ metric: LabelsSchema, values: z.array(SampleSchema).optional(), histograms: z.array(z.unknown()).optional() }),
+  z.object({
+    metric: LabelsSchema,
+    values: z.array(SampleSchema).optional(),
+    histograms: z.array(z.unknown()).optional(),
+  }),
 );
 const VectorSchema = z.array(
   z.object({ metric: LabelsSchema, value: SampleSchema.optional(), histogram: z.unknown().optional() }),
 );
 const BodySchema = z.object({
   status: z.enum(['success', 'error']),
-  data: z.object({ resultType: z.enum(['matrix', 'vector', 'scalar', 'string']), result: z.unknown() }).optional(),
+  data: z
+    .object({ resultType: z.enum(['matrix', 'vector', 'scalar', 'string']), result: z.unknown() })
+    .optional(),
   errorType: z.string().optional(),
   error: z.string().optional(),
   warnings: z.array(z.string()).optional(),
@@ -190,7 +196,10 @@ async function request(
   }
   if (!res.ok) throw httpError(ep.provider, where, res, text);
   if (!body?.data) {
-    throw new ProviderParseError(ep.provider, `${where}: not a Prometheus API answer (expected {"status":"success","data":…})`);
+    throw new ProviderParseError(
+      ep.provider,
+      `${where}: not a Prometheus API answer (expected {"status":"success","data":…})`,
+    );
   }
   return toAnswer(ep.provider, where, body.data, body.warnings ?? [], body.infos ?? []);
 }
@@ -215,7 +224,8 @@ function toAnswer(
     }
     if (samples.length > 0) answer.series.push({ labels, samples });
   };
-  const fail = (issue: string) => new ProviderParseError(provider, `${where}: malformed ${data.resultType} result: ${issue}`);
+  const fail = (issue: string) =>
+    new ProviderParseError(provider, `${where}: malformed ${data.resultType} result: ${issue}`);
   if (data.resultType === 'matrix') {
     const parsed = MatrixSchema.safeParse(data.result);
     if (!parsed.success) throw fail(firstIssue(parsed.error));

@@ -1,11 +1,11 @@
 import type { CollectContext } from '../../collector/types';
-import { ProviderError, errorMessage } from '../../errors';
+import { errorMessage, ProviderError } from '../../errors';
 import type { PerformancePointInput } from '../../schemas/rows';
 import {
+  authHeaders,
   type PromAnswer,
   type PrometheusEndpoint,
   PrometheusQueryError,
-  authHeaders,
   queryInstant,
   queryRange,
 } from './client';
@@ -40,14 +40,22 @@ export function prometheusEndpoint(
 }
 
 /** The step-aligned evaluation times inside [start, end): re-collecting a window hits the same instants. */
-export function alignedRange(window: { start: Date; end: Date }, stepMs: number): { startMs: number; endMs: number } | null {
+export function alignedRange(
+  window: { start: Date; end: Date },
+  stepMs: number,
+): { startMs: number; endMs: number } | null {
   const startMs = Math.ceil(window.start.getTime() / stepMs) * stepMs;
   const endMs = Math.floor((window.end.getTime() - 1) / stepMs) * stepMs;
   return endMs >= startMs ? { startMs, endMs } : null;
 }
 
 /** Splits [start, end] into inclusive chunks of at most `maxPoints` steps each. */
-export function chunkRange(startMs: number, endMs: number, stepMs: number, maxPoints: number): [number, number][] {
+export function chunkRange(
+  startMs: number,
+  endMs: number,
+  stepMs: number,
+  maxPoints: number,
+): [number, number][] {
   const chunks: [number, number][] = [];
   for (let s = startMs; s <= endMs; s += maxPoints * stepMs) {
     chunks.push([s, Math.min(endMs, s + (maxPoints - 1) * stepMs)]);
@@ -85,7 +93,8 @@ export function mapAnswer(
   const from = m.window.start.getTime();
   const to = m.window.end.getTime();
   for (const series of answer.series) {
-    const resourceId = firstTemplate([...m.resourceIdFirst, ...q.resourceId], series.labels) ?? m.fallbackResourceId;
+    const resourceId =
+      firstTemplate([...m.resourceIdFirst, ...q.resourceId], series.labels) ?? m.fallbackResourceId;
     const resourceName = firstTemplate(q.resourceName, series.labels) ?? resourceId;
     const dimension = firstTemplate(q.dimension, series.labels) ?? '';
     const key = `${resourceId}\u0000${dimension}`;
@@ -156,7 +165,11 @@ export async function* collectPrometheus(
     return;
   }
   const endpoint = prometheusEndpoint(opts.provider, settings, ctx.connection.secrets);
-  const vars = { selector: settings.selector, stepMs: settings.step, scrapeIntervalMs: settings.scrape_interval };
+  const vars = {
+    selector: settings.selector,
+    stepMs: settings.step,
+    scrapeIntervalMs: settings.scrape_interval,
+  };
   const chunks = chunkRange(range.startMs, range.endMs, settings.step, settings.max_points_per_query);
   const rejected = new Map<string, string>();
   const warnings = new Set<string>();
@@ -182,9 +195,14 @@ export async function* collectPrometheus(
       try {
         const answer = await ctx.retry(`prometheus ${q.id}`, () => {
           // Another query failed for good: stop here rather than retry into an aborted signal.
-          if (signal.aborted) throw Object.assign(new Error('prometheus collection stopped'), { name: 'AbortError' });
+          if (signal.aborted)
+            throw Object.assign(new Error('prometheus collection stopped'), { name: 'AbortError' });
           ctx.meter.count('prometheus.query_range');
-          return queryRange(endpoint, { query: expandQuery(q.query, vars), startMs, endMs, stepMs: settings.step }, signal);
+          return queryRange(
+            endpoint,
+            { query: expandQuery(q.query, vars), startMs, endMs, stepMs: settings.step },
+            signal,
+          );
         });
         return { q, answer };
       } catch (err) {
@@ -209,7 +227,10 @@ export async function* collectPrometheus(
   }
 
   if (nonFinite > 0 || histograms > 0) {
-    ctx.logger.info('prometheus samples left out', { non_finite_values: nonFinite, native_histogram_series: histograms });
+    ctx.logger.info('prometheus samples left out', {
+      non_finite_values: nonFinite,
+      native_histogram_series: histograms,
+    });
   }
   if (rejected.size === opts.queries.length) {
     const [id, message] = [...rejected][0] as [string, string];
@@ -234,7 +255,12 @@ export async function* collectPrometheus(
 export async function testPrometheus(endpoint: PrometheusEndpoint, signal: AbortSignal): Promise<void> {
   const answer = await queryInstant(endpoint, { query: 'vector(1)' }, signal);
   if (answer.series[0]?.samples[0]?.[1] !== 1) {
-    throw new ProviderError(endpoint.provider, 'parse_error', 'prometheus: vector(1) did not evaluate to 1', false);
+    throw new ProviderError(
+      endpoint.provider,
+      'parse_error',
+      'prometheus: vector(1) did not evaluate to 1',
+      false,
+    );
   }
 }
 

@@ -27,21 +27,19 @@ const HEADER_NAME = /^[A-Za-z0-9-]{1,64}$/;
 const FORBIDDEN_HEADERS = new Set(['authorization', 'host', 'content-length', 'content-type', 'cookie']);
 
 /** Extra non-secret request headers, e.g. `X-Scope-OrgID` for a Mimir/Cortex/Thanos tenant. */
-export const ExtraHeadersSchema = z
-  .record(z.string(), z.string().max(1024))
-  .superRefine((headers, ctx) => {
-    for (const name of Object.keys(headers)) {
-      if (!HEADER_NAME.test(name)) {
-        ctx.addIssue({ code: 'custom', path: [name], message: 'is not a valid header name' });
-      } else if (FORBIDDEN_HEADERS.has(name.toLowerCase())) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [name],
-          message: 'may not be set here (use auth: with a secret for credentials)',
-        });
-      }
+export const ExtraHeadersSchema = z.record(z.string(), z.string().max(1024)).superRefine((headers, ctx) => {
+  for (const name of Object.keys(headers)) {
+    if (!HEADER_NAME.test(name)) {
+      ctx.addIssue({ code: 'custom', path: [name], message: 'is not a valid header name' });
+    } else if (FORBIDDEN_HEADERS.has(name.toLowerCase())) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [name],
+        message: 'may not be set here (use auth: with a secret for credentials)',
+      });
     }
-  });
+  }
+});
 
 /** An absolute http(s) URL without credentials in it (those belong in `auth:` with a secret). */
 export const httpUrlSchema = (what: string) =>
@@ -55,7 +53,10 @@ export const httpUrlSchema = (what: string) =>
     if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) {
       ctx.addIssue({ code: 'custom', message: `must be an http(s) URL of ${what}, got "${v}"` });
     } else if (u.username || u.password) {
-      ctx.addIssue({ code: 'custom', message: 'must not carry credentials; use auth: with a secret instead' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must not carry credentials; use auth: with a secret instead',
+      });
     }
   });
 
@@ -78,7 +79,10 @@ export const PrometheusSettingsSchema = z.strictObject({
   selector: z
     .string()
     .max(2048)
-    .refine((v) => v.trim() === '' || LABEL_MATCHERS.test(v), 'must be PromQL label matchers such as job="gpu-nodes",env="prod" (no braces)')
+    .refine(
+      (v) => v.trim() === '' || LABEL_MATCHERS.test(v),
+      'must be PromQL label matchers such as job="gpu-nodes",env="prod" (no braces)',
+    )
     .default(''),
   /** Query sets to run instead of the provider's defaults from providers.yaml. */
   query_sets: z.array(z.string().min(1)).optional(),
@@ -106,8 +110,16 @@ export const DcgmSettingsSchema = z
   })
   .superRefine((v, ctx) => {
     if (!v.url && !(v.urls && v.urls.length > 0)) {
-      ctx.addIssue({ code: 'custom', path: ['url'], message: 'set url (or urls) to the dcgm-exporter /metrics endpoint(s)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message: 'set url (or urls) to the dcgm-exporter /metrics endpoint(s)',
+      });
     }
   })
-  .transform((v) => ({ urls: [...new Set([...(v.url ? [v.url] : []), ...(v.urls ?? [])])], auth: v.auth, timeout: v.timeout }));
+  .transform((v) => ({
+    urls: [...new Set([...(v.url ? [v.url] : []), ...(v.urls ?? [])])],
+    auth: v.auth,
+    timeout: v.timeout,
+  }));
 export type DcgmSettings = z.output<typeof DcgmSettingsSchema>;

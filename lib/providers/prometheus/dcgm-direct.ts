@@ -1,5 +1,5 @@
 import type { CollectContext } from '../../collector/types';
-import { ProviderError, errorMessage } from '../../errors';
+import { errorMessage, ProviderError } from '../../errors';
 import type { PerformancePointInput } from '../../schemas/rows';
 import { authHeaders, describe } from './client';
 import { reportProblem, runBounded } from './collect';
@@ -41,11 +41,16 @@ export async function* collectDcgmDirect(
     const parsed = r.parsed as ParsedExposition;
     const dcgmSamples = parsed.samples.filter((s) => s.name in DCGM_FIELDS);
     if (dcgmSamples.length === 0) {
-      failures.push(`${where}: answered, but exposes none of the DCGM_FI_* metrics we read (is this a dcgm-exporter?)`);
+      failures.push(
+        `${where}: answered, but exposes none of the DCGM_FI_* metrics we read (is this a dcgm-exporter?)`,
+      );
       continue;
     }
     if (parsed.nonFinite > 0) {
-      ctx.logger.info('dcgm values left out', { endpoint: describe(r.url), non_finite_values: parsed.nonFinite });
+      ctx.logger.info('dcgm values left out', {
+        endpoint: describe(r.url),
+        non_finite_values: parsed.nonFinite,
+      });
     }
     yield mapDcgmSamples(dcgmSamples, {
       customerId: ctx.customerId,

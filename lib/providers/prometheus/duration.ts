@@ -15,7 +15,10 @@ export const durationMs = (opts: { min: number; max: number }) =>
     } else {
       const m = DURATION_RE.exec(v.trim());
       if (!m) {
-        ctx.addIssue({ code: 'custom', message: `must be a duration such as "30s", "1m" or "500ms", got "${v}"` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be a duration such as "30s", "1m" or "500ms", got "${v}"`,
+        });
         return z.NEVER;
       }
       ms = Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];

@@ -77,18 +77,30 @@ export async function scrapeMetrics(
   if (!res.ok) throw httpError(provider, where, res, text);
   const type = res.headers.get('content-type') ?? '';
   if (/text\/html|application\/json/i.test(type)) {
-    throw new ProviderParseError(provider, `${where}: answered ${type.split(';')[0]}, not the Prometheus text format`);
+    throw new ProviderParseError(
+      provider,
+      `${where}: answered ${type.split(';')[0]}, not the Prometheus text format`,
+    );
   }
   let parsed: ParsedExposition;
   try {
     parsed = parseExposition(text);
   } catch (err) {
-    throw new ProviderParseError(provider, `${where}: not the Prometheus text format: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw new ProviderParseError(
+      provider,
+      `${where}: not the Prometheus text format: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
   }
   const dataLines = text.split('\n').filter((l) => l.trim() !== '' && !l.trimStart().startsWith('#')).length;
-  if (dataLines > 0 && parsed.samples.length === 0 && parsed.nonFinite === 0 && parsed.skippedFamilies.length === 0) {
+  if (
+    dataLines > 0 &&
+    parsed.samples.length === 0 &&
+    parsed.nonFinite === 0 &&
+    parsed.skippedFamilies.length === 0
+  ) {
     throw new ProviderParseError(provider, `${where}: no samples could be read from the answer`);
   }
   return parsed;

@@ -4,7 +4,10 @@ import { formatDuration } from './duration';
 /** Metric names as performance_points accepts them (lib/schemas/rows.ts). */
 export const MetricNameSchema = z
   .string()
-  .regex(/^[a-z0-9_.]{1,64}$/, 'must be a metric name of lower-case letters, digits, _ or . (e.g. gpu_utilization)');
+  .regex(
+    /^[a-z0-9_.]{1,64}$/,
+    'must be a metric name of lower-case letters, digits, _ or . (e.g. gpu_utilization)',
+  );
 
 const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)(?:\|([a-z]+))?\}/g;
 const FILTERS = { host: stripPort } as const;
@@ -21,7 +24,10 @@ export const LabelTemplateSchema = z
   .superRefine((v, ctx) => {
     for (const m of v.matchAll(PLACEHOLDER)) {
       if (m[2] !== undefined && !(m[2] in FILTERS)) {
-        ctx.addIssue({ code: 'custom', message: `unknown filter "|${m[2]}" in "${v}" (known: ${Object.keys(FILTERS).join(', ')})` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `unknown filter "|${m[2]}" in "${v}" (known: ${Object.keys(FILTERS).join(', ')})`,
+        });
       }
     }
     const rest = v.replace(PLACEHOLDER, '');
@@ -31,7 +37,10 @@ export const LabelTemplateSchema = z
   });
 
 /** Fills a label template from a series' labels; undefined when a label it needs is missing. */
-export function applyTemplate(template: string, labels: Readonly<Record<string, string>>): string | undefined {
+export function applyTemplate(
+  template: string,
+  labels: Readonly<Record<string, string>>,
+): string | undefined {
   let missing = false;
   const out = template.replace(PLACEHOLDER, (_all, name: string, filter?: string) => {
     const v = labels[name];
@@ -86,11 +95,17 @@ export const QuerySpecInputSchema = z.strictObject({
     .superRefine((v, ctx) => {
       for (const m of v.matchAll(/\$__[A-Za-z_]+/g)) {
         if (!KNOWN_VARIABLES.includes(m[0])) {
-          ctx.addIssue({ code: 'custom', message: `unknown variable ${m[0]} (known: ${KNOWN_VARIABLES.join(', ')})` });
+          ctx.addIssue({
+            code: 'custom',
+            message: `unknown variable ${m[0]} (known: ${KNOWN_VARIABLES.join(', ')})`,
+          });
         }
       }
     }),
-  resource_type: z.string().regex(/^[a-z0-9_]{1,32}$/).optional(),
+  resource_type: z
+    .string()
+    .regex(/^[a-z0-9_]{1,32}$/)
+    .optional(),
   /** Fallback chain naming the resource; the query set's when absent. */
   resource_id: z.array(LabelTemplateSchema).min(1).optional(),
   resource_name: z.array(LabelTemplateSchema).min(1).optional(),

@@ -34,7 +34,10 @@ beforeAll(async () => {
       return {
         body: {
           status: 'success',
-          data: { resultType: 'matrix', result: [{ metric: { instance: `${provider}-node:9100` }, values: [[now, '1.5']] }] },
+          data: {
+            resultType: 'matrix',
+            result: [{ metric: { instance: `${provider}-node:9100` }, values: [[now, '1.5']] }],
+          },
         },
       };
     });
@@ -100,22 +103,25 @@ describe('batch collection of catalog providers', () => {
 
     expect(result.asyncMode).toBe(false);
     if (result.asyncMode) return;
-    expect(result.runs.map((r) => [r.provider, r.status]).sort()).toEqual(PROVIDERS.map((p) => [p, 'succeeded']).sort());
+    expect(result.runs.map((r) => [r.provider, r.status]).sort()).toEqual(
+      PROVIDERS.map((p) => [p, 'succeeded']).sort(),
+    );
     expect(maxInFlight).toBe(2);
     const stored = await rows<{ provider: string; resource_id: string }>(
       store,
       `SELECT DISTINCT provider, resource_id FROM performance_points FINAL WHERE customer_id = {c:String} ORDER BY provider`,
       { c: CUSTOMER },
     );
-    expect(stored).toEqual(
-      [...PROVIDERS].sort().map((p) => ({ provider: p, resource_id: `${p}-node` })),
-    );
+    expect(stored).toEqual([...PROVIDERS].sort().map((p) => ({ provider: p, resource_id: `${p}-node` })));
   });
 
   it('"all" takes every enabled connection of the customer, and a bound of 1 runs them one by one', async () => {
     maxInFlight = 0;
 
-    const result = await triggerCollection({ customerId: CUSTOMER, providers: 'all', dataTypes: ['performance'], asyncMode: false }, deps(1));
+    const result = await triggerCollection(
+      { customerId: CUSTOMER, providers: 'all', dataTypes: ['performance'], asyncMode: false },
+      deps(1),
+    );
 
     if (result.asyncMode) throw new Error('expected a synchronous trigger');
     expect(result.jobs.map((j) => j.provider).sort()).toEqual([...PROVIDERS].sort());

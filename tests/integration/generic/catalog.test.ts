@@ -9,8 +9,8 @@ import { runCollection } from '../../../lib/collector/run';
 import { staticConnections } from '../../../lib/connections/source';
 import { ConfigError } from '../../../lib/errors';
 import { ADAPTERS } from '../../../lib/providers/adapters';
-import { loadCatalog, parseCatalog } from '../../../lib/providers/generic/catalog';
 import { GENERIC_PROVIDERS } from '../../../lib/providers/generic';
+import { loadCatalog, parseCatalog } from '../../../lib/providers/generic/catalog';
 import { checkAdapterCatalog, checkConnectionsFile } from '../../../lib/providers/generic/validate';
 import { createRegistry } from '../../../lib/providers/registry';
 import { silentLogger, testStore } from '../../helpers/store';
@@ -31,7 +31,20 @@ describe('providers.yaml', () => {
   it('ships the catalog the architecture names, each with a category and a performance collector', () => {
     const catalog = parseCatalog(SHIPPED, 'providers.yaml');
     const ids = catalog.providers.map((p) => p.id);
-    for (const id of ['runpod', 'lambdalabs', 'coreweave', 'digitalocean', 'linode', 'hetzner', 'paperspace', 'ovh', 'kubernetes', 'docker', 'onprem', 'prometheus']) {
+    for (const id of [
+      'runpod',
+      'lambdalabs',
+      'coreweave',
+      'digitalocean',
+      'linode',
+      'hetzner',
+      'paperspace',
+      'ovh',
+      'kubernetes',
+      'docker',
+      'onprem',
+      'prometheus',
+    ]) {
       expect(ids).toContain(id);
     }
     expect(Object.keys(catalog.query_sets).sort()).toEqual(['dcgm', 'kubernetes', 'node_exporter']);
@@ -161,16 +174,29 @@ describe('providers.yaml', () => {
   it('names the file it could not parse or read', () => {
     const broken = join(dir, 'broken.yaml');
     writeFileSync(broken, 'version: 1\nproviders: [\n  - id: x\n');
-    expect(() => loadCatalog(broken)).toThrow(new RegExp(`^${broken.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not valid YAML: `));
-    expect(() => loadCatalog(join(dir, 'missing.yaml'))).toThrow(/missing\.yaml: cannot read the provider catalog: ENOENT/);
+    expect(() => loadCatalog(broken)).toThrow(
+      new RegExp(`^${broken.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not valid YAML: `),
+    );
+    expect(() => loadCatalog(join(dir, 'missing.yaml'))).toThrow(
+      /missing\.yaml: cannot read the provider catalog: ENOENT/,
+    );
   });
 
   it('adding a Prometheus-only provider is an entry, nothing else', () => {
     const text = mutated((c) => {
-      c.providers.push({ id: 'tensordock', display_name: 'TensorDock', category: 'gpu_cloud', query_sets: ['node_exporter', 'dcgm'] });
+      c.providers.push({
+        id: 'tensordock',
+        display_name: 'TensorDock',
+        category: 'gpu_cloud',
+        query_sets: ['node_exporter', 'dcgm'],
+      });
     });
     const catalog = parseCatalog(text, 'providers.yaml');
-    expect(catalog.providers.at(-1)).toMatchObject({ id: 'tensordock', auth: { style: 'none', secrets: [] }, endpoints: {} });
+    expect(catalog.providers.at(-1)).toMatchObject({
+      id: 'tensordock',
+      auth: { style: 'none', secrets: [] },
+      endpoints: {},
+    });
   });
 });
 
@@ -178,13 +204,28 @@ describe('connection settings', () => {
   it('fails a run whose settings are wrong with a message naming the field', async () => {
     const store = await testStore();
     const result = await runCollection(
-      { taskId: randomUUID(), customerId: 'cfg-bad', provider: 'runpod', dataTypes: ['performance'], trigger: 'manual', queuedAt: new Date().toISOString() },
+      {
+        taskId: randomUUID(),
+        customerId: 'cfg-bad',
+        provider: 'runpod',
+        dataTypes: ['performance'],
+        trigger: 'manual',
+        queuedAt: new Date().toISOString(),
+      },
       {
         store,
         writer: createWriter(store),
         registry: createRegistry(),
         connections: staticConnections([
-          { id: 'main', customerId: 'cfg-bad', provider: 'runpod', enabled: true, settings: { prometheus: { url: 'prom.internal:9090' } }, secrets: {}, source: 'config' },
+          {
+            id: 'main',
+            customerId: 'cfg-bad',
+            provider: 'runpod',
+            enabled: true,
+            settings: { prometheus: { url: 'prom.internal:9090' } },
+            secrets: {},
+            source: 'config',
+          },
         ]),
         logger: silentLogger(),
         retry: { maxAttempts: 1, baseMs: 1, capMs: 1 },
@@ -203,13 +244,48 @@ describe('connection settings', () => {
       file,
       stringify({
         connections: [
-          { customer_id: 'acme', provider: 'runpod', settings: { prometheus: { url: 'https://prom.acme.example', auth: { type: 'bearer', token_secret: 'prom_token' } } }, secrets: { prom_token: 'env:ACME_PROM_TOKEN' } },
-          { customer_id: 'acme', provider: 'onprem', settings: { prometeus: { url: 'https://prom.acme.example' } } },
-          { customer_id: 'acme', provider: 'lambdalabs', settings: { prometheus: { url: 'https://prom.acme.example', auth: { type: 'basic', username: 'ops', password_secret: 'prom_pw' } } } },
-          { customer_id: 'acme', provider: 'coreweave', settings: { prometheus: { url: 'https://prom.acme.example', exclude: ['cpu_utilization'] } } },
-          { customer_id: 'acme', provider: 'vastai', settings: { dcgm: { urls: ['http://gpu-1:9400/metrics', 'gpu-2:9400'] } } },
+          {
+            customer_id: 'acme',
+            provider: 'runpod',
+            settings: {
+              prometheus: {
+                url: 'https://prom.acme.example',
+                auth: { type: 'bearer', token_secret: 'prom_token' },
+              },
+            },
+            secrets: { prom_token: 'env:ACME_PROM_TOKEN' },
+          },
+          {
+            customer_id: 'acme',
+            provider: 'onprem',
+            settings: { prometeus: { url: 'https://prom.acme.example' } },
+          },
+          {
+            customer_id: 'acme',
+            provider: 'lambdalabs',
+            settings: {
+              prometheus: {
+                url: 'https://prom.acme.example',
+                auth: { type: 'basic', username: 'ops', password_secret: 'prom_pw' },
+              },
+            },
+          },
+          {
+            customer_id: 'acme',
+            provider: 'coreweave',
+            settings: { prometheus: { url: 'https://prom.acme.example', exclude: ['cpu_utilization'] } },
+          },
+          {
+            customer_id: 'acme',
+            provider: 'vastai',
+            settings: { dcgm: { urls: ['http://gpu-1:9400/metrics', 'gpu-2:9400'] } },
+          },
           { customer_id: 'acme', provider: 'fluidstack', settings: {} },
-          { customer_id: 'acme', provider: 'docker', settings: { prometheus: { url: 'https://prom.acme.example', step: '1d' } } },
+          {
+            customer_id: 'acme',
+            provider: 'docker',
+            settings: { prometheus: { url: 'https://prom.acme.example', step: '1d' } },
+          },
         ],
       }),
     );
@@ -225,12 +301,47 @@ describe('connection settings', () => {
       `${file}: connections[1].settings.prometheus: set prometheus.url (and/or dcgm.url): a connection to On-premises needs at least one source`,
       `${file}: connections[2].settings.prometheus.auth.password_secret: names secret "prom_pw", but secrets: has no such entry`,
       `${file}: connections[3].settings.prometheus.exclude[0]: no default query "cpu_utilization" to exclude (defaults: ${[
-        'node_cpu_utilization', 'node_load1', 'node_memory_utilization', 'node_memory_used', 'node_disk_utilization', 'node_disk_used', 'node_disk_read', 'node_disk_write', 'node_network_in', 'node_network_out',
-        'dcgm_gpu_utilization', 'dcgm_memory_copy_utilization', 'dcgm_memory_used', 'dcgm_memory_free', 'dcgm_memory_utilization', 'dcgm_power', 'dcgm_temperature', 'dcgm_memory_temperature', 'dcgm_sm_clock', 'dcgm_memory_clock', 'dcgm_graphics_engine_active', 'dcgm_sm_active', 'dcgm_sm_occupancy', 'dcgm_tensor_active', 'dcgm_dram_active', 'dcgm_xid_error',
-        'k8s_pod_cpu_usage', 'k8s_pod_memory_used', 'k8s_pod_network_in', 'k8s_pod_network_out', 'k8s_pod_cpu_requests', 'k8s_pod_cpu_limits', 'k8s_pod_memory_requests', 'k8s_pod_memory_limits', 'k8s_pod_gpu_requests',
+        'node_cpu_utilization',
+        'node_load1',
+        'node_memory_utilization',
+        'node_memory_used',
+        'node_disk_utilization',
+        'node_disk_used',
+        'node_disk_read',
+        'node_disk_write',
+        'node_network_in',
+        'node_network_out',
+        'dcgm_gpu_utilization',
+        'dcgm_memory_copy_utilization',
+        'dcgm_memory_used',
+        'dcgm_memory_free',
+        'dcgm_memory_utilization',
+        'dcgm_power',
+        'dcgm_temperature',
+        'dcgm_memory_temperature',
+        'dcgm_sm_clock',
+        'dcgm_memory_clock',
+        'dcgm_graphics_engine_active',
+        'dcgm_sm_active',
+        'dcgm_sm_occupancy',
+        'dcgm_tensor_active',
+        'dcgm_dram_active',
+        'dcgm_xid_error',
+        'k8s_pod_cpu_usage',
+        'k8s_pod_memory_used',
+        'k8s_pod_network_in',
+        'k8s_pod_network_out',
+        'k8s_pod_cpu_requests',
+        'k8s_pod_cpu_limits',
+        'k8s_pod_memory_requests',
+        'k8s_pod_memory_limits',
+        'k8s_pod_gpu_requests',
       ].join(', ')})`,
       `${file}: connections[4].settings.dcgm.urls[1]: must be an http(s) URL of a dcgm-exporter /metrics endpoint, got "gpu-2:9400"`,
-      `${file}: connections[5].provider: unknown provider "fluidstack" (known: ${createRegistry().list().map((d) => d.id).join(', ')})`,
+      `${file}: connections[5].provider: unknown provider "fluidstack" (known: ${createRegistry()
+        .list()
+        .map((d) => d.id)
+        .join(', ')})`,
       `${file}: connections[6].settings.prometheus.step: must be a duration such as "30s", "1m" or "500ms", got "1d"`,
     ]);
   });
@@ -241,8 +352,25 @@ describe('connection settings', () => {
       file,
       stringify({
         connections: [
-          { customer_id: 'acme', provider: 'onprem', id: 'dc1', settings: { prometheus: { url: 'https://prom.dc1.acme.example', auth: { type: 'bearer', token_secret: 'prom_token' }, step: '30s', selector: 'datacenter="dc1"' } }, secrets: { prom_token: 'env:ACME_DC1_PROM_TOKEN' } },
-          { customer_id: 'acme', provider: 'runpod', settings: { dcgm: { urls: ['http://10.1.0.4:9400/metrics'] }, region: 'EU-RO-1' } },
+          {
+            customer_id: 'acme',
+            provider: 'onprem',
+            id: 'dc1',
+            settings: {
+              prometheus: {
+                url: 'https://prom.dc1.acme.example',
+                auth: { type: 'bearer', token_secret: 'prom_token' },
+                step: '30s',
+                selector: 'datacenter="dc1"',
+              },
+            },
+            secrets: { prom_token: 'env:ACME_DC1_PROM_TOKEN' },
+          },
+          {
+            customer_id: 'acme',
+            provider: 'runpod',
+            settings: { dcgm: { urls: ['http://10.1.0.4:9400/metrics'] }, region: 'EU-RO-1' },
+          },
         ],
       }),
     );

@@ -4,7 +4,13 @@ import type { Store } from '../../../lib/clickhouse/client';
 import { getRun } from '../../../lib/clickhouse/repos/runs';
 import { createWriter } from '../../../lib/clickhouse/writer';
 import { type RunDeps, runCollection } from '../../../lib/collector/run';
-import type { CollectContext, CollectionJob, Connection, DataType, ProviderDefinition } from '../../../lib/collector/types';
+import type {
+  CollectContext,
+  CollectionJob,
+  Connection,
+  DataType,
+  ProviderDefinition,
+} from '../../../lib/collector/types';
 import { staticConnections } from '../../../lib/connections/source';
 import { ProviderAuthError } from '../../../lib/errors';
 import type { AdapterContext, CachedHttp, ProviderAdapter } from '../../../lib/providers/adapters/types';
@@ -56,7 +62,14 @@ interface Instance {
   gpu_util: number;
 }
 const INSTANCES: Instance[] = [
-  { id: 'i-7f3a', name: 'trainer-1', gpus: 8, gpu_model: 'NVIDIA H100 80GB', price_per_hour: '23.92', gpu_util: 91 },
+  {
+    id: 'i-7f3a',
+    name: 'trainer-1',
+    gpus: 8,
+    gpu_model: 'NVIDIA H100 80GB',
+    price_per_hour: '23.92',
+    gpu_util: 91,
+  },
   { id: 'i-91c2', name: 'notebook', gpus: 1, gpu_model: 'NVIDIA A10', price_per_hour: '0.75', gpu_util: 4 },
 ];
 
@@ -119,7 +132,9 @@ const testAdapter: ProviderAdapter = {
     }));
   },
   async test(ctx) {
-    await ctx.http.getJson(`${ctx.baseUrl}/account`, { headers: { authorization: `Bearer ${ctx.secrets.api_key}` } });
+    await ctx.http.getJson(`${ctx.baseUrl}/account`, {
+      headers: { authorization: `Bearer ${ctx.secrets.api_key}` },
+    });
   },
 };
 
@@ -135,7 +150,15 @@ const loadMatrix = () => ({
     status: 'success',
     data: {
       resultType: 'matrix',
-      result: [{ metric: { __name__: 'node_load1', instance: '10.0.4.17:9100', job: 'node' }, values: [[1795690800, '3.5'], [1795690860, '4']] }],
+      result: [
+        {
+          metric: { __name__: 'node_load1', instance: '10.0.4.17:9100', job: 'node' },
+          values: [
+            [1795690800, '3.5'],
+            [1795690860, '4'],
+          ],
+        },
+      ],
     },
   },
 });
@@ -148,7 +171,10 @@ let apiHealthy = true;
 beforeAll(async () => {
   api = await startFakeServer((r) => {
     if (!apiHealthy || r.headers.authorization !== `Bearer ${API_KEY}`) {
-      return { status: 401, body: { error: { code: 'invalid_api_key', message: 'API key is invalid or revoked' } } };
+      return {
+        status: 401,
+        body: { error: { code: 'invalid_api_key', message: 'API key is invalid or revoked' } },
+      };
     }
     if (r.path === '/v1/instances') return { body: { instances: INSTANCES } };
     if (r.path === '/v1/account') return { body: { id: 'acct-1' } };
@@ -170,10 +196,27 @@ beforeEach(() => {
 });
 
 const registry = () =>
-  createRegistry(buildGenericProviders(CATALOG, { adapters: [testAdapter], http: createRunHttp }) as ProviderDefinition<unknown>[]);
+  createRegistry(
+    buildGenericProviders(CATALOG, {
+      adapters: [testAdapter],
+      http: createRunHttp,
+    }) as ProviderDefinition<unknown>[],
+  );
 
-function connection(customerId: string, settings: Record<string, unknown>, secrets: Record<string, string>): Connection {
-  return { id: 'main', customerId, provider: 'testcloud', enabled: true, settings, secrets, source: 'config' };
+function connection(
+  customerId: string,
+  settings: Record<string, unknown>,
+  secrets: Record<string, string>,
+): Connection {
+  return {
+    id: 'main',
+    customerId,
+    provider: 'testcloud',
+    enabled: true,
+    settings,
+    secrets,
+    source: 'config',
+  };
 }
 
 function run(conn: Connection, dataTypes: DataType[] = ['performance', 'resource', 'cost']) {
@@ -226,7 +269,12 @@ describe('a catalog provider with an API adapter', () => {
       { metric: 'load_average_1m', resource_id: '10.0.4.17', value: 3.5, source_metric: 'load' },
       { metric: 'load_average_1m', resource_id: '10.0.4.17', value: 4, source_metric: 'load' },
     ]);
-    const inventory = await rows<{ customer_id: string; resource_id: string; gpu_count: number; hourly_price: string }>(
+    const inventory = await rows<{
+      customer_id: string;
+      resource_id: string;
+      gpu_count: number;
+      hourly_price: string;
+    }>(
       store,
       `SELECT customer_id, resource_id, gpu_count, toString(hourly_price) AS hourly_price FROM resource_snapshots FINAL
         WHERE provider = 'testcloud' AND customer_id IN ('comp-full', 'someone-else') ORDER BY resource_id`,
@@ -267,7 +315,10 @@ describe('a catalog provider with an API adapter', () => {
       resource: apiError,
       cost: apiError,
     });
-    expect((await performance('comp-adapter-down')).map((p) => p.metric)).toEqual(['load_average_1m', 'load_average_1m']);
+    expect((await performance('comp-adapter-down')).map((p) => p.metric)).toEqual([
+      'load_average_1m',
+      'load_average_1m',
+    ]);
     const runView = await getRun(store, result.taskId);
     expect(runView?.status).toBe('partial');
     expect(JSON.stringify(runView)).not.toContain(API_KEY);
@@ -282,7 +333,9 @@ describe('a catalog provider with an API adapter', () => {
   });
 
   it('fails the adapter data types with the missing secret named when api: is set without it', async () => {
-    const result = await run(connection('comp-no-key', fullSettings(), { prom_token: PROM_TOKEN }), ['resource']);
+    const result = await run(connection('comp-no-key', fullSettings(), { prom_token: PROM_TOKEN }), [
+      'resource',
+    ]);
 
     expect(result.status).toBe('failed');
     expect(result.errors.resource).toBe(
@@ -299,22 +352,29 @@ describe('a catalog provider with an API adapter', () => {
       settings: settings(s),
     });
 
-    await expect(def.testConnection({ connection: conn(fullSettings(), fullSecrets), signal, logger: silentLogger() })).rejects.toThrow(
-      'prometheus: vector(1) did not evaluate to 1',
-    );
-    prom.handle(() => ({ body: { status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [1795691100, '1'] }] } } }));
-    await expect(def.testConnection({ connection: conn(fullSettings(), fullSecrets), signal, logger: silentLogger() })).resolves.toBeUndefined();
+    await expect(
+      def.testConnection({ connection: conn(fullSettings(), fullSecrets), signal, logger: silentLogger() }),
+    ).rejects.toThrow('prometheus: vector(1) did not evaluate to 1');
+    prom.handle(() => ({
+      body: {
+        status: 'success',
+        data: { resultType: 'vector', result: [{ metric: {}, value: [1795691100, '1'] }] },
+      },
+    }));
+    await expect(
+      def.testConnection({ connection: conn(fullSettings(), fullSecrets), signal, logger: silentLogger() }),
+    ).resolves.toBeUndefined();
     expect(prom.requests.at(-1)?.path).toBe('/api/v1/query');
     expect(api.requests.at(-1)?.path).toBe('/v1/account');
 
     apiHealthy = false;
-    await expect(def.testConnection({ connection: conn(fullSettings(), fullSecrets), signal, logger: silentLogger() })).rejects.toBeInstanceOf(
-      ProviderAuthError,
-    );
+    await expect(
+      def.testConnection({ connection: conn(fullSettings(), fullSecrets), signal, logger: silentLogger() }),
+    ).rejects.toBeInstanceOf(ProviderAuthError);
     prom.handle(() => ({ status: 500, body: 'boom' }));
-    await expect(def.testConnection({ connection: conn(fullSettings(), fullSecrets), signal, logger: silentLogger() })).rejects.toThrow(
-      /^prometheus: .*HTTP 500 boom; api: .*HTTP 401 API key is invalid or revoked$/,
-    );
+    await expect(
+      def.testConnection({ connection: conn(fullSettings(), fullSecrets), signal, logger: silentLogger() }),
+    ).rejects.toThrow(/^prometheus: .*HTTP 500 boom; api: .*HTTP 401 API key is invalid or revoked$/);
   });
 });
 
@@ -327,12 +387,23 @@ describe('createAdapterContext', () => {
       throw new Error('not used');
     },
   };
-  const ctx = (settings: GenericSettings, secrets: Record<string, string>): CollectContext<GenericSettings> => ({
+  const ctx = (
+    settings: GenericSettings,
+    secrets: Record<string, string>,
+  ): CollectContext<GenericSettings> => ({
     taskId: 't',
     customerId: 'c',
     provider: 'testcloud',
     dataType: 'resource',
-    connection: { id: 'main', customerId: 'c', provider: 'testcloud', enabled: true, settings, secrets, source: 'config' },
+    connection: {
+      id: 'main',
+      customerId: 'c',
+      provider: 'testcloud',
+      enabled: true,
+      settings,
+      secrets,
+      source: 'config',
+    },
     window: { start: NOW, end: NOW },
     signal: new AbortController().signal,
     logger: silentLogger(),
@@ -344,14 +415,24 @@ describe('createAdapterContext', () => {
 
   it('takes the base URL from the connection, else the adapter, else the catalog', () => {
     const secrets = { api_key: API_KEY };
-    expect(createAdapterContext(ctx({ region: '', api: { base_url: 'http://override' } }, secrets), testAdapter, entry, () => stubHttp).baseUrl).toBe(
-      'http://override',
-    );
-    expect(createAdapterContext(ctx({ region: '', api: {} }, secrets), testAdapter, entry, () => stubHttp).baseUrl).toBe(
-      'https://api.testcloud.invalid/v1',
-    );
     expect(
-      createAdapterContext(ctx({ region: '', api: {} }, secrets), { ...testAdapter, defaultBaseUrl: '' }, entry, () => stubHttp).baseUrl,
+      createAdapterContext(
+        ctx({ region: '', api: { base_url: 'http://override' } }, secrets),
+        testAdapter,
+        entry,
+        () => stubHttp,
+      ).baseUrl,
+    ).toBe('http://override');
+    expect(
+      createAdapterContext(ctx({ region: '', api: {} }, secrets), testAdapter, entry, () => stubHttp).baseUrl,
+    ).toBe('https://api.testcloud.invalid/v1');
+    expect(
+      createAdapterContext(
+        ctx({ region: '', api: {} }, secrets),
+        { ...testAdapter, defaultBaseUrl: '' },
+        entry,
+        () => stubHttp,
+      ).baseUrl,
     ).toBe('https://catalog.testcloud.invalid/v1');
   });
 });

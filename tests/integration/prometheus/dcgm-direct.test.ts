@@ -35,7 +35,11 @@ afterAll(async () => {
 });
 beforeEach(() => {
   exporter.requests.length = 0;
-  exporter.handle((r) => (r.path === '/metrics' ? { headers: EXPOSITION, body: DCGM_TEXT } : { status: 404, body: '404 page not found\n' }));
+  exporter.handle((r) =>
+    r.path === '/metrics'
+      ? { headers: EXPOSITION, body: DCGM_TEXT }
+      : { status: 404, body: '404 page not found\n' },
+  );
 });
 
 function run(customerId: string, settings: Record<string, unknown>, secrets: Record<string, string> = {}) {
@@ -71,7 +75,14 @@ function run(customerId: string, settings: Record<string, unknown>, secrets: Rec
 }
 
 async function points(customerId: string) {
-  return rows<{ metric: string; resource_id: string; dimension: string; value: number; ts: string; source_metric: string }>(
+  return rows<{
+    metric: string;
+    resource_id: string;
+    dimension: string;
+    value: number;
+    ts: string;
+    source_metric: string;
+  }>(
     store,
     `SELECT metric, resource_id, dimension, value, toString(ts) AS ts, source_metric FROM performance_points FINAL
       WHERE customer_id = {c:String} ORDER BY metric, dimension`,
@@ -130,7 +141,9 @@ describe('dcgm-exporter direct collection', () => {
     expect(stored).toHaveLength(31);
     expect(new Set(stored.map((p) => p.ts))).toEqual(new Set(['2026-11-26 11:05:30.000']));
     expect(new Set(stored.map((p) => p.resource_id))).toEqual(new Set(['gpu-node-1']));
-    const gpu0 = Object.fromEntries(stored.filter((p) => p.dimension === GPU0).map((p) => [p.metric, p.value]));
+    const gpu0 = Object.fromEntries(
+      stored.filter((p) => p.dimension === GPU0).map((p) => [p.metric, p.value]),
+    );
     expect(gpu0).toEqual({
       gpu_utilization: 87,
       gpu_memory_copy_utilization: 40,
@@ -154,12 +167,18 @@ describe('dcgm-exporter direct collection', () => {
   it('reports a missing endpoint and keeps the GPUs of the others: partial, not fatal', async () => {
     const down = await closedPort();
     const result = await run('dcgm-missing', {
-      dcgm: { urls: [`${exporter.url}/metrics`, `http://127.0.0.1:${down}/metrics`, `${exporter.url}/gone/metrics`] },
+      dcgm: {
+        urls: [`${exporter.url}/metrics`, `http://127.0.0.1:${down}/metrics`, `${exporter.url}/gone/metrics`],
+      },
     });
 
     expect(result.status).toBe('partial');
-    expect(result.errors.performance).toContain(`dcgm 127.0.0.1:${down}/metrics: 127.0.0.1:${down}/metrics: ECONNREFUSED (GPU metrics from this endpoint skipped)`);
-    expect(result.errors.performance).toContain(`dcgm 127.0.0.1:${exporter.port}/gone/metrics: 127.0.0.1:${exporter.port}/gone/metrics: HTTP 404 404 page not found`);
+    expect(result.errors.performance).toContain(
+      `dcgm 127.0.0.1:${down}/metrics: 127.0.0.1:${down}/metrics: ECONNREFUSED (GPU metrics from this endpoint skipped)`,
+    );
+    expect(result.errors.performance).toContain(
+      `dcgm 127.0.0.1:${exporter.port}/gone/metrics: 127.0.0.1:${exporter.port}/gone/metrics: HTTP 404 404 page not found`,
+    );
     expect(await points('dcgm-missing')).toHaveLength(31);
   });
 
@@ -167,17 +186,36 @@ describe('dcgm-exporter direct collection', () => {
     prom.handle(() => ({
       body: {
         status: 'success',
-        data: { resultType: 'matrix', result: [{ metric: { instance: '10.0.4.17:9100' }, values: [[1795690800, '3.5']] }] },
+        data: {
+          resultType: 'matrix',
+          result: [{ metric: { instance: '10.0.4.17:9100' }, values: [[1795690800, '3.5']] }],
+        },
       },
     }));
     const down = await closedPort();
     const result = await run('dcgm-missing-prom', {
-      prometheus: { url: prom.url, query_sets: ['node_exporter'], exclude: ['node_cpu_utilization', 'node_memory_utilization', 'node_memory_used', 'node_disk_utilization', 'node_disk_used', 'node_disk_read', 'node_disk_write', 'node_network_in', 'node_network_out'] },
+      prometheus: {
+        url: prom.url,
+        query_sets: ['node_exporter'],
+        exclude: [
+          'node_cpu_utilization',
+          'node_memory_utilization',
+          'node_memory_used',
+          'node_disk_utilization',
+          'node_disk_used',
+          'node_disk_read',
+          'node_disk_write',
+          'node_network_in',
+          'node_network_out',
+        ],
+      },
       dcgm: { url: `http://127.0.0.1:${down}/metrics` },
     });
 
     expect(result.status).toBe('partial');
-    expect(result.errors.performance).toMatch(/^dcgm 127\.0\.0\.1:\d+\/metrics: .*ECONNREFUSED \(GPU metrics from this endpoint skipped\)$/);
+    expect(result.errors.performance).toMatch(
+      /^dcgm 127\.0\.0\.1:\d+\/metrics: .*ECONNREFUSED \(GPU metrics from this endpoint skipped\)$/,
+    );
     expect((await points('dcgm-missing-prom')).map((p) => [p.metric, p.resource_id, p.value])).toEqual([
       ['load_average_1m', '10.0.4.17', 3.5],
     ]);
@@ -188,20 +226,29 @@ describe('dcgm-exporter direct collection', () => {
     const result = await run('dcgm-sole', { dcgm: { url: `http://127.0.0.1:${down}/metrics` } });
 
     expect(result.status).toBe('failed');
-    expect(result.errors.performance).toBe(`no GPU metrics: dcgm 127.0.0.1:${down}/metrics: 127.0.0.1:${down}/metrics: ECONNREFUSED`);
+    expect(result.errors.performance).toBe(
+      `no GPU metrics: dcgm 127.0.0.1:${down}/metrics: 127.0.0.1:${down}/metrics: ECONNREFUSED`,
+    );
   });
 
   it('says so when the endpoint is not a dcgm-exporter (HTML, or node_exporter metrics)', async () => {
     exporter.handle((r) =>
       r.path === '/html'
-        ? { headers: { 'content-type': 'text/html; charset=utf-8' }, body: '<!doctype html><title>Grafana</title>' }
+        ? {
+            headers: { 'content-type': 'text/html; charset=utf-8' },
+            body: '<!doctype html><title>Grafana</title>',
+          }
         : { headers: EXPOSITION, body: nodeExporterText(NOW.getTime()) },
     );
-    const result = await run('dcgm-wrong', { dcgm: { urls: [`${exporter.url}/html`, `${exporter.url}/metrics`] } });
+    const result = await run('dcgm-wrong', {
+      dcgm: { urls: [`${exporter.url}/html`, `${exporter.url}/metrics`] },
+    });
 
     expect(result.status).toBe('failed');
     expect(result.errors.performance).toContain('/html: answered text/html, not the Prometheus text format');
-    expect(result.errors.performance).toContain('/metrics: answered, but exposes none of the DCGM_FI_* metrics we read (is this a dcgm-exporter?)');
+    expect(result.errors.performance).toContain(
+      '/metrics: answered, but exposes none of the DCGM_FI_* metrics we read (is this a dcgm-exporter?)',
+    );
   });
 
   it('sends the configured credentials and names MIG instances in the dimension', async () => {

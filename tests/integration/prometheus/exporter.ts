@@ -14,13 +14,30 @@ export const NODE = {
   memAvailableBytes: 17_179_869_184,
   load1: 3.5,
   filesystems: [
-    { device: '/dev/nvme0n1p2', fstype: 'ext4', mountpoint: '/', size: 1_000_000_000_000, avail: 250_000_000_000, free: 300_000_000_000 },
-    { device: 'tmpfs', fstype: 'tmpfs', mountpoint: '/run', size: 6_740_000_000, avail: 6_738_000_000, free: 6_738_000_000 },
+    {
+      device: '/dev/nvme0n1p2',
+      fstype: 'ext4',
+      mountpoint: '/',
+      size: 1_000_000_000_000,
+      avail: 250_000_000_000,
+      free: 300_000_000_000,
+    },
+    {
+      device: 'tmpfs',
+      fstype: 'tmpfs',
+      mountpoint: '/run',
+      size: 6_740_000_000,
+      avail: 6_738_000_000,
+      free: 6_738_000_000,
+    },
   ],
   /** Idle seconds per second, per CPU. */
   cpuIdle: { '0': 0.75, '1': 0.25 } as Record<string, number>,
   cpuUser: { '0': 0.25, '1': 0.75 } as Record<string, number>,
-  disks: { nvme0n1: { read: 5_000_000, written: 2_000_000 } } as Record<string, { read: number; written: number }>,
+  disks: { nvme0n1: { read: 5_000_000, written: 2_000_000 } } as Record<
+    string,
+    { read: number; written: number }
+  >,
   interfaces: {
     eth0: { rx: 1_250_000, tx: 625_000 },
     lo: { rx: 100_000, tx: 100_000 },
@@ -49,16 +66,19 @@ export function nodeExporterText(nowMs: number): string {
   const sec = Math.floor(nowMs / 1000);
   const ts = sec * 1000;
   const lines: string[] = [];
-  const family = (name: string, type: string, help: string) => lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+  const family = (name: string, type: string, help: string) =>
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
   family('node_cpu_seconds_total', 'counter', 'Seconds the CPUs spent in each mode.');
   for (const cpu of Object.keys(NODE.cpuIdle)) {
     lines.push(`node_cpu_seconds_total{cpu="${cpu}",mode="idle"} ${NODE.cpuIdle[cpu]! * sec} ${ts}`);
     lines.push(`node_cpu_seconds_total{cpu="${cpu}",mode="user"} ${NODE.cpuUser[cpu]! * sec} ${ts}`);
   }
   family('node_disk_read_bytes_total', 'counter', 'The total number of bytes read successfully.');
-  for (const [device, d] of Object.entries(NODE.disks)) lines.push(`node_disk_read_bytes_total{device="${device}"} ${d.read * sec} ${ts}`);
+  for (const [device, d] of Object.entries(NODE.disks))
+    lines.push(`node_disk_read_bytes_total{device="${device}"} ${d.read * sec} ${ts}`);
   family('node_disk_written_bytes_total', 'counter', 'The total number of bytes written successfully.');
-  for (const [device, d] of Object.entries(NODE.disks)) lines.push(`node_disk_written_bytes_total{device="${device}"} ${d.written * sec} ${ts}`);
+  for (const [device, d] of Object.entries(NODE.disks))
+    lines.push(`node_disk_written_bytes_total{device="${device}"} ${d.written * sec} ${ts}`);
   for (const [field, key] of [
     ['avail', 'node_filesystem_avail_bytes'],
     ['free', 'node_filesystem_free_bytes'],
@@ -66,7 +86,9 @@ export function nodeExporterText(nowMs: number): string {
   ] as const) {
     family(key, 'gauge', `Filesystem ${field} in bytes.`);
     for (const f of NODE.filesystems) {
-      lines.push(`${key}{device="${f.device}",fstype="${f.fstype}",mountpoint="${f.mountpoint}"} ${f[field]}`);
+      lines.push(
+        `${key}{device="${f.device}",fstype="${f.fstype}",mountpoint="${f.mountpoint}"} ${f[field]}`,
+      );
     }
   }
   family('node_load1', 'gauge', '1m load average.');
@@ -76,9 +98,11 @@ export function nodeExporterText(nowMs: number): string {
   family('node_memory_MemTotal_bytes', 'gauge', 'Memory information field MemTotal_bytes.');
   lines.push(`node_memory_MemTotal_bytes ${NODE.memTotalBytes}`);
   family('node_network_receive_bytes_total', 'counter', 'Network device statistic receive_bytes.');
-  for (const [device, n] of Object.entries(NODE.interfaces)) lines.push(`node_network_receive_bytes_total{device="${device}"} ${n.rx * sec} ${ts}`);
+  for (const [device, n] of Object.entries(NODE.interfaces))
+    lines.push(`node_network_receive_bytes_total{device="${device}"} ${n.rx * sec} ${ts}`);
   family('node_network_transmit_bytes_total', 'counter', 'Network device statistic transmit_bytes.');
-  for (const [device, n] of Object.entries(NODE.interfaces)) lines.push(`node_network_transmit_bytes_total{device="${device}"} ${n.tx * sec} ${ts}`);
+  for (const [device, n] of Object.entries(NODE.interfaces))
+    lines.push(`node_network_transmit_bytes_total{device="${device}"} ${n.tx * sec} ${ts}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -135,7 +159,14 @@ export async function startExporter(): Promise<LocalExporter> {
   const server = createServer((req, res) => {
     const type = { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' };
     const now = Date.now();
-    const path = req.url === '/node/metrics' ? 'node' : req.url === '/dcgm/metrics' ? 'dcgm' : req.url === '/k8s/metrics' ? 'k8s' : null;
+    const path =
+      req.url === '/node/metrics'
+        ? 'node'
+        : req.url === '/dcgm/metrics'
+          ? 'dcgm'
+          : req.url === '/k8s/metrics'
+            ? 'k8s'
+            : null;
     if (path) {
       scrapes[path]++;
       firstScrape[path] ??= now;

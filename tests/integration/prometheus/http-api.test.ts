@@ -52,7 +52,11 @@ beforeEach(() => {
   prom.requests.length = 0;
 });
 
-function connection(customerId: string, prometheus: Record<string, unknown>, extra: Partial<Connection> = {}): Connection {
+function connection(
+  customerId: string,
+  prometheus: Record<string, unknown>,
+  extra: Partial<Connection> = {},
+): Connection {
   return {
     id: 'main',
     customerId,
@@ -91,10 +95,18 @@ function job(customerId: string, window: { start: Date; end: Date } | null = WIN
 }
 
 const isRange = (r: RecordedRequest) => r.path === '/api/v1/query_range';
-const queryOf = (r: RecordedRequest) => (r.method === 'POST' ? new URLSearchParams(r.body) : r.query).get('query') ?? '';
+const queryOf = (r: RecordedRequest) =>
+  (r.method === 'POST' ? new URLSearchParams(r.body) : r.query).get('query') ?? '';
 
 async function points(customerId: string) {
-  return rows<{ metric: string; resource_id: string; dimension: string; value: number; ts: string; labels: Record<string, string> }>(
+  return rows<{
+    metric: string;
+    resource_id: string;
+    dimension: string;
+    value: number;
+    ts: string;
+    labels: Record<string, string>;
+  }>(
     store,
     `SELECT metric, resource_id, dimension, value, toString(ts) AS ts, labels FROM performance_points FINAL
       WHERE customer_id = {c:String} ORDER BY metric, resource_id, dimension, ts`,
@@ -152,7 +164,10 @@ describe('Prometheus HTTP API collection', () => {
       headers: { 'X-Scope-OrgID': 'acme-prod' },
       step: '30s',
       scrape_interval: '30s',
-      queries: [cpuQuery, { id: 'load', metric: 'load_average_1m', unit: 'count', query: 'node_load1{$__selector}' }],
+      queries: [
+        cpuQuery,
+        { id: 'load', metric: 'load_average_1m', unit: 'count', query: 'node_load1{$__selector}' },
+      ],
     });
 
     const result = await runCollection(job('api-auth'), deps(conn));
@@ -163,7 +178,9 @@ describe('Prometheus HTTP API collection', () => {
       'node_load1',
     ]);
     for (const r of prom.requests) {
-      expect(r.headers.authorization).toBe(`Basic ${Buffer.from('optiinfra:hunter2-but-longer').toString('base64')}`);
+      expect(r.headers.authorization).toBe(
+        `Basic ${Buffer.from('optiinfra:hunter2-but-longer').toString('base64')}`,
+      );
       expect(r.headers['x-scope-orgid']).toBe('acme-prod');
       expect(r.query.get('step')).toBe('30s');
       expect(r.query.get('end')).toBe('1795691070');
@@ -172,7 +189,11 @@ describe('Prometheus HTTP API collection', () => {
 
   it('retries a 503 (Prometheus not ready) with backoff and then collects', async () => {
     let calls = 0;
-    prom.handle(() => (++calls === 1 ? { status: 503, body: fixture('error-unavailable.json') } : { body: fixture('node-cpu-matrix.json') }));
+    prom.handle(() =>
+      ++calls === 1
+        ? { status: 503, body: fixture('error-unavailable.json') }
+        : { body: fixture('node-cpu-matrix.json') },
+    );
     const conn = connection('api-503', { queries: [cpuQuery] });
 
     const result = await runCollection(job('api-503'), deps(conn));
@@ -185,7 +206,9 @@ describe('Prometheus HTTP API collection', () => {
 
   it('keeps the other queries when Prometheus rejects one (400 bad_data): the run is partial and names the query', async () => {
     prom.handle((r) =>
-      queryOf(r).startsWith('DCGM') ? { body: fixture('dcgm-gpu-util-matrix.json') } : { status: 400, body: fixture('error-bad-data.json') },
+      queryOf(r).startsWith('DCGM')
+        ? { body: fixture('dcgm-gpu-util-matrix.json') }
+        : { status: 400, body: fixture('error-bad-data.json') },
     );
     const conn = connection('api-400', {
       queries: [{ ...cpuQuery, id: 'bad_cpu', query: 'node_cpu_seconds_total{mode="idle",}}' }, gpuQuery],
@@ -195,13 +218,17 @@ describe('Prometheus HTTP API collection', () => {
 
     expect(result.status).toBe('partial');
     expect(result.errors.performance).toContain(
-      'prometheus query bad_cpu failed: 127.0.0.1:' + prom.port + '/api/v1/query_range: Prometheus bad_data error (HTTP 400): invalid parameter "query": 1:38: parse error',
+      'prometheus query bad_cpu failed: 127.0.0.1:' +
+        prom.port +
+        '/api/v1/query_range: Prometheus bad_data error (HTTP 400): invalid parameter "query": 1:38: parse error',
     );
     // The 400 is not retried: the query is the problem.
     expect(prom.requests.filter((r) => queryOf(r).startsWith('node_cpu'))).toHaveLength(1);
     const stored = await points('api-400');
     expect(stored.filter((p) => p.metric === 'gpu_utilization')).toHaveLength(10);
-    expect(await getWatermark(store, { customerId: 'api-400', provider: 'onprem', dataType: 'performance' })).toEqual(WINDOW.end);
+    expect(
+      await getWatermark(store, { customerId: 'api-400', provider: 'onprem', dataType: 'performance' }),
+    ).toEqual(WINDOW.end);
   });
 
   it('records Prometheus warnings (a partial answer from Thanos) and keeps the data: partial', async () => {
@@ -220,7 +247,12 @@ describe('Prometheus HTTP API collection', () => {
     const gpu0 = stored.filter((p) => p.dimension === 'GPU-5a1c7e0e-3f1b-2c47-9d3e-6b8f0a1d2e3f');
     expect(gpu0.map((p) => p.value)).toEqual([97, 98, 96, 99, 97]);
     expect(gpu0[0]!.resource_id).toBe('gpu-node-1');
-    expect(gpu0[0]!.labels).toMatchObject({ gpu: '0', modelName: 'NVIDIA H100 80GB HBM3', pod: 'llama-finetune-7d9f8b6c4-x2kqp', namespace: 'ml-training' });
+    expect(gpu0[0]!.labels).toMatchObject({
+      gpu: '0',
+      modelName: 'NVIDIA H100 80GB HBM3',
+      pod: 'llama-finetune-7d9f8b6c4-x2kqp',
+      namespace: 'ml-training',
+    });
     expect(gpu0[0]!.labels).not.toHaveProperty('__name__');
   });
 
@@ -234,7 +266,9 @@ describe('Prometheus HTTP API collection', () => {
     expect(result.errors.performance).toMatch(
       /^prometheus: all 2 queries failed; first, (cpu|gpu): .*Prometheus execution error \(HTTP 422\): found duplicate series for the match group/,
     );
-    expect(await getWatermark(store, { customerId: 'api-422', provider: 'onprem', dataType: 'performance' })).toBeNull();
+    expect(
+      await getWatermark(store, { customerId: 'api-422', provider: 'onprem', dataType: 'performance' }),
+    ).toBeNull();
   });
 
   it('treats a 200 whose body says status "error" as the error it is', async () => {
@@ -244,7 +278,9 @@ describe('Prometheus HTTP API collection', () => {
     const result = await runCollection(job('api-200-error'), deps(conn));
 
     expect(result.status).toBe('failed');
-    expect(result.errors.performance).toContain('Prometheus bad_data error (HTTP 200): invalid parameter "query"');
+    expect(result.errors.performance).toContain(
+      'Prometheus bad_data error (HTTP 200): invalid parameter "query"',
+    );
   });
 
   it('gives up on a query that keeps timing out (503 timeout) after the retry budget', async () => {
@@ -255,23 +291,33 @@ describe('Prometheus HTTP API collection', () => {
 
     expect(result.status).toBe('failed');
     expect(prom.requests).toHaveLength(3);
-    expect(result.errors.performance).toContain('Prometheus timeout error (HTTP 503): query timed out in expression evaluation');
+    expect(result.errors.performance).toContain(
+      'Prometheus timeout error (HTTP 503): query timed out in expression evaluation',
+    );
   });
 
   it('reports a rejected token without retrying and without echoing it', async () => {
     prom.handle(() => ({ status: 401, body: 'Unauthorized\n' }));
-    const conn = connection('api-401', { auth: { type: 'bearer', token_secret: 'prom_token' }, queries: [cpuQuery] });
+    const conn = connection('api-401', {
+      auth: { type: 'bearer', token_secret: 'prom_token' },
+      queries: [cpuQuery],
+    });
 
     const result = await runCollection(job('api-401'), deps(conn));
 
     expect(result.status).toBe('failed');
     expect(prom.requests).toHaveLength(1);
-    expect(result.errors.performance).toBe(`127.0.0.1:${prom.port}/api/v1/query_range: HTTP 401 Unauthorized`);
+    expect(result.errors.performance).toBe(
+      `127.0.0.1:${prom.port}/api/v1/query_range: HTTP 401 Unauthorized`,
+    );
     expect(JSON.stringify(await getRun(store, result.taskId))).not.toContain(TOKEN);
   });
 
   it('fails clearly when the auth block names a secret the connection lacks', async () => {
-    const conn = connection('api-nosecret', { auth: { type: 'bearer', token_secret: 'grafana_token' }, queries: [cpuQuery] });
+    const conn = connection('api-nosecret', {
+      auth: { type: 'bearer', token_secret: 'grafana_token' },
+      queries: [cpuQuery],
+    });
 
     const result = await runCollection(job('api-nosecret'), deps(conn));
 
@@ -293,7 +339,11 @@ describe('Prometheus HTTP API collection', () => {
   });
 
   it('does not mistake an HTML page (a login proxy) for an answer', async () => {
-    prom.handle(() => ({ status: 200, headers: { 'content-type': 'text/html' }, body: '<html><body>Sign in</body></html>' }));
+    prom.handle(() => ({
+      status: 200,
+      headers: { 'content-type': 'text/html' },
+      body: '<html><body>Sign in</body></html>',
+    }));
     const conn = connection('api-html', { queries: [cpuQuery] });
 
     const result = await runCollection(job('api-html'), deps(conn));
@@ -332,7 +382,9 @@ describe('Prometheus HTTP API collection', () => {
   it('POSTs a query too long for a URL as a form', async () => {
     prom.handle(() => ({ body: fixture('empty-matrix.json') }));
     const long = `sum by (instance) (${Array.from({ length: 120 }, (_, i) => `node_network_receive_bytes_total{device="veth${i}aaaaaaaaaa"}`).join(' + ')})`;
-    const conn = connection('api-post', { queries: [{ id: 'long', metric: 'network_in', unit: 'bytes_per_second', query: long }] });
+    const conn = connection('api-post', {
+      queries: [{ id: 'long', metric: 'network_in', unit: 'bytes_per_second', query: long }],
+    });
 
     const result = await runCollection(job('api-post'), deps(conn));
 
@@ -357,12 +409,16 @@ describe('Prometheus HTTP API collection', () => {
         },
       },
     }));
-    const conn = connection('api-collide', { queries: [{ id: 'up', metric: 'target_up', unit: 'count', query: 'up' }] });
+    const conn = connection('api-collide', {
+      queries: [{ id: 'up', metric: 'target_up', unit: 'count', query: 'up' }],
+    });
 
     const result = await runCollection(job('api-collide'), deps(conn));
 
     expect(result.status).toBe('partial');
-    expect(result.errors.performance).toContain('prometheus query up: several series map to the same resource and dimension');
+    expect(result.errors.performance).toContain(
+      'prometheus query up: several series map to the same resource and dimension',
+    );
   });
 
   it('queries nothing for a window that holds no step-aligned instant', async () => {

@@ -31,8 +31,20 @@ const GPU_EXPECTED: [uuid: string, metric: string, unit: string, value: number, 
   [GPU1, 'gpu_memory_used', 'bytes', 1024 * MIB, 'DCGM_FI_DEV_FB_USED'],
   [GPU0, 'gpu_memory_free', 'bytes', 20040 * MIB, 'DCGM_FI_DEV_FB_FREE'],
   [GPU1, 'gpu_memory_free', 'bytes', 80456 * MIB, 'DCGM_FI_DEV_FB_FREE'],
-  [GPU0, 'gpu_memory_utilization', 'percent', (100 * 61440) / (61440 + 20040), 'DCGM_FI_DEV_FB_USED/(FB_USED+FB_FREE)'],
-  [GPU1, 'gpu_memory_utilization', 'percent', (100 * 1024) / (1024 + 80456), 'DCGM_FI_DEV_FB_USED/(FB_USED+FB_FREE)'],
+  [
+    GPU0,
+    'gpu_memory_utilization',
+    'percent',
+    (100 * 61440) / (61440 + 20040),
+    'DCGM_FI_DEV_FB_USED/(FB_USED+FB_FREE)',
+  ],
+  [
+    GPU1,
+    'gpu_memory_utilization',
+    'percent',
+    (100 * 1024) / (1024 + 80456),
+    'DCGM_FI_DEV_FB_USED/(FB_USED+FB_FREE)',
+  ],
   [GPU0, 'gpu_power', 'watts', 612.345, 'DCGM_FI_DEV_POWER_USAGE'],
   [GPU1, 'gpu_power', 'watts', 71.5, 'DCGM_FI_DEV_POWER_USAGE'],
   [GPU0, 'gpu_temperature', 'celsius', 71, 'DCGM_FI_DEV_GPU_TEMP'],
@@ -118,7 +130,11 @@ beforeAll(async () => {
   ]);
   store = await testStore();
   // Enough history for rate() over the whole window: a dozen scrapes of every job.
-  for (const q of ['node_load1', 'DCGM_FI_DEV_GPU_UTIL{gpu="0"}', 'kube_pod_container_resource_requests{resource="cpu"}']) {
+  for (const q of [
+    'node_load1',
+    'DCGM_FI_DEV_GPU_UTIL{gpu="0"}',
+    'kube_pod_container_resource_requests{resource="cpu"}',
+  ]) {
     await waitForQuery(prometheus.url, `count_over_time(${q}[1m])`, 12, 45_000);
   }
   // …and a window of at least eight settled instants (see settledWindow).
@@ -203,7 +219,10 @@ describe('Prometheus collection against a real Prometheus', () => {
 
     for (const [metric, dimension, unit, value] of NODE_EXACT) {
       const s = series(points, metric, host, dimension);
-      expect(s.map((p) => Number(p.ts_ms)), `${metric} instants`).toEqual(window.instants);
+      expect(
+        s.map((p) => Number(p.ts_ms)),
+        `${metric} instants`,
+      ).toEqual(window.instants);
       for (const p of s) {
         expect(p.value, `${metric}{${dimension}}`).toBe(value);
         expect(p.unit).toBe(unit);
@@ -212,7 +231,10 @@ describe('Prometheus collection against a real Prometheus', () => {
     }
     for (const [metric, dimension, unit, value] of NODE_RATES) {
       const s = series(points, metric, host, dimension);
-      expect(s.map((p) => Number(p.ts_ms)), `${metric} instants`).toEqual(window.instants);
+      expect(
+        s.map((p) => Number(p.ts_ms)),
+        `${metric} instants`,
+      ).toEqual(window.instants);
       for (const p of s) {
         expect(p.value, `${metric}{${dimension}}`).toBeCloseTo(value, 9);
         expect(p.unit).toBe(unit);
@@ -223,7 +245,10 @@ describe('Prometheus collection against a real Prometheus', () => {
 
     for (const [uuid, metric, unit, value, source] of GPU_EXPECTED) {
       const s = series(points, metric, 'gpu-node-1', uuid);
-      expect(s.map((p) => Number(p.ts_ms)), `${metric} ${uuid} instants`).toEqual(window.instants);
+      expect(
+        s.map((p) => Number(p.ts_ms)),
+        `${metric} ${uuid} instants`,
+      ).toEqual(window.instants);
       for (const p of s) {
         expect(p.value, `${metric} ${uuid}`).toBe(value);
         expect(p.unit).toBe(unit);
@@ -232,7 +257,9 @@ describe('Prometheus collection against a real Prometheus', () => {
     }
     expect(series(points, 'gpu_memory_temperature', 'gpu-node-1', GPU1)).toEqual([]);
     const gpuMetrics = new Set(GPU_EXPECTED.map((e) => e[1]));
-    expect(points.filter((p) => gpuMetrics.has(p.metric)).length).toBe(GPU_EXPECTED.length * window.instants.length);
+    expect(points.filter((p) => gpuMetrics.has(p.metric)).length).toBe(
+      GPU_EXPECTED.length * window.instants.length,
+    );
 
     const gpu0 = series(points, 'gpu_utilization', 'gpu-node-1', GPU0)[0]!;
     expect(gpu0.labels).toMatchObject({
@@ -249,7 +276,10 @@ describe('Prometheus collection against a real Prometheus', () => {
 
     for (const [metric, unit, value] of POD_EXACT) {
       const s = series(points, metric, POD_ID, '');
-      expect(s.map((p) => Number(p.ts_ms)), `pod ${metric} instants`).toEqual(window.instants);
+      expect(
+        s.map((p) => Number(p.ts_ms)),
+        `pod ${metric} instants`,
+      ).toEqual(window.instants);
       for (const p of s) {
         expect(p.value, `pod ${metric}`).toBe(value);
         expect(p.unit).toBe(unit);
@@ -259,7 +289,10 @@ describe('Prometheus collection against a real Prometheus', () => {
     }
     for (const [metric, unit, value] of POD_RATES) {
       const s = series(points, metric, POD_ID, '');
-      expect(s.map((p) => Number(p.ts_ms)), `pod ${metric} instants`).toEqual(window.instants);
+      expect(
+        s.map((p) => Number(p.ts_ms)),
+        `pod ${metric} instants`,
+      ).toEqual(window.instants);
       for (const p of s) {
         expect(p.value, `pod ${metric}`).toBeCloseTo(value, 9);
         expect(p.unit).toBe(unit);
@@ -347,9 +380,15 @@ describe('Prometheus collection against a real Prometheus', () => {
     });
     const signal = new AbortController().signal;
 
-    await expect(def.testConnection({ connection: connection(prometheus.url), signal, logger: silentLogger() })).resolves.toBeUndefined();
     await expect(
-      def.testConnection({ connection: connection(`${prometheus.url}/not-prometheus`), signal, logger: silentLogger() }),
+      def.testConnection({ connection: connection(prometheus.url), signal, logger: silentLogger() }),
+    ).resolves.toBeUndefined();
+    await expect(
+      def.testConnection({
+        connection: connection(`${prometheus.url}/not-prometheus`),
+        signal,
+        logger: silentLogger(),
+      }),
     ).rejects.toThrow(/\/not-prometheus\/api\/v1\/query: HTTP 404/);
   });
 });

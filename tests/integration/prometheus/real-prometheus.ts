@@ -9,7 +9,10 @@ const INSTALL_HINT =
 
 /** The prometheus binary on PATH or at /usr/bin/prometheus; a clear failure otherwise (never a skip). */
 export function findPrometheus(): string {
-  const candidates = [...(process.env.PATH ?? '').split(delimiter).map((d) => join(d, 'prometheus')), '/usr/bin/prometheus'];
+  const candidates = [
+    ...(process.env.PATH ?? '').split(delimiter).map((d) => join(d, 'prometheus')),
+    '/usr/bin/prometheus',
+  ];
   for (const c of candidates) {
     try {
       accessSync(c, constants.X_OK);
@@ -115,14 +118,20 @@ export async function startPrometheus(jobs: readonly ScrapeJob[]): Promise<Runni
 }
 
 /** Waits until `query` (instant) returns at least one series with a sample >= `min`. */
-export async function waitForQuery(url: string, query: string, min: number, timeoutMs = 30_000): Promise<void> {
+export async function waitForQuery(
+  url: string,
+  query: string,
+  min: number,
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(query)}`);
     const body = (await res.json()) as { data?: { result?: { value: [number, string] }[] } };
     const v = Number(body.data?.result?.[0]?.value[1]);
     if (Number.isFinite(v) && v >= min) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${query} >= ${min}: ${JSON.stringify(body)}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${query} >= ${min}: ${JSON.stringify(body)}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
