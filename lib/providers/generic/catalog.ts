@@ -105,6 +105,13 @@ export const CatalogSchema = z
         });
       }
       ids.set(p.id, i);
+      if (p.id === 'all') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['providers', i, 'id'],
+          message: '"all" is reserved: APIs use it for every provider',
+        });
+      }
       if ((DEDICATED_PROVIDER_IDS as readonly string[]).includes(p.id)) {
         ctx.addIssue({
           code: 'custom',

@@ -119,6 +119,13 @@ describe('providers.yaml', () => {
       'providers.yaml: providers[0].id: "aws" has a module of its own (lib/providers/aws); the catalog lists providers collected through Prometheus and API adapters',
     ],
     [
+      'the reserved id "all"',
+      (c: Raw) => {
+        c.providers[4].id = 'all';
+      },
+      'providers.yaml: providers[4].id: "all" is reserved: APIs use it for every provider',
+    ],
+    [
       'an API endpoint that is not a URL',
       (c: Raw) => {
         c.providers[0].endpoints.api = 'api.runpod.io';
