@@ -8,7 +8,7 @@ import { staticConnections } from '../../../lib/connections/source';
 import { createRegistry } from '../../../lib/providers/registry';
 import { rows, silentLogger, testStore } from '../../helpers/store';
 import { type LocalExporter, NODE, POD, startExporter } from './exporter';
-import { type RunningPrometheus, startPrometheus, waitForQuery } from './real-prometheus';
+import { findPrometheus, type RunningPrometheus, startPrometheus, waitForQuery } from './real-prometheus';
 
 /**
  * The real thing: the Debian `prometheus` binary scrapes a local exporter serving
@@ -390,5 +390,13 @@ describe('Prometheus collection against a real Prometheus', () => {
         logger: silentLogger(),
       }),
     ).rejects.toThrow(/\/not-prometheus\/api\/v1\/query: HTTP 404/);
+  });
+});
+
+describe('the Prometheus test setup', () => {
+  it('fails, saying how to install it, when there is no prometheus binary', () => {
+    expect(() => findPrometheus(['/nonexistent/bin/prometheus'])).toThrow(
+      'prometheus binary not found. This test needs a real Prometheus server: install the Debian package (apt-get update && apt-get install -y prometheus) so that /usr/bin/prometheus exists.',
+    );
   });
 });

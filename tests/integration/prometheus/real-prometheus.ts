@@ -8,11 +8,12 @@ const INSTALL_HINT =
   'This test needs a real Prometheus server: install the Debian package (apt-get update && apt-get install -y prometheus) so that /usr/bin/prometheus exists.';
 
 /** The prometheus binary on PATH or at /usr/bin/prometheus; a clear failure otherwise (never a skip). */
-export function findPrometheus(): string {
-  const candidates = [
+export function findPrometheus(
+  candidates: readonly string[] = [
     ...(process.env.PATH ?? '').split(delimiter).map((d) => join(d, 'prometheus')),
     '/usr/bin/prometheus',
-  ];
+  ],
+): string {
   for (const c of candidates) {
     try {
       accessSync(c, constants.X_OK);
