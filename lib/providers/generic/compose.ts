@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DEFAULT_RETRY, withRetry } from '../../collector/retry';
+import { type RetryPolicy, withRetry } from '../../collector/retry';
 import type { CollectContext, ProviderDefinition } from '../../collector/types';
 import { errorMessage, ProviderError } from '../../errors';
 import type { Logger } from '../../logger';
@@ -209,7 +209,10 @@ function defineGenericProvider(
   };
 }
 
-/** A collection context for a connection test: an empty window at now, default retries. */
+/** A connection test answers someone waiting: one quick retry, not a collection's patience. */
+const TEST_RETRY: RetryPolicy = { maxAttempts: 2, baseMs: 250, capMs: 1_000 };
+
+/** A collection context for a connection test: an empty window at now, quick retries. */
 function testContext(
   provider: string,
   connection: CollectContext<GenericSettings>['connection'],
@@ -226,7 +229,7 @@ function testContext(
     window: { start: now, end: now },
     signal,
     logger,
-    retry: (_label, fn) => withRetry(fn, DEFAULT_RETRY, { signal }),
+    retry: (_label, fn) => withRetry(fn, TEST_RETRY, { signal }),
     meter: { count() {}, counts: {} },
     now: () => new Date(),
   };
