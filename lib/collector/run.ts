@@ -46,6 +46,8 @@ export interface DataTypeOutcome {
   rows: number;
   window: { start: string; end: string } | null;
   error?: string;
+  /** Problems that did not stop the data type (CollectContext.warn). */
+  warnings?: string[];
   durationMs: number;
 }
 
@@ -100,7 +102,7 @@ function tableSink(writer: Writer, dataType: DataType): DataSink {
  * the provider's collector, the rows written, the watermark advanced only after the
  * write succeeded. The run is recorded as running, then succeeded | partial | failed with
  * rows per data type, redacted errors and timings. One data type failing never stops the
- * others. Resolves with the outcome; rejects only if the run itself cannot be recorded
+ * others; one that succeeded with problems it reported (`ctx.warn`) makes the run partial. Resolves with the outcome; rejects only if the run itself cannot be recorded
  * (so a queue retries the job).
  *
  * @example
@@ -161,9 +163,14 @@ export async function runCollection(job: CollectionJob, deps: RunDeps): Promise<
   }
 
   const ok = outcomes.filter((o) => o.ok).length;
-  const status: RunStatus = ok === outcomes.length && ok > 0 ? 'succeeded' : ok > 0 ? 'partial' : 'failed';
+  const clean = outcomes.filter((o) => o.ok && !o.warnings?.length).length;
+  const status: RunStatus = clean === outcomes.length && ok > 0 ? 'succeeded' : ok > 0 ? 'partial' : 'failed';
   const rows = Object.fromEntries(outcomes.map((o) => [o.dataType, o.rows]));
-  const errors = Object.fromEntries(outcomes.filter((o) => o.error).map((o) => [o.dataType, o.error as string]));
+  const errors = Object.fromEntries(
+    outcomes
+      .filter((o) => o.error || o.warnings?.length)
+      .map((o) => [o.dataType, [o.error, ...(o.warnings ?? [])].filter(Boolean).join('; ').slice(0, 4000)]),
+  );
   const windows = outcomes.map((o) => o.window).filter((w): w is { start: string; end: string } => w !== null);
   const finishedAt = now();
   await recordRun(deps.writer, {
@@ -246,6 +253,7 @@ async function collectDataType(args: {
     startedAt: now(),
     logger,
   };
+  const warnings: string[] = [];
   const ctx: CollectContext = {
     taskId: job.taskId,
     customerId: job.customerId,
@@ -257,6 +265,11 @@ async function collectDataType(args: {
     logger,
     meter,
     now,
+    warn: (message) => {
+      const text = redact(message);
+      logger.warn('collected with a problem', { problem: text });
+      if (warnings.length < 50 && !warnings.includes(text)) warnings.push(text);
+    },
     retry: (label, fn) =>
       withRetry(fn, deps.retry, {
         signal,
@@ -279,7 +292,14 @@ async function collectDataType(args: {
     await sink.finish?.(sinkCtx, { ok: true });
     const next = watermark && watermark > window.end ? watermark : window.end;
     await setWatermark(deps.writer, key, next, job.taskId);
-    return { dataType, ok: true, rows, window: windowIso, durationMs: Date.now() - t0 };
+    return {
+      dataType,
+      ok: true,
+      rows,
+      window: windowIso,
+      ...(warnings.length ? { warnings } : {}),
+      durationMs: Date.now() - t0,
+    };
   } catch (err) {
     const message = redact(errorMessage(err));
     logger.error('data type failed', { error: message, rows_written: rows });
@@ -288,7 +308,15 @@ async function collectDataType(args: {
     } catch (finishErr) {
       logger.error('sink cleanup failed', { error: redact(errorMessage(finishErr)) });
     }
-    return { dataType, ok: false, rows, window: windowIso, error: message, durationMs: Date.now() - t0 };
+    return {
+      dataType,
+      ok: false,
+      rows,
+      window: windowIso,
+      error: message,
+      ...(warnings.length ? { warnings } : {}),
+      durationMs: Date.now() - t0,
+    };
   }
 }
 

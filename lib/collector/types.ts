@@ -56,6 +56,14 @@ export interface CollectContext<S = unknown> {
   retry<T>(label: string, fn: (attempt: number) => Promise<T>): Promise<T>;
   readonly meter: RequestMeter;
   now(): Date;
+  /**
+   * Records a problem that did not stop this data type: one source of several failed (a
+   * dcgm-exporter down, an adapter rejecting its key), or the provider flagged its answer
+   * as incomplete. The rows still count and the watermark moves, but the run reads
+   * `partial` and keeps the message with its errors. Optional so hand-built contexts in
+   * tests need not provide it.
+   */
+  warn?(message: string): void;
 }
 
 export interface RowsOf {

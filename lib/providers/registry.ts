@@ -2,6 +2,7 @@ import type { DataType, ProviderDefinition } from '../collector/types';
 import { awsProvider } from './aws';
 import { azureProvider } from './azure';
 import { gcpProvider } from './gcp';
+import { GENERIC_PROVIDERS } from './generic';
 import { localProvider } from './local';
 import { vultrProvider } from './vultr';
 
@@ -37,6 +38,7 @@ export const PROVIDERS: readonly ProviderDefinition<any>[] = [
   gcpProvider,
   azureProvider,
   vultrProvider,
+  ...GENERIC_PROVIDERS,
 ];
 
 export interface ProviderRegistry {
