@@ -9,6 +9,7 @@ import { loadConnectionsFile } from './connections/file';
 import { type ConnectionSource, combineSources, databaseConnections, staticConnections } from './connections/source';
 import { ConfigError } from './errors';
 import { createLogger, type Logger } from './logger';
+import { checkConnectionsFile } from './providers/generic/validate';
 import { createRegistry, type ProviderRegistry } from './providers/registry';
 
 /** Everything a handler, worker or the local server needs, built once per process. */
@@ -73,7 +74,12 @@ export async function createRuntime(config: AppConfig, opts: RuntimeOptions): Pr
   const builtins: Connection[] = [...(opts.connections ?? [])];
   if (opts.mode === 'local') builtins.unshift(builtinLocalConnection(config));
   sources.push(staticConnections(builtins));
-  if (config.connectionsFile) sources.push(staticConnections(loadConnectionsFile(config.connectionsFile, opts.env)));
+  if (config.connectionsFile) {
+    // Settings are checked against each provider's schema at start-up, so a typo fails here
+    // with the file, entry and field named, not in a run hours later.
+    checkConnectionsFile(config.connectionsFile, registry);
+    sources.push(staticConnections(loadConnectionsFile(config.connectionsFile, opts.env)));
+  }
   sources.push(databaseConnections(store, opts.env));
   const connections = combineSources(...sources);
   const queue: JobQueue =

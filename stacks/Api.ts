@@ -1,3 +1,4 @@
+import { CATALOG_COPY } from './defaults';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -62,6 +63,7 @@ export function Api({ stack, app }: StackContext) {
 
   const authorizer = new SstFunction(stack, 'Authorizer', {
     handler: 'functions/authorizer.handler',
+    copyFiles: [CATALOG_COPY],
     description: 'HTTP API Lambda authorizer: Bearer API key -> customer',
     timeout: 10,
     bind: [...config.clickhouse],
@@ -132,6 +134,7 @@ export function Api({ stack, app }: StackContext) {
 
   const adminKey = new SstFunction(stack, 'AdminKey', {
     handler: 'functions/admin-key.handler',
+    copyFiles: [CATALOG_COPY],
     description: 'Mints an admin API key; invoke directly (aws lambda invoke), never routed',
     timeout: 60,
     bind: [...config.clickhouse],

@@ -1,3 +1,4 @@
+import { CATALOG_COPY } from './defaults';
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, normalize } from 'node:path';
 import type { FunctionProps } from 'sst/constructs';
@@ -99,9 +100,9 @@ export function connectionsFileProps(
   bundle: ConnectionsFileBundle | undefined,
   local: boolean,
 ): Pick<FunctionProps, 'copyFiles' | 'environment'> {
-  if (!bundle) return {};
+  if (!bundle) return { copyFiles: [CATALOG_COPY] };
   return {
-    copyFiles: [{ from: bundle.from, to: BUNDLED_CONNECTIONS_FILE }],
+    copyFiles: [CATALOG_COPY, { from: bundle.from, to: BUNDLED_CONNECTIONS_FILE }],
     environment: {
       OPTIINFRA_CONNECTIONS_FILE: local ? bundle.absolute : `${LAMBDA_TASK_ROOT}/${BUNDLED_CONNECTIONS_FILE}`,
     },

@@ -9,6 +9,14 @@ import type { FunctionProps } from 'sst/constructs';
  */
 export const LAMBDA_BUNDLE_EXTERNALS: readonly string[] = ['chdb', 'chdb/*', '@chdb/*'];
 
+/**
+ * The provider catalog (lib/providers/generic/catalog.ts reads ./providers.yaml from the
+ * working directory, /var/task in Lambda). Every function builds the runtime, which loads
+ * the registry and so the catalog: every function carries it. SST replaces rather than
+ * merges `copyFiles`, so functions list it next to their own files.
+ */
+export const CATALOG_COPY = { from: 'providers.yaml', to: 'providers.yaml' } as const;
+
 /** Lambda runtime of every function (Node 22: what the code targets in AWS). */
 export const LAMBDA_RUNTIME = 'nodejs22.x' as const;
 

@@ -54,6 +54,12 @@ describe('the app', () => {
     }
   });
 
+  it('ships the provider catalog with every function (each builds the registry, which reads providers.yaml)', () => {
+    for (const f of synth.functions) {
+      expect(f.props.copyFiles ?? [], `${f.stack}/${f.id}`).toContainEqual({ from: 'providers.yaml', to: 'providers.yaml' });
+    }
+  });
+
   it('points every function at a handler file that exists and exports that function', async () => {
     for (const f of synth.functions) {
       const { file, exportName } = splitHandler(f.props.handler as string);
@@ -111,7 +117,7 @@ describe('Storage', () => {
     // The version changes on each synth, which is what makes onUpdate run on every deploy.
     expect(script.Version).toMatch(/^\d{13}$/);
     expect(migrate.props.handler).toBe('functions/migrate.handler');
-    expect(migrate.props.copyFiles).toEqual([{ from: 'migrations', to: 'migrations' }]);
+    expect(migrate.props.copyFiles).toEqual([{ from: 'migrations', to: 'migrations' }, { from: 'providers.yaml', to: 'providers.yaml' }]);
     expect(existsSync(resolve(ROOT, 'migrations'))).toBe(true);
     expect(functionResource(synth, migrate).Properties.Timeout).toBe(MIGRATE_TIMEOUT_SECONDS);
   });
