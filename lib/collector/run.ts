@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Store } from '../clickhouse/client';
 import { recordRun } from '../clickhouse/repos/runs';
 import { getWatermark, setWatermark } from '../clickhouse/repos/watermarks';
@@ -43,6 +44,8 @@ export interface RunDeps {
 export interface DataTypeOutcome {
   dataType: DataType;
   ok: boolean;
+  /** Finished, but some of its data is still to come (ctx.reportIncomplete): the run is partial. */
+  incomplete?: boolean;
   rows: number;
   window: { start: string; end: string } | null;
   error?: string;
@@ -133,8 +136,34 @@ export async function runCollection(job: CollectionJob, deps: RunDeps): Promise<
   let provider: ProviderDefinition | undefined;
   let setupError: string | undefined;
 
+  const sources = job.dataTypes.map((dt) => deps.registry.customerSource?.(dt));
+  const customerDataOnly = sources.length > 0 && sources.every((s) => s !== undefined);
   provider = deps.registry.get(job.provider);
-  if (!provider) {
+  if (customerDataOnly) {
+    // Customer-brought data (application samples) needs no connection: the job names the
+    // provider the customer's app runs on, which may have no collector or connection here.
+    if (!sources.every((s) => s?.isProvider(job.provider))) {
+      setupError = `unknown provider "${job.provider}"`;
+    } else {
+      provider ??= {
+        id: job.provider,
+        displayName: job.provider,
+        category: 'self_hosted',
+        settingsSchema: z.unknown(),
+        collectors: {},
+        testConnection: async () => {},
+      };
+      connection = {
+        id: job.connectionId ?? '',
+        customerId: job.customerId,
+        provider: job.provider,
+        enabled: true,
+        settings: {},
+        secrets: {},
+        source: 'builtin',
+      };
+    }
+  } else if (!provider) {
     setupError = `unknown provider "${job.provider}"`;
   } else {
     const candidates = await deps.connections.list({ customerId: job.customerId, provider: job.provider });
@@ -167,7 +196,8 @@ export async function runCollection(job: CollectionJob, deps: RunDeps): Promise<
   }
 
   const ok = outcomes.filter((o) => o.ok).length;
-  const status: RunStatus = ok === outcomes.length && ok > 0 ? 'succeeded' : ok > 0 ? 'partial' : 'failed';
+  const complete = outcomes.filter((o) => o.ok && !o.incomplete).length;
+  const status: RunStatus = complete === outcomes.length && ok > 0 ? 'succeeded' : ok > 0 ? 'partial' : 'failed';
   const rows = Object.fromEntries(outcomes.map((o) => [o.dataType, o.rows]));
   const errors = Object.fromEntries(outcomes.filter((o) => o.error).map((o) => [o.dataType, o.error as string]));
   const windows = outcomes.map((o) => o.window).filter((w): w is { start: string; end: string } => w !== null);
@@ -203,9 +233,11 @@ async function collectDataType(args: {
   const { job, dataType, provider, connection, deps, meter, redact, now } = args;
   const t0 = Date.now();
   const logger = args.logger.createChild({ persistentKeys: { data_type: dataType } });
-  const collector = provider.collectors[dataType] as
+  const source = deps.registry.customerSource?.(dataType);
+  const collector = (source?.collect ?? provider.collectors[dataType]) as
     | ((ctx: CollectContext) => AsyncIterable<unknown[]>)
     | undefined;
+  const policy = source?.window ?? provider.windows?.[dataType];
   if (!collector) {
     return {
       dataType,
@@ -226,8 +258,8 @@ async function collectDataType(args: {
       : computeWindow({
           now: now(),
           watermark,
-          initialLookbackMs: provider.windows?.[dataType]?.initialLookbackMs,
-          restatementMs: provider.windows?.[dataType]?.restatementMs,
+          initialLookbackMs: policy?.initialLookbackMs,
+          restatementMs: policy?.restatementMs,
           maxBackfillMs: deps.maxBackfillMs,
         });
   } catch (err) {
@@ -245,7 +277,11 @@ async function collectDataType(args: {
     startedAt: now(),
     logger,
   };
+  const incomplete: string[] = [];
   const ctx: CollectContext = {
+    reportIncomplete: (reason) => {
+      incomplete.push(redact(reason));
+    },
     taskId: job.taskId,
     customerId: job.customerId,
     provider: job.provider,
@@ -278,6 +314,10 @@ async function collectDataType(args: {
     await sink.finish?.(sinkCtx, { ok: true });
     const next = watermark && watermark > window.end ? watermark : window.end;
     await setWatermark(deps.writer, key, next, job.taskId);
+    if (incomplete.length > 0) {
+      logger.warn('data type incomplete', { reasons: incomplete, rows_written: rows });
+      return { dataType, ok: true, incomplete: true, rows, window: windowIso, error: incomplete.join('; '), durationMs: Date.now() - t0 };
+    }
     return { dataType, ok: true, rows, window: windowIso, durationMs: Date.now() - t0 };
   } catch (err) {
     const message = redact(errorMessage(err));

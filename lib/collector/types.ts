@@ -56,6 +56,12 @@ export interface CollectContext<S = unknown> {
   retry<T>(label: string, fn: (attempt: number) => Promise<T>): Promise<T>;
   readonly meter: RequestMeter;
   now(): Date;
+  /**
+   * The collector finished but left work for a later run (e.g. the LLM judge was
+   * unavailable, so samples wait). The run is recorded partial with this reason; the
+   * collector keeps its own backlog, the watermark still moves.
+   */
+  reportIncomplete?(reason: string): void;
 }
 
 export interface RowsOf {
