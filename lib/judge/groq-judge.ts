@@ -103,6 +103,11 @@ export function createGroqJudge(opts: GroqJudgeOptions): Judge {
 
   async function callOnce(user: string, signal: AbortSignal | undefined) {
     await gate.wait(signal);
+    // The SDK adds an abort listener to the signal it is given and never removes it; a
+    // run makes thousands of calls on one signal, so each call gets a child signal.
+    const call = new AbortController();
+    const forward = () => call.abort(signal?.reason);
+    signal?.addEventListener('abort', forward, { once: true });
     try {
       return await client.chat.completions.create(
         {
@@ -119,7 +124,7 @@ export function createGroqJudge(opts: GroqJudgeOptions): Judge {
           },
           ...reasoningParams(opts.model),
         },
-        { signal: signal ?? null },
+        { signal: call.signal },
       );
     } catch (err) {
       const classified = classify(err, redact);
@@ -127,6 +132,8 @@ export function createGroqJudge(opts: GroqJudgeOptions): Judge {
         gate.block(classified.retryAfterMs);
       }
       throw classified;
+    } finally {
+      signal?.removeEventListener('abort', forward);
     }
   }
 

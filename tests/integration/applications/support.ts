@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CollectionJob } from '../../../lib/collector/types';
+import { parseConfig } from '../../../lib/config/schema';
+import { createHttpHandler, type RouteHandler } from '../../../lib/http/handler';
+import type { AuthContext } from '../../../lib/http/types';
 import type { Verdict } from '../../../lib/judge/verdict';
+import { createRuntime, type Runtime } from '../../../lib/runtime';
+import { buildApiEvent, type ApiEventInput, lambdaContext } from '../../helpers/api-event';
 import type { FakeReply } from '../../helpers/fake-server';
+import { silentLogger, testStore } from '../../helpers/store';
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures/applications');
 
@@ -58,4 +65,48 @@ export function judgedMessage(body: string): string {
 export function section(message: string, tag: string): string {
   const m = new RegExp(`<${tag}>\\n([\\s\\S]*?)\\n</${tag}>`).exec(message);
   return m?.[1] ?? '';
+}
+
+
+export const GROQ_KEY = 'gsk_pipeline0123456789abcdefghijklmnop';
+
+/** Jobs the runtime queued (async triggers); a worker would run them. */
+export const queued: CollectionJob[] = [];
+
+/**
+ * A runtime on the test's embedded ClickHouse with the judge pointed at a fake Groq.
+ * Retries are short so failure paths stay fast; `env` overrides any key.
+ */
+export async function appRuntime(env: Record<string, string | undefined>): Promise<Runtime> {
+  const full = {
+    RETRY_MAX_ATTEMPTS: '2',
+    RETRY_BASE_MS: '1',
+    RETRY_CAP_MS: '5',
+    LOG_LEVEL: 'SILENT',
+    ...env,
+  };
+  return createRuntime(parseConfig(full), {
+    mode: 'lambda',
+    env: full,
+    store: await testStore(),
+    logger: silentLogger(),
+    queue: {
+      send: async (jobs) => {
+        queued.push(...jobs);
+      },
+    },
+  });
+}
+
+export const customerAuth = (customerId: string): AuthContext => ({ customer_id: customerId, is_admin: false, key_id: '0123456789abcdef' });
+
+/** Calls a route handler the way API Gateway + the Lambda wrapper would; the JSON body parsed. */
+export async function invoke(
+  rt: Runtime,
+  route: RouteHandler<Runtime>,
+  input: ApiEventInput,
+): Promise<{ status: number; body: Record<string, any> }> {
+  const handler = createHttpHandler(route, async () => rt);
+  const res = await handler(buildApiEvent(input), lambdaContext());
+  return { status: res.statusCode ?? 0, body: JSON.parse(String(res.body ?? 'null')) };
 }
