@@ -56,7 +56,8 @@ export function createApplicationCollector(deps: ApplicationCollectorDeps) {
       customerId: ctx.customerId,
       providers: [ctx.provider],
       since: ctx.window.start,
-      until: ctx.window.end,
+      // Not window.end: the probe samples just taken were received after the window was set.
+      until: new Date(Math.max(ctx.window.end.getTime(), ctx.now().getTime()) + 1),
       sampling: deps.sampling,
       maxAttempts: deps.maxAttempts,
     };

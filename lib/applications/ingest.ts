@@ -146,7 +146,8 @@ function toRow(
       }
       const field = String(issue.path[0] ?? '');
       const name = otel ? (OTEL_FIELD_NAMES[field as keyof NativeFields] ?? field) : issue.path.join('.');
-      const message = issue.code === 'invalid_type' && issue.input === undefined ? 'required' : issue.message;
+      const missing = issue.code === 'invalid_type' && (fields as Record<string, unknown>)[field] === undefined;
+      const message = missing ? 'required' : issue.message;
       issues.push({ where: name ? `${at}.${name}` : at, message });
     }
     return null;
