@@ -399,7 +399,7 @@ export async function readModels(store: Store, f: ReadFilter): Promise<ModelStat
       store,
       `SELECT provider, model, count() AS requests, arraySort(groupUniqArray(application)) AS applications,
           avg(latency_ms) AS latency_avg, quantilesExact(0.5, 0.95)(latency_ms) AS latency_q,
-          ifNull(sum(prompt_tokens), 0) AS prompt_tokens, ifNull(sum(completion_tokens), 0) AS completion_tokens,
+          ifNull(sum(prompt_tokens), 0) AS prompt_tokens_sum, ifNull(sum(completion_tokens), 0) AS completion_tokens_sum,
           countIf(prompt_tokens IS NOT NULL OR completion_tokens IS NOT NULL) AS with_tokens
         FROM application_samples FINAL
         WHERE ${FILTER}
@@ -444,8 +444,8 @@ export async function readModels(store: Store, f: ReadFilter): Promise<ModelStat
   return usage.map((u) => {
     const provider = String(u.provider);
     const requests = int(u.requests);
-    const promptTokens = int(u.prompt_tokens);
-    const completionTokens = int(u.completion_tokens);
+    const promptTokens = int(u.prompt_tokens_sum);
+    const completionTokens = int(u.completion_tokens_sum);
     const e = evals.find((x) => x.provider === u.provider && x.model === u.model);
     const t = totals.find((x) => x.provider === u.provider);
     const providerCosts = costs.filter((c) => c.provider === provider);
