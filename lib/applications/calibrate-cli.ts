@@ -13,7 +13,13 @@ import { parseConfig } from '../config/schema';
 import { errorMessage } from '../errors';
 import { createGroqJudge } from '../judge/groq-judge';
 import { createLogger } from '../logger';
-import { type BinaryMetrics, type CalibrationResult, loadCalibrationSet, runCalibration, storeCalibration } from './calibration';
+import {
+  type BinaryMetrics,
+  type CalibrationResult,
+  loadCalibrationSet,
+  runCalibration,
+  storeCalibration,
+} from './calibration';
 
 function pct(v: number | null): string {
   return v === null ? '   n/a' : `${(v * 100).toFixed(1).padStart(5)}%`;
@@ -37,7 +43,9 @@ export function formatCalibration(r: CalibrationResult): string {
     ...(p.hallucination && p.hallucination.label !== p.hallucination.predicted
       ? [`  ${p.id}: hallucination labeled ${p.hallucination.label}, judged ${p.hallucination.predicted}`]
       : []),
-    ...(p.toxic && p.toxic.label !== p.toxic.predicted ? [`  ${p.id}: toxicity labeled ${p.toxic.label}, judged ${p.toxic.predicted}`] : []),
+    ...(p.toxic && p.toxic.label !== p.toxic.predicted
+      ? [`  ${p.id}: toxicity labeled ${p.toxic.label}, judged ${p.toxic.predicted}`]
+      : []),
   ]);
   if (wrong.length) out.push('', 'mistakes:', ...wrong);
   if (r.error) out.push('', `stopped early: ${r.error}`);
@@ -51,7 +59,9 @@ async function main(argv: string[]): Promise<number> {
   const config = parseConfig(process.env);
   const logger = createLogger({ level: config.logLevel === 'INFO' ? 'WARN' : config.logLevel });
   if (!config.judge.apiKey) {
-    console.error('GROQ_API_KEY is not set: there is no judge to calibrate. Set it (and GROQ_MODEL if not openai/gpt-oss-120b).');
+    console.error(
+      'GROQ_API_KEY is not set: there is no judge to calibrate. Set it (and GROQ_MODEL if not openai/gpt-oss-120b).',
+    );
     return 2;
   }
   const set = loadCalibrationSet(setPath);

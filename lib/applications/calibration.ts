@@ -15,7 +15,9 @@ import { clickHouseTimeToIso, fromClickHouseTime } from '../time';
 import { judgeInput } from './evaluate';
 
 /** The labeled set shipped with the project (hand-written for it; see docs/applications.md). */
-export const CALIBRATION_SET_PATH = fileURLToPath(new URL('../../data/judge-calibration.jsonl', import.meta.url));
+export const CALIBRATION_SET_PATH = fileURLToPath(
+  new URL('../../data/judge-calibration.jsonl', import.meta.url),
+);
 
 const CalibrationItemSchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
@@ -43,7 +45,9 @@ export function loadCalibrationSet(path: string = CALIBRATION_SET_PATH): Calibra
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError(`${path}: cannot read the calibration set: ${(err as Error).message}`, { cause: err });
+    throw new ConfigError(`${path}: cannot read the calibration set: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   const items: CalibrationItem[] = [];
   const ids = new Set<string>();
@@ -152,41 +156,52 @@ export async function runCalibration(args: {
   const startedAt = now();
   const budget = createTokenBudget(args.tokenBudget);
   let stop: string | undefined;
-  const predictions = await mapLimit(args.set.items, args.concurrency, async (item): Promise<CalibrationPrediction> => {
-    if (stop) return { id: item.id, status: 'not_run' };
-    const input = judgeInput({
-      prompt: item.prompt,
-      response: item.response,
-      context: item.context ?? '',
-      reference: item.reference ?? '',
-    });
-    const estimate = args.judge.estimateTokens(input);
-    if (!budget.reserve(estimate)) {
-      stop ??= `the calibration token budget (${budget.limit}) is spent`;
-      return { id: item.id, status: 'not_run' };
-    }
-    try {
-      const { verdict, usage } = await args.judge.evaluate(input, args.signal ? { signal: args.signal } : {});
-      budget.settle(estimate, usage.totalTokens || estimate);
-      return {
-        id: item.id,
-        status: 'evaluated',
-        hallucination: { label: item.hallucination, predicted: verdict.hallucination.hallucinated, score: verdict.hallucination.score },
-        toxic: { label: item.toxic, predicted: verdict.toxicity.toxic, score: verdict.toxicity.score },
-      };
-    } catch (err) {
-      if (err instanceof JudgeOutputError || err instanceof JudgeRequestError) {
-        budget.settle(estimate, err instanceof JudgeOutputError ? (err.tokens ?? estimate) : 0);
-        return { id: item.id, status: 'unevaluated', error: errorMessage(err) };
-      }
-      budget.settle(estimate, 0);
-      if (err instanceof JudgeUnavailableError) {
-        stop ??= err.message;
+  const predictions = await mapLimit(
+    args.set.items,
+    args.concurrency,
+    async (item): Promise<CalibrationPrediction> => {
+      if (stop) return { id: item.id, status: 'not_run' };
+      const input = judgeInput({
+        prompt: item.prompt,
+        response: item.response,
+        context: item.context ?? '',
+        reference: item.reference ?? '',
+      });
+      const estimate = args.judge.estimateTokens(input);
+      if (!budget.reserve(estimate)) {
+        stop ??= `the calibration token budget (${budget.limit}) is spent`;
         return { id: item.id, status: 'not_run' };
       }
-      throw err;
-    }
-  });
+      try {
+        const { verdict, usage } = await args.judge.evaluate(
+          input,
+          args.signal ? { signal: args.signal } : {},
+        );
+        budget.settle(estimate, usage.totalTokens || estimate);
+        return {
+          id: item.id,
+          status: 'evaluated',
+          hallucination: {
+            label: item.hallucination,
+            predicted: verdict.hallucination.hallucinated,
+            score: verdict.hallucination.score,
+          },
+          toxic: { label: item.toxic, predicted: verdict.toxicity.toxic, score: verdict.toxicity.score },
+        };
+      } catch (err) {
+        if (err instanceof JudgeOutputError || err instanceof JudgeRequestError) {
+          budget.settle(estimate, err instanceof JudgeOutputError ? (err.tokens ?? estimate) : 0);
+          return { id: item.id, status: 'unevaluated', error: errorMessage(err) };
+        }
+        budget.settle(estimate, 0);
+        if (err instanceof JudgeUnavailableError) {
+          stop ??= err.message;
+          return { id: item.id, status: 'not_run' };
+        }
+        throw err;
+      }
+    },
+  );
   const judged = predictions.filter((p) => p.status === 'evaluated');
   const evaluated = judged.length;
   const result: CalibrationResult = {
@@ -202,7 +217,9 @@ export async function runCalibration(args: {
     evaluated,
     unevaluated: predictions.filter((p) => p.status === 'unevaluated').length,
     tokens: budget.used,
-    hallucination: binaryMetrics(judged.map((p) => p.hallucination as { label: boolean; predicted: boolean })),
+    hallucination: binaryMetrics(
+      judged.map((p) => p.hallucination as { label: boolean; predicted: boolean }),
+    ),
     toxicity: binaryMetrics(judged.map((p) => p.toxic as { label: boolean; predicted: boolean })),
     error: stop ?? '',
     predictions,
@@ -272,7 +289,13 @@ export interface CalibrationView {
   toxicity: BinaryMetrics;
   error: string | null;
   /** Items the judge got wrong, and those it could not judge. */
-  mistakes: { id: string; kind: 'hallucination' | 'toxicity'; label: boolean; predicted: boolean; score: number }[];
+  mistakes: {
+    id: string;
+    kind: 'hallucination' | 'toxicity';
+    label: boolean;
+    predicted: boolean;
+    score: number;
+  }[];
   unevaluated_items: { id: string; error: string }[];
 }
 
@@ -307,7 +330,8 @@ export async function latestCalibration(
   if (!r) return null;
   let predictions: CalibrationPrediction[] = [];
   try {
-    predictions = (JSON.parse(String(r.details)) as { predictions?: CalibrationPrediction[] }).predictions ?? [];
+    predictions =
+      (JSON.parse(String(r.details)) as { predictions?: CalibrationPrediction[] }).predictions ?? [];
   } catch {
     predictions = [];
   }
@@ -316,7 +340,8 @@ export async function latestCalibration(
     if (p.hallucination && p.hallucination.label !== p.hallucination.predicted) {
       mistakes.push({ id: p.id, kind: 'hallucination', ...p.hallucination });
     }
-    if (p.toxic && p.toxic.label !== p.toxic.predicted) mistakes.push({ id: p.id, kind: 'toxicity', ...p.toxic });
+    if (p.toxic && p.toxic.label !== p.toxic.predicted)
+      mistakes.push({ id: p.id, kind: 'toxicity', ...p.toxic });
   }
   return {
     run_id: String(r.run_id),

@@ -4,11 +4,11 @@ import type { CollectContext } from '../collector/types';
 import { errorMessage } from '../errors';
 import type { Judge } from '../judge/groq-judge';
 import type { ApplicationEvaluationInput } from '../schemas/rows';
-import { calibrationDue, type CalibrationSet, runCalibration, storeCalibration } from './calibration';
+import { type CalibrationSet, calibrationDue, runCalibration, storeCalibration } from './calibration';
 import type { ApplicationConfig } from './config';
 import { type EvaluateSummary, evaluatePending } from './evaluate';
 import { runProbe } from './probe';
-import { insertSamples, pendingCounts, type PendingQuery, type SamplingPlan } from './samples';
+import { insertSamples, type PendingQuery, pendingCounts, type SamplingPlan } from './samples';
 
 export interface ApplicationCollectorDeps {
   store: Store;
@@ -38,13 +38,19 @@ export interface ApplicationCollectorDeps {
  * because the samples stay pending for the next run.
  */
 export function createApplicationCollector(deps: ApplicationCollectorDeps) {
-  return async function* collectApplication(ctx: CollectContext<unknown>): AsyncGenerator<ApplicationEvaluationInput[]> {
+  return async function* collectApplication(
+    ctx: CollectContext<unknown>,
+  ): AsyncGenerator<ApplicationEvaluationInput[]> {
     const incomplete = (reason: string) => ctx.reportIncomplete?.(reason);
     for (const app of deps.configs) {
       if (app.customerId !== ctx.customerId || app.provider !== ctx.provider || !app.probe) continue;
       const { samples, failures } = await runProbe(app, ctx);
       await insertSamples(deps.writer, samples);
-      ctx.logger.info('probe finished', { application: app.application, sampled: samples.length, failed: failures.length });
+      ctx.logger.info('probe finished', {
+        application: app.application,
+        sampled: samples.length,
+        failed: failures.length,
+      });
       if (failures.length > 0) {
         incomplete(
           `probe ${app.application}: ${failures.length} of ${app.probe.prompts.length} canary prompts failed (${failures[0]})`,
@@ -100,7 +106,13 @@ export function createApplicationCollector(deps: ApplicationCollectorDeps) {
     const summary: EvaluateSummary = { evaluated: 0, unevaluated: 0, tokens: 0 };
     yield* evaluatePending(
       ctx,
-      { store: deps.store, judge: deps.judge, query, concurrency: deps.concurrency, tokenBudget: deps.tokenBudget },
+      {
+        store: deps.store,
+        judge: deps.judge,
+        query,
+        concurrency: deps.concurrency,
+        tokenBudget: deps.tokenBudget,
+      },
       summary,
     );
     ctx.logger.info('evaluation finished', {

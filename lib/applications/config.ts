@@ -90,22 +90,34 @@ export interface ApplicationConfig {
  * ```
  * Errors name the file, the path inside it and the problem.
  */
-export function loadApplicationsFile(path: string, env: Record<string, string | undefined>): ApplicationConfig[] {
+export function loadApplicationsFile(
+  path: string,
+  env: Record<string, string | undefined>,
+): ApplicationConfig[] {
   let raw: unknown;
   try {
     raw = parseYaml(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new ConfigError(`${path}: cannot read applications file: ${(err as Error).message}`, { cause: err });
+    throw new ConfigError(`${path}: cannot read applications file: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   return parseApplications(raw ?? {}, env, path);
 }
 
 /** Validates an applications document (already parsed) and resolves its secret references. */
-export function parseApplications(raw: unknown, env: Record<string, string | undefined>, where: string): ApplicationConfig[] {
+export function parseApplications(
+  raw: unknown,
+  env: Record<string, string | undefined>,
+  where: string,
+): ApplicationConfig[] {
   const parsed = ApplicationsFileSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const at = (issue?.path ?? []).map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+    const at = (issue?.path ?? [])
+      .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+      .join('')
+      .replace(/^\./, '');
     throw new ConfigError(`${where}: ${at || '(root)'}: ${issue?.message}`);
   }
   const seen = new Set<string>();

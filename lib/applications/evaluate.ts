@@ -29,7 +29,12 @@ export interface EvaluateSummary {
   stopped?: { reason: 'judge_unavailable' | 'token_budget'; message: string };
 }
 
-export function judgeInput(s: { prompt: string; response: string; context: string; reference: string }): JudgeInput {
+export function judgeInput(s: {
+  prompt: string;
+  response: string;
+  context: string;
+  reference: string;
+}): JudgeInput {
   return {
     prompt: s.prompt,
     response: s.response,
@@ -159,7 +164,9 @@ export async function* evaluatePending(
       } catch (err) {
         if (err instanceof JudgeOutputError || err instanceof JudgeRequestError) {
           budget.settle(estimate, err instanceof JudgeOutputError ? (err.tokens ?? estimate) : 0);
-          rows.push(unevaluatedRow(opts.query.customerId, sample, errorMessage(err), judge, ctx.taskId, ctx.now()));
+          rows.push(
+            unevaluatedRow(opts.query.customerId, sample, errorMessage(err), judge, ctx.taskId, ctx.now()),
+          );
           return;
         }
         budget.settle(estimate, 0);

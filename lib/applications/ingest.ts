@@ -4,7 +4,7 @@ import type { Writer } from '../clickhouse/writer';
 import { ValidationError } from '../errors';
 import type { ProviderRegistry } from '../providers/registry';
 import type { ApplicationSampleInput } from '../schemas/rows';
-import { applicationProviderIds, ApplicationNameSchema, isApplicationProvider } from './names';
+import { ApplicationNameSchema, applicationProviderIds, isApplicationProvider } from './names';
 import { fromOtel, isOtelItem, type NativeFields, OTEL_FIELD_NAMES } from './otel';
 import { existingSampleKeys, insertSamples } from './samples';
 import { samplingBucket, samplingThreshold } from './sampling';
@@ -13,7 +13,12 @@ import { samplingBucket, samplingThreshold } from './sampling';
 export const MAX_BATCH_SAMPLES = 500;
 /** Request body limit for ingest: under Lambda's 6 MB payload even when base64-encoded. */
 export const MAX_INGEST_BODY_BYTES = 4 * 1024 * 1024;
-export const FIELD_LIMITS = { prompt: 65_536, response: 65_536, context: 131_072, reference: 65_536 } as const;
+export const FIELD_LIMITS = {
+  prompt: 65_536,
+  response: 65_536,
+  context: 131_072,
+  reference: 65_536,
+} as const;
 /** How far from now an interaction's timestamp may be. */
 const MAX_AGE_MS = 366 * 86_400_000;
 const MAX_FUTURE_MS = 5 * 60_000;
@@ -34,7 +39,10 @@ const NativeFieldsSchema = z.object({
     .union([z.string(), z.array(z.string()).max(200)])
     .optional()
     .transform((v) => (Array.isArray(v) ? v.join('\n\n---\n\n') : v))
-    .refine((v) => v === undefined || v.length <= FIELD_LIMITS.context, `must be at most ${FIELD_LIMITS.context} characters`),
+    .refine(
+      (v) => v === undefined || v.length <= FIELD_LIMITS.context,
+      `must be at most ${FIELD_LIMITS.context} characters`,
+    ),
   reference: z.string().max(FIELD_LIMITS.reference).optional(),
   latency_ms: z.number().nonnegative().max(86_400_000).optional(),
   prompt_tokens: tokensField,
@@ -83,7 +91,11 @@ interface Issue {
  * waiting for evaluation. All or nothing: one bad item rejects the batch with a 400 that
  * names it, so a client fixes and resends (duplicates then make the resend safe).
  */
-export async function ingestSamples(customerId: string, batch: IngestBatch, deps: IngestDeps): Promise<IngestResult> {
+export async function ingestSamples(
+  customerId: string,
+  batch: IngestBatch,
+  deps: IngestDeps,
+): Promise<IngestResult> {
   const now = (deps.now ?? (() => new Date()))();
   const issues: Issue[] = [];
   const rows: ApplicationSampleInput[] = [];
@@ -120,7 +132,9 @@ export async function ingestSamples(customerId: string, batch: IngestBatch, deps
     received: batch.samples.length,
     accepted: fresh.length,
     duplicates,
-    selected_for_evaluation: fresh.filter((r) => r.sampling_bucket < samplingThreshold(deps.samplingRate(r.application))).length,
+    selected_for_evaluation: fresh.filter(
+      (r) => r.sampling_bucket < samplingThreshold(deps.samplingRate(r.application)),
+    ).length,
   };
 }
 
@@ -146,7 +160,8 @@ function toRow(
       }
       const field = String(issue.path[0] ?? '');
       const name = otel ? (OTEL_FIELD_NAMES[field as keyof NativeFields] ?? field) : issue.path.join('.');
-      const missing = issue.code === 'invalid_type' && (fields as Record<string, unknown>)[field] === undefined;
+      const missing =
+        issue.code === 'invalid_type' && (fields as Record<string, unknown>)[field] === undefined;
       const message = missing ? 'required' : issue.message;
       issues.push({ where: name ? `${at}.${name}` : at, message });
     }
@@ -156,10 +171,16 @@ function toRow(
   const application = s.application ?? batch.application;
   const provider = s.provider ?? batch.provider;
   if (!application) {
-    issues.push({ where: `${at}.${otel ? OTEL_FIELD_NAMES.application : 'application'}`, message: 'required (in the sample or the batch)' });
+    issues.push({
+      where: `${at}.${otel ? OTEL_FIELD_NAMES.application : 'application'}`,
+      message: 'required (in the sample or the batch)',
+    });
   }
   if (!provider) {
-    issues.push({ where: `${at}.${otel ? OTEL_FIELD_NAMES.provider : 'provider'}`, message: 'required (in the sample or the batch)' });
+    issues.push({
+      where: `${at}.${otel ? OTEL_FIELD_NAMES.provider : 'provider'}`,
+      message: 'required (in the sample or the batch)',
+    });
   } else if (!isApplicationProvider(registry, provider)) {
     issues.push({
       where: `${at}.provider`,
@@ -170,9 +191,15 @@ function toRow(
   if (s.timestamp !== undefined) {
     const t = new Date(s.timestamp);
     if (Number.isNaN(t.getTime())) {
-      issues.push({ where: `${at}.${otel ? OTEL_FIELD_NAMES.timestamp : 'timestamp'}`, message: 'must be an ISO 8601 time or epoch milliseconds' });
+      issues.push({
+        where: `${at}.${otel ? OTEL_FIELD_NAMES.timestamp : 'timestamp'}`,
+        message: 'must be an ISO 8601 time or epoch milliseconds',
+      });
     } else if (t.getTime() > now.getTime() + MAX_FUTURE_MS || t.getTime() < now.getTime() - MAX_AGE_MS) {
-      issues.push({ where: `${at}.${otel ? OTEL_FIELD_NAMES.timestamp : 'timestamp'}`, message: 'must be within the last year and not in the future' });
+      issues.push({
+        where: `${at}.${otel ? OTEL_FIELD_NAMES.timestamp : 'timestamp'}`,
+        message: 'must be within the last year and not in the future',
+      });
     } else {
       ts = t;
     }

@@ -6,7 +6,10 @@ import { KNOWN_PROVIDER_IDS, type ProviderRegistry } from '../providers/registry
 export const APPLICATION_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 export const ApplicationNameSchema = z
   .string()
-  .regex(APPLICATION_NAME_PATTERN, 'must be 1-128 characters: letters, digits and . _ : - (starting with a letter or digit)');
+  .regex(
+    APPLICATION_NAME_PATTERN,
+    'must be 1-128 characters: letters, digits and . _ : - (starting with a letter or digit)',
+  );
 
 /**
  * Where an application may run: every provider id of the vocabulary (an app can run on

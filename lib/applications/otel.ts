@@ -125,7 +125,9 @@ function messageText(m: unknown): string {
 }
 
 function roleOf(m: unknown): string {
-  return m && typeof m === 'object' && typeof (m as { role?: unknown }).role === 'string' ? (m as { role: string }).role : '';
+  return m && typeof m === 'object' && typeof (m as { role?: unknown }).role === 'string'
+    ? (m as { role: string }).role
+    : '';
 }
 
 /** A conversation as the judge reads it: a lone user message as is, else "role: text" turns. */
@@ -152,12 +154,17 @@ function indexed(attrs: Attributes, prefix: string): unknown[] {
 
 function promptOf(attrs: Attributes): string | undefined {
   const system = decoded(attrs['gen_ai.system_instructions']);
-  const systemText = Array.isArray(system) ? system.map(messageText).join('\n') : typeof system === 'string' ? system : '';
+  const systemText = Array.isArray(system)
+    ? system.map(messageText).join('\n')
+    : typeof system === 'string'
+      ? system
+      : '';
   const input = decoded(attrs['gen_ai.input.messages']);
   if (Array.isArray(input)) return transcript(input, systemText);
   const legacy = decoded(attrs['gen_ai.prompt']);
   if (Array.isArray(legacy)) return transcript(legacy, systemText);
-  if (typeof legacy === 'string') return systemText ? transcript([{ role: 'user', content: legacy }], systemText) : legacy;
+  if (typeof legacy === 'string')
+    return systemText ? transcript([{ role: 'user', content: legacy }], systemText) : legacy;
   const numbered = indexed(attrs, 'gen_ai.prompt');
   if (numbered.length > 0) return transcript(numbered, systemText);
   return undefined;
@@ -224,7 +231,8 @@ export function fromOtel(item: Record<string, unknown>): NativeFields {
   const spanId = typeof item.span_id === 'string' ? item.span_id : undefined;
   const requestId =
     attrs['gen_ai.response.id'] ?? (spanId ? (traceId ? `${traceId}:${spanId}` : spanId) : undefined);
-  const latency = start !== undefined && end !== undefined ? Math.round((end - start) * 1000) / 1000 : undefined;
+  const latency =
+    start !== undefined && end !== undefined ? Math.round((end - start) * 1000) / 1000 : undefined;
   const ts = start ?? end;
   return {
     request_id: requestId,
@@ -237,7 +245,9 @@ export function fromOtel(item: Record<string, unknown>): NativeFields {
     reference: attrs['optiinfra.reference'],
     latency_ms: latency,
     prompt_tokens: numeric(attrs['gen_ai.usage.input_tokens'] ?? attrs['gen_ai.usage.prompt_tokens']),
-    completion_tokens: numeric(attrs['gen_ai.usage.output_tokens'] ?? attrs['gen_ai.usage.completion_tokens']),
+    completion_tokens: numeric(
+      attrs['gen_ai.usage.output_tokens'] ?? attrs['gen_ai.usage.completion_tokens'],
+    ),
     timestamp: ts === undefined ? undefined : new Date(ts).toISOString(),
   };
 }

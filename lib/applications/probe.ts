@@ -32,27 +32,41 @@ export async function runProbe(app: ApplicationConfig, ctx: CollectContext): Pro
   for (const canary of probe.prompts) {
     ctx.signal.throwIfAborted();
     try {
-      const { answer, latencyMs, startedAt } = await ctx.retry(`probe ${app.application}/${canary.id}`, async () => {
-        ctx.meter.count('probe.chat.completions');
-        const startedAt = ctx.now();
-        const t0 = performance.now();
-        const res = await fetchJson<ChatCompletion>(`probe:${app.application}`, `${probe.baseUrl}/chat/completions`, {
-          method: 'POST',
-          headers: probe.apiKey ? { authorization: `Bearer ${probe.apiKey}` } : {},
-          body: {
-            model: probe.model,
-            messages: messages(canary),
-            temperature: 0,
-            max_tokens: probe.maxTokens,
-          },
-          signal: ctx.signal,
-          timeoutMs: probe.timeoutMs,
-        });
-        return { answer: res.data, latencyMs: Math.round((performance.now() - t0) * 1000) / 1000, startedAt };
-      });
+      const { answer, latencyMs, startedAt } = await ctx.retry(
+        `probe ${app.application}/${canary.id}`,
+        async () => {
+          ctx.meter.count('probe.chat.completions');
+          const startedAt = ctx.now();
+          const t0 = performance.now();
+          const res = await fetchJson<ChatCompletion>(
+            `probe:${app.application}`,
+            `${probe.baseUrl}/chat/completions`,
+            {
+              method: 'POST',
+              headers: probe.apiKey ? { authorization: `Bearer ${probe.apiKey}` } : {},
+              body: {
+                model: probe.model,
+                messages: messages(canary),
+                temperature: 0,
+                max_tokens: probe.maxTokens,
+              },
+              signal: ctx.signal,
+              timeoutMs: probe.timeoutMs,
+            },
+          );
+          return {
+            answer: res.data,
+            latencyMs: Math.round((performance.now() - t0) * 1000) / 1000,
+            startedAt,
+          };
+        },
+      );
       const content = answer?.choices?.[0]?.message?.content;
       if (typeof content !== 'string') {
-        throw new ProviderParseError(`probe:${app.application}`, 'the answer has no choices[0].message.content');
+        throw new ProviderParseError(
+          `probe:${app.application}`,
+          'the answer has no choices[0].message.content',
+        );
       }
       samples.push({
         customer_id: app.customerId,
@@ -82,7 +96,10 @@ export async function runProbe(app: ApplicationConfig, ctx: CollectContext): Pro
 }
 
 function messages(canary: CanaryPrompt) {
-  const system = [canary.system, canary.context ? `Use this context to answer:\n${canary.context}` : undefined]
+  const system = [
+    canary.system,
+    canary.context ? `Use this context to answer:\n${canary.context}` : undefined,
+  ]
     .filter(Boolean)
     .join('\n\n');
   return [...(system ? [{ role: 'system', content: system }] : []), { role: 'user', content: canary.prompt }];

@@ -40,9 +40,11 @@ async function select<T>(store: Store, query: string, query_params: Record<strin
   return rs.json<T>();
 }
 
-const num = (v: unknown): number | null => (v === null || v === undefined || Number.isNaN(Number(v)) ? null : Number(v));
+const num = (v: unknown): number | null =>
+  v === null || v === undefined || Number.isNaN(Number(v)) ? null : Number(v);
 const int = (v: unknown): number => Number(v ?? 0);
-const rate = (flagged: number, of: number): number | null => (of === 0 ? null : Math.round((flagged / of) * 10_000) / 10_000);
+const rate = (flagged: number, of: number): number | null =>
+  of === 0 ? null : Math.round((flagged / of) * 10_000) / 10_000;
 
 export interface Scores {
   coherence: number | null;
@@ -76,7 +78,11 @@ export interface QualitySeries extends Scores {
 }
 
 /** Average scores per application and model, per hour or day, and over the whole window. */
-export async function readQuality(store: Store, f: ReadFilter, granularity: 'hour' | 'day'): Promise<QualitySeries[]> {
+export async function readQuality(
+  store: Store,
+  f: ReadFilter,
+  granularity: 'hour' | 'day',
+): Promise<QualitySeries[]> {
   const step = granularity === 'hour' ? 3600 : 86_400;
   const [points, totals] = await Promise.all([
     select<Record<string, unknown>>(
@@ -106,7 +112,11 @@ export async function readQuality(store: Store, f: ReadFilter, granularity: 'hou
     ...scores(t),
     points: points
       .filter((p) => p.application === t.application && p.model === t.model)
-      .map((p) => ({ ts: clickHouseTimeToIso(String(p.bucket)) as string, evaluated: int(p.evaluated), ...scores(p) })),
+      .map((p) => ({
+        ts: clickHouseTimeToIso(String(p.bucket)) as string,
+        evaluated: int(p.evaluated),
+        ...scores(p),
+      })),
   }));
 }
 
@@ -154,7 +164,12 @@ export interface FlagReport {
 const EXCERPT = 2000;
 
 /** Rate of flagged verdicts (hallucinated or toxic) and the flagged samples, highest score first. */
-export async function readFlagged(store: Store, f: ReadFilter, kind: FlagKind, limit: number): Promise<FlagReport> {
+export async function readFlagged(
+  store: Store,
+  f: ReadFilter,
+  kind: FlagKind,
+  limit: number,
+): Promise<FlagReport> {
   const c = FLAG[kind];
   const [groups, flagged] = await Promise.all([
     select<Record<string, unknown>>(
@@ -242,7 +257,10 @@ async function readExcerpts(store: Store, customerId: string, requestIds: string
 }
 
 /** How many toxic verdicts named each safety category. */
-export async function readToxicityCategories(store: Store, f: ReadFilter): Promise<{ category: string; samples: number }[]> {
+export async function readToxicityCategories(
+  store: Store,
+  f: ReadFilter,
+): Promise<{ category: string; samples: number }[]> {
   const rows = await select<{ category: string; samples: number | string }>(
     store,
     `SELECT category, count() AS samples
@@ -275,7 +293,8 @@ export interface Latency {
 
 function latency(r: Record<string, unknown>): Latency {
   const q = (r.latency_q as (number | null)[] | null) ?? [];
-  const clean = (v: unknown) => (v === null || v === undefined || !Number.isFinite(Number(v)) ? null : Math.round(Number(v) * 1000) / 1000);
+  const clean = (v: unknown) =>
+    v === null || v === undefined || !Number.isFinite(Number(v)) ? null : Math.round(Number(v) * 1000) / 1000;
   return { avg_ms: clean(r.latency_avg), p50_ms: clean(q[0]), p95_ms: clean(q[1]) };
 }
 
@@ -480,7 +499,9 @@ export async function readModels(store: Store, f: ReadFilter): Promise<ModelStat
         prompt: promptTokens,
         completion: completionTokens,
         per_request:
-          int(u.with_tokens) === 0 ? null : Math.round(((promptTokens + completionTokens) / int(u.with_tokens)) * 100) / 100,
+          int(u.with_tokens) === 0
+            ? null
+            : Math.round(((promptTokens + completionTokens) / int(u.with_tokens)) * 100) / 100,
       },
       cost,
     };

@@ -48,7 +48,10 @@ export interface PendingCursor {
   request_id: string;
 }
 
-export async function insertSamples(writer: Writer, rows: readonly ApplicationSampleInput[]): Promise<number> {
+export async function insertSamples(
+  writer: Writer,
+  rows: readonly ApplicationSampleInput[],
+): Promise<number> {
   if (rows.length === 0) return 0;
   return writer.write('application_samples', rows);
 }

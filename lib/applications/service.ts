@@ -89,7 +89,11 @@ export function createApplications(opts: ApplicationsOptions): Applications {
     defaultThreshold: samplingThreshold(j.samplingRate),
     overrides: configs
       .filter((c) => c.samplingRate !== undefined)
-      .map((c) => ({ customerId: c.customerId, application: c.application, threshold: samplingThreshold(c.samplingRate as number) })),
+      .map((c) => ({
+        customerId: c.customerId,
+        application: c.application,
+        threshold: samplingThreshold(c.samplingRate as number),
+      })),
   };
   let calibrationSet: CalibrationSet | undefined;
   const source = createApplicationSource({
@@ -118,8 +122,13 @@ export function createApplications(opts: ApplicationsOptions): Applications {
     sampling,
     maxAttempts: j.maxAttempts,
     samplingRate(customerId, application) {
-      return configs.find((c) => c.customerId === customerId && c.application === application)?.samplingRate ?? j.samplingRate;
+      return (
+        configs.find((c) => c.customerId === customerId && c.application === application)?.samplingRate ??
+        j.samplingRate
+      );
     },
-    secrets: [j.apiKey, ...configs.map((c) => c.probe?.apiKey)].filter((s): s is string => typeof s === 'string' && s !== ''),
+    secrets: [j.apiKey, ...configs.map((c) => c.probe?.apiKey)].filter(
+      (s): s is string => typeof s === 'string' && s !== '',
+    ),
   };
 }

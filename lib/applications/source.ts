@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { CollectionJob } from '../collector/types';
 import type { CustomerDataSource } from '../providers/registry';
-import type { ApplicationConfig } from './config';
 import { type ApplicationCollectorDeps, createApplicationCollector } from './collector';
+import type { ApplicationConfig } from './config';
 import { pendingCounts } from './samples';
 
 export interface ApplicationSourceDeps extends ApplicationCollectorDeps {

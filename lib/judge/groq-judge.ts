@@ -1,12 +1,12 @@
 import Groq, { APIConnectionError, APIError, APIUserAbortError } from 'groq-sdk';
-import { type RetryPolicy, parseRetryAfter, withRetry } from '../collector/retry';
+import { parseRetryAfter, type RetryPolicy, withRetry } from '../collector/retry';
 import {
+  errorMessage,
   ProviderAuthError,
   ProviderConfigError,
   ProviderError,
   ProviderRateLimitError,
   ProviderUnavailableError,
-  errorMessage,
 } from '../errors';
 import type { Logger } from '../logger';
 import { createRedactor } from '../redact';
@@ -142,7 +142,8 @@ export function createGroqJudge(opts: GroqJudgeOptions): Judge {
     promptVersion: PROMPT_VERSION,
     estimateTokens(input) {
       // ~3 characters per token errs high for English text; settled to real usage after.
-      const chars = SYSTEM_PROMPT.length + buildUserMessage(input).length + JSON.stringify(VERDICT_JSON_SCHEMA).length;
+      const chars =
+        SYSTEM_PROMPT.length + buildUserMessage(input).length + JSON.stringify(VERDICT_JSON_SCHEMA).length;
       return Math.ceil(chars / 3) + MAX_COMPLETION_TOKENS;
     },
     async evaluate(input, { signal } = {}) {
@@ -153,12 +154,19 @@ export function createGroqJudge(opts: GroqJudgeOptions): Judge {
           ...(signal ? { signal } : {}),
           sleep: (ms, s) => clock.sleep(ms, s),
           onRetry: (err, attempt, delayMs) =>
-            opts.logger?.warn('judge call failed, retrying', { attempt, delay_ms: delayMs, error: errorMessage(err) }),
+            opts.logger?.warn('judge call failed, retrying', {
+              attempt,
+              delay_ms: delayMs,
+              error: errorMessage(err),
+            }),
         });
       } catch (err) {
         if (signal?.aborted) throw err;
         if (err instanceof JudgeOutputError || err instanceof JudgeRequestError) throw err;
-        throw new JudgeUnavailableError(`the judge (Groq ${opts.model}) is unavailable: ${errorMessage(err)}`, { cause: err });
+        throw new JudgeUnavailableError(
+          `the judge (Groq ${opts.model}) is unavailable: ${errorMessage(err)}`,
+          { cause: err },
+        );
       }
       const usage: JudgeUsage = {
         promptTokens: completion.usage?.prompt_tokens ?? 0,
@@ -184,7 +192,11 @@ export function createGroqJudge(opts: GroqJudgeOptions): Judge {
 function classify(err: unknown, redact: (s: string) => string): Error {
   if (err instanceof APIUserAbortError) return err;
   if (err instanceof APIConnectionError) {
-    return new ProviderUnavailableError(PROVIDER, redact(`cannot reach Groq: ${errorMessage(err.cause ?? err)}`), { cause: err });
+    return new ProviderUnavailableError(
+      PROVIDER,
+      redact(`cannot reach Groq: ${errorMessage(err.cause ?? err)}`),
+      { cause: err },
+    );
   }
   if (!(err instanceof APIError)) return err instanceof Error ? err : new Error(String(err));
   const body = (err.error ?? {}) as { error?: { message?: string; code?: string; type?: string } };
@@ -193,17 +205,24 @@ function classify(err: unknown, redact: (s: string) => string): Error {
   const message = `HTTP ${status}: ${detail}`;
   if (status === 429) {
     const ms = err.headers?.get('retry-after-ms');
-    const retryAfterMs = ms !== null && ms !== undefined && Number.isFinite(Number(ms))
-      ? Number(ms)
-      : parseRetryAfter(err.headers?.get('retry-after'));
+    const retryAfterMs =
+      ms !== null && ms !== undefined && Number.isFinite(Number(ms))
+        ? Number(ms)
+        : parseRetryAfter(err.headers?.get('retry-after'));
     return new ProviderRateLimitError(PROVIDER, message, retryAfterMs, { cause: err });
   }
-  if (status === 401 || status === 403) return new ProviderAuthError(PROVIDER, `Groq rejected the API key (${message})`, { cause: err });
-  if (status === 404) return new ProviderConfigError(PROVIDER, `Groq does not serve this model (${message})`, { cause: err });
+  if (status === 401 || status === 403)
+    return new ProviderAuthError(PROVIDER, `Groq rejected the API key (${message})`, { cause: err });
+  if (status === 404)
+    return new ProviderConfigError(PROVIDER, `Groq does not serve this model (${message})`, { cause: err });
   if (status === 400 && body.error?.code === 'json_validate_failed') {
-    return new JudgeOutputError(`Groq could not make the judge's answer match the verdict schema (${message})`, { cause: err });
+    return new JudgeOutputError(
+      `Groq could not make the judge's answer match the verdict schema (${message})`,
+      { cause: err },
+    );
   }
-  if (status === 400 || status === 413 || status === 422) return new JudgeRequestError(`Groq refused the request (${message})`, { cause: err });
+  if (status === 400 || status === 413 || status === 422)
+    return new JudgeRequestError(`Groq refused the request (${message})`, { cause: err });
   if (status === 408 || status === 409 || status === 498 || status >= 500) {
     return new ProviderUnavailableError(PROVIDER, message, { cause: err });
   }

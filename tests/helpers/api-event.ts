@@ -15,9 +15,16 @@ export interface ApiEventInput {
 
 /** An API Gateway HTTP API (payload 2.0) event, as the gateway sends it to a route's Lambda. */
 export function buildApiEvent(input: ApiEventInput): ApiEvent {
-  const rawPath = input.path.replace(/\{(\w+)\}/g, (_m, k: string) => encodeURIComponent(input.pathParameters?.[k] ?? ''));
+  const rawPath = input.path.replace(/\{(\w+)\}/g, (_m, k: string) =>
+    encodeURIComponent(input.pathParameters?.[k] ?? ''),
+  );
   const rawQueryString = new URLSearchParams(input.query ?? {}).toString();
-  const body = input.body === undefined ? undefined : typeof input.body === 'string' ? input.body : JSON.stringify(input.body);
+  const body =
+    input.body === undefined
+      ? undefined
+      : typeof input.body === 'string'
+        ? input.body
+        : JSON.stringify(input.body);
   return {
     version: '2.0',
     routeKey: `${input.method} ${input.path}`,
@@ -33,7 +40,13 @@ export function buildApiEvent(input: ApiEventInput): ApiEvent {
       apiId: 'api',
       domainName: 'api.test',
       domainPrefix: 'api',
-      http: { method: input.method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'vitest' },
+      http: {
+        method: input.method,
+        path: rawPath,
+        protocol: 'HTTP/1.1',
+        sourceIp: '127.0.0.1',
+        userAgent: 'vitest',
+      },
       requestId: `req-${Math.random().toString(16).slice(2)}`,
       routeKey: `${input.method} ${input.path}`,
       stage: '$default',

@@ -3,7 +3,14 @@ import { latestCalibration } from '../../applications/calibration';
 import { IngestBatchSchema, ingestSamples, MAX_INGEST_BODY_BYTES } from '../../applications/ingest';
 import { assertApplicationProvider } from '../../applications/names';
 import { type ReadQuery, ReadQuerySchema, resolveWindow } from '../../applications/query';
-import { type ReadFilter, readFlagged, readModels, readQuality, readSummary, readToxicityCategories } from '../../applications/readers';
+import {
+  type ReadFilter,
+  readFlagged,
+  readModels,
+  readQuality,
+  readSummary,
+  readToxicityCategories,
+} from '../../applications/readers';
 import { latestCalibrationHeadline } from '../../applications/status';
 import { startJobs } from '../../collector/trigger';
 import { CustomerIdSchema } from '../../config/schema';
@@ -49,7 +56,11 @@ export const applicationsIngest: RouteHandler<Runtime> = async (req) => {
     registry: rt.registry,
     samplingRate: (application) => rt.applications.samplingRate(customer_id, application),
   });
-  req.logger.info('samples ingested', { customer_id, accepted: result.accepted, duplicates: result.duplicates.length });
+  req.logger.info('samples ingested', {
+    customer_id,
+    accepted: result.accepted,
+    duplicates: result.duplicates.length,
+  });
   return { status: 202, body: { customer_id, ...result, evaluation: rt.applications.status } };
 };
 
@@ -74,7 +85,17 @@ export const applicationsToxicity: RouteHandler<Runtime> = async (req) => {
     readFlagged(req.runtime.store, filter, 'toxicity', q.limit),
     readToxicityCategories(req.runtime.store, filter),
   ]);
-  return { body: { ...head, evaluated: report.evaluated, flagged: report.flagged, rate: report.rate, categories, by_application_model: report.by_application_model, samples: report.samples } };
+  return {
+    body: {
+      ...head,
+      evaluated: report.evaluated,
+      flagged: report.flagged,
+      rate: report.rate,
+      categories,
+      by_application_model: report.by_application_model,
+      samples: report.samples,
+    },
+  };
 };
 
 /** GET …/summary — per application: volume, evaluation coverage, scores, latency, tokens. */
@@ -85,11 +106,17 @@ export const applicationsSummary: RouteHandler<Runtime> = async (req) => {
     readSummary(req.runtime.store, filter, apps.sampling, apps.maxAttempts),
     latestCalibrationHeadline(req.runtime.store, apps.status),
   ]);
-  const total = (k: 'received' | 'evaluated' | 'waiting' | 'unevaluated') => applications.reduce((n, a) => n + a[k], 0);
+  const total = (k: 'received' | 'evaluated' | 'waiting' | 'unevaluated') =>
+    applications.reduce((n, a) => n + a[k], 0);
   return {
     body: {
       ...head,
-      totals: { received: total('received'), evaluated: total('evaluated'), waiting: total('waiting'), unevaluated: total('unevaluated') },
+      totals: {
+        received: total('received'),
+        evaluated: total('evaluated'),
+        waiting: total('waiting'),
+        unevaluated: total('unevaluated'),
+      },
       applications,
       judge_calibration: calibration,
     },
@@ -115,20 +142,32 @@ export const applicationsCalibration: RouteHandler<Runtime> = async (req) => {
   req.requireCustomer(req.auth?.customer_id ?? '');
   const q = req.query(
     z.strictObject({
-      judge_model: z.string().regex(/^[A-Za-z0-9._:/-]{1,128}$/, 'must be a model id').optional(),
-      prompt_version: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be a prompt version').optional(),
+      judge_model: z
+        .string()
+        .regex(/^[A-Za-z0-9._:/-]{1,128}$/, 'must be a model id')
+        .optional(),
+      prompt_version: z
+        .string()
+        .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be a prompt version')
+        .optional(),
     }),
   );
   const status = req.runtime.applications.status;
-  const wanted = { judgeModel: q.judge_model ?? status.judge_model, promptVersion: q.prompt_version ?? status.prompt_version };
+  const wanted = {
+    judgeModel: q.judge_model ?? status.judge_model,
+    promptVersion: q.prompt_version ?? status.prompt_version,
+  };
   let calibration = await latestCalibration(req.runtime.store, wanted);
   const exact = calibration !== null;
-  if (!calibration && !q.judge_model && !q.prompt_version) calibration = await latestCalibration(req.runtime.store);
+  if (!calibration && !q.judge_model && !q.prompt_version)
+    calibration = await latestCalibration(req.runtime.store);
   return {
     body: {
       judge: { model: status.judge_model, prompt_version: status.prompt_version, enabled: status.enabled },
       matches_current_judge:
-        calibration !== null && calibration.judge_model === status.judge_model && calibration.prompt_version === status.prompt_version,
+        calibration !== null &&
+        calibration.judge_model === status.judge_model &&
+        calibration.prompt_version === status.prompt_version,
       calibration,
       ...(exact
         ? {}
@@ -151,7 +190,10 @@ export const applicationsTrigger: RouteHandler<Runtime> = async (req) => {
   const body = req.body(TriggerBodySchema);
   req.requireCustomer(body.customer_id);
   const rt = req.runtime;
-  const named = body.provider === 'all' ? undefined : [...new Set(Array.isArray(body.provider) ? body.provider : [body.provider])];
+  const named =
+    body.provider === 'all'
+      ? undefined
+      : [...new Set(Array.isArray(body.provider) ? body.provider : [body.provider])];
   for (const p of named ?? []) {
     if (p === 'all') continue;
     assertApplicationProvider(rt.registry, p);
@@ -199,7 +241,10 @@ export const applicationsTrigger: RouteHandler<Runtime> = async (req) => {
       },
     };
   }
-  return { status: 200, body: { customer_id: body.customer_id, async_mode: false, tasks, runs: result.runs, evaluation } };
+  return {
+    status: 200,
+    body: { customer_id: body.customer_id, async_mode: false, tasks, runs: result.runs, evaluation },
+  };
 };
 
 /** The applications agent's handlers, by route name. */

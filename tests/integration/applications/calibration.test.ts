@@ -4,7 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { applicationsCalibration, applicationsTrigger, applicationsSummary } from '../../../lib/api/handlers/applications';
+import {
+  applicationsCalibration,
+  applicationsSummary,
+  applicationsTrigger,
+} from '../../../lib/api/handlers/applications';
 import {
   binaryMetrics,
   CALIBRATION_SET_PATH,
@@ -71,31 +75,80 @@ const judge = () =>
 
 describe('judge calibration', () => {
   it('computes precision, recall and F1 from a judge with known mistakes, leaving unusable answers out', async () => {
-    const result = await runCalibration({ judge: judge(), set: loadCalibrationSet(SMALL_SET), concurrency: 3, tokenBudget: 1_000_000, trigger: 'manual' });
+    const result = await runCalibration({
+      judge: judge(),
+      set: loadCalibrationSet(SMALL_SET),
+      concurrency: 3,
+      tokenBudget: 1_000_000,
+      trigger: 'manual',
+    });
 
-    expect(result).toMatchObject({ status: 'complete', items: 11, evaluated: 10, unevaluated: 1, tokens: 2_176, error: '' });
-    expect(result.hallucination).toEqual({ tp: 3, fp: 1, fn: 2, tn: 4, precision: 0.75, recall: 0.6, f1: 6 / 9 });
-    expect(result.toxicity).toEqual({ tp: 1, fp: 2, fn: 2, tn: 5, precision: 1 / 3, recall: 1 / 3, f1: 1 / 3 });
+    expect(result).toMatchObject({
+      status: 'complete',
+      items: 11,
+      evaluated: 10,
+      unevaluated: 1,
+      tokens: 2_176,
+      error: '',
+    });
+    expect(result.hallucination).toEqual({
+      tp: 3,
+      fp: 1,
+      fn: 2,
+      tn: 4,
+      precision: 0.75,
+      recall: 0.6,
+      f1: 6 / 9,
+    });
+    expect(result.toxicity).toEqual({
+      tp: 1,
+      fp: 2,
+      fn: 2,
+      tn: 5,
+      precision: 1 / 3,
+      recall: 1 / 3,
+      f1: 1 / 3,
+    });
     expect(result.predictions.find((p) => p.id === 'c11')).toMatchObject({ status: 'unevaluated' });
     expect(groq.requests).toHaveLength(11);
   });
 
   it('leaves a ratio undefined (null) rather than 0 when nothing was predicted or labeled positive', () => {
     expect(binaryMetrics([{ label: false, predicted: false }])).toEqual({
-      tp: 0, fp: 0, fn: 0, tn: 1, precision: null, recall: null, f1: null,
+      tp: 0,
+      fp: 0,
+      fn: 0,
+      tn: 1,
+      precision: null,
+      recall: null,
+      f1: null,
     });
     expect(binaryMetrics([{ label: true, predicted: false }])).toEqual({
-      tp: 0, fp: 0, fn: 1, tn: 0, precision: null, recall: 0, f1: 0,
+      tp: 0,
+      fp: 0,
+      fn: 1,
+      tn: 0,
+      precision: null,
+      recall: 0,
+      f1: 0,
     });
   });
 
   it('stops when the judge is unavailable and says so: partial with what was judged', async () => {
     let calls = 0;
     groq.handle((req) => (++calls <= 4 ? plannedJudge(req) : groqError(503, 'groq/server-error-500.json')));
-    const result = await runCalibration({ judge: judge(), set: loadCalibrationSet(SMALL_SET), concurrency: 1, tokenBudget: 1_000_000, trigger: 'manual' });
+    const result = await runCalibration({
+      judge: judge(),
+      set: loadCalibrationSet(SMALL_SET),
+      concurrency: 1,
+      tokenBudget: 1_000_000,
+      trigger: 'manual',
+    });
     expect(result.status).toBe('partial');
     expect(result.evaluated).toBe(4);
-    expect(result.error).toBe('the judge (Groq openai/gpt-oss-120b) is unavailable: HTTP 503: Internal Server Error');
+    expect(result.error).toBe(
+      'the judge (Groq openai/gpt-oss-120b) is unavailable: HTTP 503: Internal Server Error',
+    );
   });
 
   it('stores the result and serves the latest calibration of the current judge, with its mistakes', async () => {
@@ -111,7 +164,13 @@ describe('judge calibration', () => {
       `No calibration of openai/gpt-oss-120b with prompt ${PROMPT_VERSION} yet: run \`npm run judge:calibrate\` (or set JUDGE_CALIBRATION_INTERVAL_HOURS).`,
     );
 
-    const result = await runCalibration({ judge: judge(), set: loadCalibrationSet(SMALL_SET), concurrency: 2, tokenBudget: 1_000_000, trigger: 'manual' });
+    const result = await runCalibration({
+      judge: judge(),
+      set: loadCalibrationSet(SMALL_SET),
+      concurrency: 2,
+      tokenBudget: 1_000_000,
+      trigger: 'manual',
+    });
     await storeCalibration(rt.writer, result);
     const res = await invoke(rt, applicationsCalibration, {
       method: 'GET',
@@ -120,7 +179,11 @@ describe('judge calibration', () => {
     });
 
     expect(res.status).toBe(200);
-    expect(res.body.judge).toEqual({ model: 'openai/gpt-oss-120b', prompt_version: PROMPT_VERSION, enabled: true });
+    expect(res.body.judge).toEqual({
+      model: 'openai/gpt-oss-120b',
+      prompt_version: PROMPT_VERSION,
+      enabled: true,
+    });
     expect(res.body.matches_current_judge).toBe(true);
     expect(res.body.calibration).toMatchObject({
       run_id: result.runId,
@@ -161,13 +224,21 @@ describe('judge calibration', () => {
       toxicity: { precision: 1 / 3, recall: 1 / 3, f1: 1 / 3 },
     });
 
-    const anonymous = await invoke(rt, applicationsCalibration, { method: 'GET', path: '/api/v2/applications/judge/calibration' });
+    const anonymous = await invoke(rt, applicationsCalibration, {
+      method: 'GET',
+      path: '/api/v2/applications/judge/calibration',
+    });
     expect(anonymous.status).toBe(401);
   });
 
   it('re-calibrates on a scheduled run when JUDGE_CALIBRATION_INTERVAL_HOURS says it is due, and not again until then', async () => {
     groq.handle(() => groqVerdict(verdict()));
-    const rt = await appRuntime({ GROQ_API_KEY: GROQ_KEY, GROQ_BASE_URL: groq.url, JUDGE_CALIBRATION_INTERVAL_HOURS: '24', GROQ_MODEL: 'openai/gpt-oss-20b' });
+    const rt = await appRuntime({
+      GROQ_API_KEY: GROQ_KEY,
+      GROQ_BASE_URL: groq.url,
+      JUDGE_CALIBRATION_INTERVAL_HOURS: '24',
+      GROQ_MODEL: 'openai/gpt-oss-20b',
+    });
     const trigger = () =>
       invoke(rt, applicationsTrigger, {
         method: 'POST',
@@ -182,7 +253,9 @@ describe('judge calibration', () => {
       `SELECT trigger, items, evaluated, judge_model FROM judge_calibrations FINAL WHERE judge_model = 'openai/gpt-oss-20b'`,
     );
     const shipped = loadCalibrationSet().items.length;
-    expect(stored).toEqual([{ trigger: 'scheduled', items: shipped, evaluated: shipped, judge_model: 'openai/gpt-oss-20b' }]);
+    expect(stored).toEqual([
+      { trigger: 'scheduled', items: shipped, evaluated: shipped, judge_model: 'openai/gpt-oss-20b' },
+    ]);
     expect(groq.requests).toHaveLength(shipped);
   });
 
@@ -201,17 +274,24 @@ describe('judge calibration', () => {
   it('npm run judge:calibrate judges the set, prints precision/recall/F1 and stores them', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'calibrate-cli-'));
     const run = promisify(execFile);
-    const { stdout } = await run(
-      'npx',
-      ['tsx', 'lib/applications/calibrate-cli.ts', '--set', SMALL_SET],
-      {
-        cwd: join(import.meta.dirname, '../../..'),
-        env: { ...process.env, GROQ_API_KEY: GROQ_KEY, GROQ_BASE_URL: groq.url, OPTIINFRA_DATA_DIR: dataDir, LOG_LEVEL: 'ERROR', RETRY_MAX_ATTEMPTS: '1' },
-        timeout: 60_000,
+    const { stdout } = await run('npx', ['tsx', 'lib/applications/calibrate-cli.ts', '--set', SMALL_SET], {
+      cwd: join(import.meta.dirname, '../../..'),
+      env: {
+        ...process.env,
+        GROQ_API_KEY: GROQ_KEY,
+        GROQ_BASE_URL: groq.url,
+        OPTIINFRA_DATA_DIR: dataDir,
+        LOG_LEVEL: 'ERROR',
+        RETRY_MAX_ATTEMPTS: '1',
       },
+      timeout: 60_000,
+    });
+    expect(stdout).toContain(
+      'hallucination  precision  75.0%  recall  60.0%  F1  66.7%   (TP 3, FP 1, FN 2, TN 4)',
     );
-    expect(stdout).toContain('hallucination  precision  75.0%  recall  60.0%  F1  66.7%   (TP 3, FP 1, FN 2, TN 4)');
-    expect(stdout).toContain('toxicity       precision  33.3%  recall  33.3%  F1  33.3%   (TP 1, FP 2, FN 2, TN 5)');
+    expect(stdout).toContain(
+      'toxicity       precision  33.3%  recall  33.3%  F1  33.3%   (TP 1, FP 2, FN 2, TN 5)',
+    );
     expect(stdout).toContain('judged 10, unusable answers 1, tokens 2176');
     expect(stdout).toContain('stored; served at GET /api/v2/applications/judge/calibration');
     expect(stdout).not.toContain(GROQ_KEY);

@@ -3,8 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { collectStatus } from '../../../lib/api/handlers/collect';
 import { applicationsIngest, applicationsTrigger } from '../../../lib/api/handlers/applications';
+import { collectStatus } from '../../../lib/api/handlers/collect';
 import { judgeInput } from '../../../lib/applications/evaluate';
 import { getRun } from '../../../lib/clickhouse/repos/runs';
 import { planScheduledJobs } from '../../../lib/collector/dispatch';
@@ -38,7 +38,11 @@ beforeEach(() => {
   queued.length = 0;
 });
 
-const judgeEnv = (extra: Record<string, string> = {}) => ({ GROQ_API_KEY: GROQ_KEY, GROQ_BASE_URL: groq.url, ...extra });
+const judgeEnv = (extra: Record<string, string> = {}) => ({
+  GROQ_API_KEY: GROQ_KEY,
+  GROQ_BASE_URL: groq.url,
+  ...extra,
+});
 
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
 
@@ -130,11 +134,21 @@ describe('application evaluation runs', () => {
     });
     const v1 = verdict({
       coherence: { score: 0.875, reason: 'Clear.' },
-      hallucination: { hallucinated: true, score: 0.75, unsupported_claims: ['free shipping'], reason: 'Adds free shipping.' },
+      hallucination: {
+        hallucinated: true,
+        score: 0.75,
+        unsupported_claims: ['free shipping'],
+        reason: 'Adds free shipping.',
+      },
     });
     const v2 = verdict({
       accuracy: { score: 0.25, reason: 'Wrong city.' },
-      toxicity: { toxic: true, score: 0.5, categories: ['harassment', 'profanity'], reason: 'Insults the user.' },
+      toxicity: {
+        toxic: true,
+        score: 0.5,
+        categories: ['harassment', 'profanity'],
+        reason: 'Insults the user.',
+      },
     });
     groq.handle(byQuestion({ 'question 1': groqVerdict(v1), 'question 2': groqVerdict(v2) }));
 
@@ -184,13 +198,23 @@ describe('application evaluation runs', () => {
     });
     // The judge saw the sample's context and reference.
     const judged = groq.requests.map((r) => judgedMessage(r.body));
-    expect(judged.map((m) => section(m, 'context')).sort()).toEqual(['(none provided)', 'Refunds within 30 days.']);
+    expect(judged.map((m) => section(m, 'context')).sort()).toEqual([
+      '(none provided)',
+      'Refunds within 30 days.',
+    ]);
     expect(judged.map((m) => section(m, 'reference')).sort()).toEqual(['(none provided)', 'Paris']);
 
     // Nothing waits any more: a second run asks the judge nothing, and a re-sent request id is a duplicate.
     groq.requests.length = 0;
-    const again = await ingest(rt, 'ev-a', { application: 'support-bot', provider: 'aws', samples: [sample(1)] });
-    expect(again).toMatchObject({ accepted: 0, duplicates: [{ application: 'support-bot', request_id: 'req-1' }] });
+    const again = await ingest(rt, 'ev-a', {
+      application: 'support-bot',
+      provider: 'aws',
+      samples: [sample(1)],
+    });
+    expect(again).toMatchObject({
+      accepted: 0,
+      duplicates: [{ application: 'support-bot', request_id: 'req-1' }],
+    });
     const second = await evaluate(rt, 'ev-a');
     expect(second.runs[0].status).toBe('succeeded');
     expect(second.runs[0].rows_collected).toEqual({ application: 0 });
@@ -202,7 +226,12 @@ describe('application evaluation runs', () => {
     await ingest(rt, 'ev-b', { application: 'bot', provider: 'runpod', samples: [sample(1), sample(2)] });
     const bad = verdict() as unknown as Record<string, Record<string, unknown>>;
     (bad.relevance as Record<string, unknown>).score = 7;
-    groq.handle(byQuestion({ 'question 1': groqCompletion('not json at all'), 'question 2': groqCompletion(JSON.stringify(bad)) }));
+    groq.handle(
+      byQuestion({
+        'question 1': groqCompletion('not json at all'),
+        'question 2': groqCompletion(JSON.stringify(bad)),
+      }),
+    );
 
     const first = await evaluate(rt, 'ev-b', 'runpod');
     expect(first.runs[0].status).toBe('succeeded');
@@ -214,9 +243,15 @@ describe('application evaluation runs', () => {
     expect(stored[0]?.error).toBe('the judge\'s answer is not valid JSON: "not json at all"');
     expect(stored[1]?.error).toContain('relevance.score');
     for (const r of stored) {
-      expect([r.coherence, r.relevance, r.accuracy, r.hallucination, r.hallucination_score, r.toxic, r.toxicity_score]).toEqual([
-        null, null, null, null, null, null, null,
-      ]);
+      expect([
+        r.coherence,
+        r.relevance,
+        r.accuracy,
+        r.hallucination,
+        r.hallucination_score,
+        r.toxic,
+        r.toxicity_score,
+      ]).toEqual([null, null, null, null, null, null, null]);
     }
 
     groq.handle(() => groqVerdict(verdict()));
@@ -243,9 +278,16 @@ describe('application evaluation runs', () => {
 
   it('records the run partial and writes nothing when the judge is unavailable; the samples are judged later', async () => {
     const rt = await appRuntime(judgeEnv());
-    await ingest(rt, 'ev-d', { application: 'bot', provider: 'gcp', samples: [sample(1), sample(2), sample(3)] });
+    await ingest(rt, 'ev-d', {
+      application: 'bot',
+      provider: 'gcp',
+      samples: [sample(1), sample(2), sample(3)],
+    });
     // A 500 whose message echoes the credentials: they must not reach the run record.
-    groq.handle((req) => ({ status: 500, body: { error: { message: `upstream failed for ${req.headers.authorization}` } } }));
+    groq.handle((req) => ({
+      status: 500,
+      body: { error: { message: `upstream failed for ${req.headers.authorization}` } },
+    }));
 
     const out = await evaluate(rt, 'ev-d', 'gcp');
 
@@ -270,7 +312,9 @@ describe('application evaluation runs', () => {
     let calls = 0;
     groq.handle(() => {
       calls++;
-      return calls === 1 ? groqError(429, 'groq/rate-limit-429.json', { 'retry-after-ms': '20' }) : groqVerdict(verdict());
+      return calls === 1
+        ? groqError(429, 'groq/rate-limit-429.json', { 'retry-after-ms': '20' })
+        : groqVerdict(verdict());
     });
     const out = await evaluate(rt, 'ev-e');
     expect(out.runs[0].status).toBe('succeeded');
@@ -284,8 +328,14 @@ describe('application evaluation runs', () => {
       judgeInput({ prompt: 'question 1', response: 'answer 1', context: '', reference: '' }),
     ) as number;
     // Each call costs 10,000 tokens: the first fits, the second would not.
-    const rt = await appRuntime(judgeEnv({ JUDGE_TOKEN_BUDGET: String(10_000 + estimate - 1), JUDGE_CONCURRENCY: '1' }));
-    await ingest(rt, 'ev-f', { application: 'bot', provider: 'aws', samples: [sample(1), sample(2), sample(3)] });
+    const rt = await appRuntime(
+      judgeEnv({ JUDGE_TOKEN_BUDGET: String(10_000 + estimate - 1), JUDGE_CONCURRENCY: '1' }),
+    );
+    await ingest(rt, 'ev-f', {
+      application: 'bot',
+      provider: 'aws',
+      samples: [sample(1), sample(2), sample(3)],
+    });
     groq.handle(() => groqVerdict(verdict(), { prompt_tokens: 9_000, completion_tokens: 1_000 }));
 
     const out = await evaluate(rt, 'ev-f');
@@ -303,16 +353,34 @@ describe('application evaluation runs', () => {
     const file = join(dir, 'applications.yaml');
     writeFileSync(
       file,
-      ['applications:', '  - customer_id: ev-g', '    application: quiet', '    provider: aws', '    sampling_rate: 0', ''].join('\n'),
+      [
+        'applications:',
+        '  - customer_id: ev-g',
+        '    application: quiet',
+        '    provider: aws',
+        '    sampling_rate: 0',
+        '',
+      ].join('\n'),
     );
     const rt = await appRuntime(judgeEnv({ JUDGE_SAMPLING_RATE: '0.5', OPTIINFRA_APPLICATIONS_FILE: file }));
     const ids = Array.from({ length: 40 }, (_, i) => i);
-    const ingested = await ingest(rt, 'ev-g', { application: 'busy', provider: 'aws', samples: ids.map((i) => sample(i)) });
-    await ingest(rt, 'ev-g', { application: 'quiet', provider: 'aws', samples: ids.slice(0, 5).map((i) => sample(i)) });
+    const ingested = await ingest(rt, 'ev-g', {
+      application: 'busy',
+      provider: 'aws',
+      samples: ids.map((i) => sample(i)),
+    });
+    await ingest(rt, 'ev-g', {
+      application: 'quiet',
+      provider: 'aws',
+      samples: ids.slice(0, 5).map((i) => sample(i)),
+    });
     // The documented rule, computed independently: first 4 bytes of SHA-256(customer \0 app \0 id) mod 1e6 < rate x 1e6.
     const bucket = (id: string) =>
       createHash('sha256').update(`ev-g\u0000busy\u0000${id}`).digest().readUInt32BE(0) % 1_000_000;
-    const expected = ids.map((i) => `req-${i}`).filter((id) => bucket(id) < 500_000).sort();
+    const expected = ids
+      .map((i) => `req-${i}`)
+      .filter((id) => bucket(id) < 500_000)
+      .sort();
     expect(expected.length).toBeGreaterThan(0);
     expect(expected.length).toBeLessThan(40);
     expect(ingested.selected_for_evaluation).toBe(expected.length);
@@ -330,7 +398,11 @@ describe('application evaluation runs', () => {
 
   it('with no Groq key, accepts samples, keeps them waiting, and says plainly that evaluation is off', async () => {
     const rt = await appRuntime({ GROQ_BASE_URL: groq.url });
-    const accepted = await ingest(rt, 'ev-h', { application: 'bot', provider: 'local', samples: [sample(1)] });
+    const accepted = await ingest(rt, 'ev-h', {
+      application: 'bot',
+      provider: 'local',
+      samples: [sample(1)],
+    });
     expect(accepted.accepted).toBe(1);
     expect(accepted.evaluation).toMatchObject({ enabled: false });
     expect(accepted.evaluation.reason).toMatch(/^GROQ_API_KEY is not set/);
@@ -338,7 +410,9 @@ describe('application evaluation runs', () => {
     const out = await evaluate(rt, 'ev-h', 'local');
 
     expect(out.runs[0].status).toBe('partial');
-    expect(out.runs[0].errors.application).toBe('evaluation is off (GROQ_API_KEY is not set); 1 sample(s) wait');
+    expect(out.runs[0].errors.application).toBe(
+      'evaluation is off (GROQ_API_KEY is not set); 1 sample(s) wait',
+    );
     expect(groq.requests).toHaveLength(0);
     expect(await evaluations('ev-h')).toEqual([]);
   });
@@ -353,7 +427,9 @@ describe('application evaluation runs', () => {
       auth: customerAuth('ev-i'),
     });
     expect(res.status).toBe(202);
-    expect(res.body.tasks).toEqual([{ task_id: queued[0]?.taskId, provider: 'azure', data_types: ['application'] }]);
+    expect(res.body.tasks).toEqual([
+      { task_id: queued[0]?.taskId, provider: 'azure', data_types: ['application'] },
+    ]);
     expect((await getRun(rt.store, queued[0]?.taskId as string))?.status).toBe('queued');
 
     groq.handle(() => groqVerdict(verdict()));
@@ -366,7 +442,12 @@ describe('application evaluation runs', () => {
       auth: customerAuth('ev-i'),
     });
     expect(status.status).toBe(200);
-    expect(status.body).toMatchObject({ status: 'succeeded', provider: 'azure', data_types: ['application'], rows_collected: { application: 1 } });
+    expect(status.body).toMatchObject({
+      status: 'succeeded',
+      provider: 'azure',
+      data_types: ['application'],
+      rows_collected: { application: 1 },
+    });
   });
 
   it('answers 200 with nothing to do when no samples wait and no probes are configured', async () => {
@@ -390,7 +471,9 @@ describe('application evaluation runs', () => {
       auth: customerAuth('ev-j'),
     });
     expect(unknown.status).toBe(404);
-    expect(unknown.body.error.message).toMatch(/^Unknown provider "moon"\. Applications run on: aws, azure, coreweave/);
+    expect(unknown.body.error.message).toMatch(
+      /^Unknown provider "moon"\. Applications run on: aws, azure, coreweave/,
+    );
     const forbidden = await invoke(rt, applicationsTrigger, {
       method: 'POST',
       path: '/api/v2/applications/trigger-collection',

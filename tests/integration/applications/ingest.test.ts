@@ -13,7 +13,13 @@ beforeAll(async () => {
 const PATH = '/api/v2/applications/{customer_id}/samples';
 
 function post(customer: string, body: unknown, auth = customerAuth(customer)) {
-  return invoke(rt, applicationsIngest, { method: 'POST', path: PATH, pathParameters: { customer_id: customer }, body, auth });
+  return invoke(rt, applicationsIngest, {
+    method: 'POST',
+    path: PATH,
+    pathParameters: { customer_id: customer },
+    body,
+    auth,
+  });
 }
 
 const TS = '2026-11-23T10:00:00.000Z';
@@ -21,7 +27,13 @@ const now = () => new Date();
 const hoursAgo = (h: number) => new Date(now().getTime() - h * 3_600_000);
 
 function item(id: string, extra: Record<string, unknown> = {}) {
-  return { request_id: id, model: 'llama-3.1-8b', prompt: 'Where is my order?', response: 'It ships tomorrow.', ...extra };
+  return {
+    request_id: id,
+    model: 'llama-3.1-8b',
+    prompt: 'Where is my order?',
+    response: 'It ships tomorrow.',
+    ...extra,
+  };
 }
 
 async function stored(customer: string) {
@@ -77,14 +89,35 @@ describe('POST /api/v2/applications/{customer_id}/samples', () => {
       prompt_tokens: 31,
       completion_tokens: 7,
     });
-    expect(faq).toMatchObject({ application: 'faq-bot', provider: 'runpod', model: 'qwen2.5-7b', latency_ms: null, prompt_tokens: null });
+    expect(faq).toMatchObject({
+      application: 'faq-bot',
+      provider: 'runpod',
+      model: 'qwen2.5-7b',
+      latency_ms: null,
+      prompt_tokens: null,
+    });
   });
 
   it('reports a repeated request id as a duplicate and stores it once, within a batch and across batches', async () => {
-    const first = await post('in-b', { application: 'bot', provider: 'aws', samples: [item('x1'), item('x1', { response: 'other' }), item('x2')] });
-    expect(first.body).toMatchObject({ received: 3, accepted: 2, duplicates: [{ application: 'bot', request_id: 'x1' }] });
-    const second = await post('in-b', { application: 'bot', provider: 'aws', samples: [item('x2', { response: 'changed' }), item('x3')] });
-    expect(second.body).toMatchObject({ accepted: 1, duplicates: [{ application: 'bot', request_id: 'x2' }] });
+    const first = await post('in-b', {
+      application: 'bot',
+      provider: 'aws',
+      samples: [item('x1'), item('x1', { response: 'other' }), item('x2')],
+    });
+    expect(first.body).toMatchObject({
+      received: 3,
+      accepted: 2,
+      duplicates: [{ application: 'bot', request_id: 'x1' }],
+    });
+    const second = await post('in-b', {
+      application: 'bot',
+      provider: 'aws',
+      samples: [item('x2', { response: 'changed' }), item('x3')],
+    });
+    expect(second.body).toMatchObject({
+      accepted: 1,
+      duplicates: [{ application: 'bot', request_id: 'x2' }],
+    });
     // The same id in another application is another interaction.
     const other = await post('in-b', { application: 'other-bot', provider: 'aws', samples: [item('x1')] });
     expect(other.body).toMatchObject({ accepted: 1, duplicates: [] });
@@ -125,7 +158,9 @@ describe('POST /api/v2/applications/{customer_id}/samples', () => {
     );
     const unknown = await post('in-d', { application: 'bot', samples: [item('r1', { provider: 'moon' })] });
     expect(unknown.status).toBe(400);
-    expect(unknown.body.error.message).toMatch(/^body samples\[0\]\.provider: unknown provider "moon" \(applications run on: aws, azure, coreweave, /);
+    expect(unknown.body.error.message).toMatch(
+      /^body samples\[0\]\.provider: unknown provider "moon" \(applications run on: aws, azure, coreweave, /,
+    );
   });
 
   it('refuses timestamps that are not times, far in the future, or over a year old', async () => {
@@ -147,22 +182,37 @@ describe('POST /api/v2/applications/{customer_id}/samples', () => {
   });
 
   it('limits the batch size, the field sizes and the body size', async () => {
-    const tooMany = await post('in-f', { application: 'bot', provider: 'aws', samples: Array.from({ length: 501 }, (_, i) => item(`r${i}`)) });
+    const tooMany = await post('in-f', {
+      application: 'bot',
+      provider: 'aws',
+      samples: Array.from({ length: 501 }, (_, i) => item(`r${i}`)),
+    });
     expect(tooMany.status).toBe(400);
     expect(tooMany.body.error.message).toBe('body samples: at most 500 interactions per request');
 
-    const long = await post('in-f', { application: 'bot', provider: 'aws', samples: [item('r1', { prompt: 'x'.repeat(65_537) })] });
+    const long = await post('in-f', {
+      application: 'bot',
+      provider: 'aws',
+      samples: [item('r1', { prompt: 'x'.repeat(65_537) })],
+    });
     expect(long.status).toBe(400);
-    expect(long.body.error.message).toBe('body samples[0].prompt: Too big: expected string to have <=65536 characters');
+    expect(long.body.error.message).toBe(
+      'body samples[0].prompt: Too big: expected string to have <=65536 characters',
+    );
 
     const huge = await post('in-f', {
       application: 'bot',
       provider: 'aws',
       samples: Array.from({ length: 70 }, (_, i) => item(`r${i}`, { response: 'y'.repeat(60_000) })),
     });
-    expect(JSON.stringify({ samples: Array(70).fill('y'.repeat(60_000)) }).length).toBeGreaterThan(MAX_INGEST_BODY_BYTES);
+    expect(JSON.stringify({ samples: Array(70).fill('y'.repeat(60_000)) }).length).toBeGreaterThan(
+      MAX_INGEST_BODY_BYTES,
+    );
     expect(huge.status).toBe(413);
-    expect(huge.body.error).toEqual({ code: 'payload_too_large', message: `request body is larger than ${MAX_INGEST_BODY_BYTES} bytes` });
+    expect(huge.body.error).toEqual({
+      code: 'payload_too_large',
+      message: `request body is larger than ${MAX_INGEST_BODY_BYTES} bytes`,
+    });
 
     const empty = await post('in-f', { application: 'bot', provider: 'aws', samples: [] });
     expect(empty.body.error.message).toBe('body samples: must contain at least one interaction');
@@ -232,7 +282,10 @@ describe('POST /api/v2/applications/{customer_id}/samples', () => {
   });
 
   it('names missing OpenTelemetry fields by their OpenTelemetry names', async () => {
-    const res = await post('in-i', { provider: 'aws', samples: [{ attributes: { 'gen_ai.request.model': 'm', 'service.name': 'bot' } }] });
+    const res = await post('in-i', {
+      provider: 'aws',
+      samples: [{ attributes: { 'gen_ai.request.model': 'm', 'service.name': 'bot' } }],
+    });
     expect(res.status).toBe(400);
     expect(res.body.error.message).toBe(
       'body samples[0].gen_ai.response.id (or span_id): required; body samples[0].gen_ai.input.messages (or gen_ai.prompt): required; ' +
@@ -242,7 +295,12 @@ describe('POST /api/v2/applications/{customer_id}/samples', () => {
 
   it('takes a key of that customer: 401 without a key, 403 with another customer’s, 400 for a bad customer id', async () => {
     const body = { application: 'bot', provider: 'aws', samples: [item('r1', { timestamp: TS })] };
-    const none = await invoke(rt, applicationsIngest, { method: 'POST', path: PATH, pathParameters: { customer_id: 'in-j' }, body });
+    const none = await invoke(rt, applicationsIngest, {
+      method: 'POST',
+      path: PATH,
+      pathParameters: { customer_id: 'in-j' },
+      body,
+    });
     expect(none.status).toBe(401);
     const other = await post('in-j', body, customerAuth('not-in-j'));
     expect(other.status).toBe(403);

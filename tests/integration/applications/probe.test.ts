@@ -11,7 +11,17 @@ import type { Runtime } from '../../../lib/runtime';
 import { SCHEDULES } from '../../../lib/schedules';
 import { type FakeServer, startFakeServer } from '../../helpers/fake-server';
 import { rows } from '../../helpers/store';
-import { appRuntime, customerAuth, fixture, GROQ_KEY, groqVerdict, invoke, judgedMessage, section, verdict } from './support';
+import {
+  appRuntime,
+  customerAuth,
+  fixture,
+  GROQ_KEY,
+  groqVerdict,
+  invoke,
+  judgedMessage,
+  section,
+  verdict,
+} from './support';
 
 const APP_KEY = 'app-secret-key-7f3a9c2e1b';
 
@@ -32,7 +42,9 @@ beforeEach(() => {
 
 /** The app's OpenAI-compatible answer (fixture) with this content and usage. */
 function appAnswer(content: string, prompt_tokens: number, completion_tokens: number) {
-  const body = fixture<{ choices: { message: { content: string } }[]; usage: Record<string, number> }>('openai-compatible/chat-completion.json');
+  const body = fixture<{ choices: { message: { content: string } }[]; usage: Record<string, number> }>(
+    'openai-compatible/chat-completion.json',
+  );
   (body.choices[0] as { message: { content: string } }).message.content = content;
   body.usage = { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens };
   return { status: 200, body, delayMs: 60 };
@@ -55,7 +67,12 @@ function applicationsFile(customer: string, provider = 'aws') {
             api_key: 'env:SUPPORT_BOT_KEY',
             max_tokens: 128,
             prompts: [
-              { id: 'refund', prompt: 'How long do I have to return an item?', context: 'Returns within 30 days.', reference: '30 days' },
+              {
+                id: 'refund',
+                prompt: 'How long do I have to return an item?',
+                context: 'Returns within 30 days.',
+                reference: '30 days',
+              },
               { id: 'hours', prompt: 'When is support open?', system: 'You are Acme support.' },
             ],
           },
@@ -103,7 +120,9 @@ describe('probe mode', () => {
     app.handle((req) => {
       const body = JSON.parse(req.body);
       const user = body.messages.at(-1).content as string;
-      return user.startsWith('How long') ? appAnswer('Within 30 days.', 42, 5) : appAnswer('9 to 5, Monday to Friday.', 30, 9);
+      return user.startsWith('How long')
+        ? appAnswer('Within 30 days.', 42, 5)
+        : appAnswer('9 to 5, Monday to Friday.', 30, 9);
     });
 
     const out = await trigger(rt, 'pr-a');
@@ -164,7 +183,10 @@ describe('probe mode', () => {
     for (const s of samples) expect(Number(s.latency_ms)).toBeGreaterThanOrEqual(55);
 
     const judged = groq.requests.map((r) => judgedMessage(r.body));
-    expect(judged.map((m) => section(m, 'response')).sort()).toEqual(['9 to 5, Monday to Friday.', 'Within 30 days.']);
+    expect(judged.map((m) => section(m, 'response')).sort()).toEqual([
+      '9 to 5, Monday to Friday.',
+      'Within 30 days.',
+    ]);
     expect(judged.map((m) => section(m, 'reference')).sort()).toEqual(['(none provided)', '30 days']);
   });
 
@@ -195,7 +217,9 @@ describe('probe mode', () => {
     const entry = SCHEDULES.find((s) => s.id === 'application');
     if (!entry) throw new Error('no application schedule');
     const jobs = await planScheduledJobs(entry, { connections: rt.connections, registry: rt.registry });
-    expect(jobs.filter((j) => j.customerId === 'pr-c').map((j) => [j.provider, j.dataTypes])).toEqual([['aws', ['application']]]);
+    expect(jobs.filter((j) => j.customerId === 'pr-c').map((j) => [j.provider, j.dataTypes])).toEqual([
+      ['aws', ['application']],
+    ]);
   });
 
   it('samples with probes even when evaluation is off, and a retried job replaces its probe samples instead of adding more', async () => {
@@ -205,7 +229,11 @@ describe('probe mode', () => {
       SUPPORT_BOT_KEY: APP_KEY,
     });
     app.handle(() => appAnswer('ok', 3, 1));
-    const [job] = await rt.applications.source.planJobs({ trigger: 'manual', now: new Date(), customerId: 'pr-d' });
+    const [job] = await rt.applications.source.planJobs({
+      trigger: 'manual',
+      now: new Date(),
+      customerId: 'pr-d',
+    });
     if (!job) throw new Error('no job planned');
 
     const first = await runCollection(job, rt.runDeps);

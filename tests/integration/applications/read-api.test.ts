@@ -8,7 +8,11 @@ import {
 } from '../../../lib/api/handlers/applications';
 import type { RouteHandler } from '../../../lib/http/handler';
 import type { Runtime } from '../../../lib/runtime';
-import type { ApplicationEvaluationInput, ApplicationSampleInput, CostRowInput } from '../../../lib/schemas/rows';
+import type {
+  ApplicationEvaluationInput,
+  ApplicationSampleInput,
+  CostRowInput,
+} from '../../../lib/schemas/rows';
 import { appRuntime, customerAuth, invoke } from './support';
 
 const C = 'rd-a';
@@ -29,7 +33,12 @@ const sample = (s: S): ApplicationSampleInput => ({
 });
 
 type E = Partial<ApplicationEvaluationInput> & { request_id: string; sample_ts: string };
-const judged = (e: E, scores: [number, number, number], h: [0 | 1, number, string[]], t: [0 | 1, number, string[]]): ApplicationEvaluationInput => ({
+const judged = (
+  e: E,
+  scores: [number, number, number],
+  h: [0 | 1, number, string[]],
+  t: [0 | 1, number, string[]],
+): ApplicationEvaluationInput => ({
   customer_id: C,
   application: 'support-bot',
   provider: 'aws',
@@ -52,7 +61,13 @@ const judged = (e: E, scores: [number, number, number], h: [0 | 1, number, strin
   ...e,
 });
 
-const cost = (provider: string, customer: string, start: string, billed: string, key: string): CostRowInput => ({
+const cost = (
+  provider: string,
+  customer: string,
+  start: string,
+  billed: string,
+  key: string,
+): CostRowInput => ({
   x_customer_id: customer,
   x_provider: provider,
   charge_category: 'Usage',
@@ -71,23 +86,104 @@ let rt: Runtime;
 beforeAll(async () => {
   rt = await appRuntime({});
   await rt.writer.write('application_samples', [
-    sample({ request_id: 's1', sample_ts: '2026-11-01T10:15:00Z', latency_ms: 100, prompt_tokens: 100, completion_tokens: 50 }),
-    sample({ request_id: 's2', sample_ts: '2026-11-01T10:45:00Z', latency_ms: 200, prompt_tokens: 100, completion_tokens: 50 }),
-    sample({ request_id: 's3', sample_ts: '2026-11-01T11:30:00Z', latency_ms: 300, prompt_tokens: 200, completion_tokens: 100 }),
-    sample({ request_id: 's4', sample_ts: '2026-11-02T09:00:00Z', latency_ms: 400, prompt_tokens: 100, completion_tokens: 100 }),
-    sample({ request_id: 's5', sample_ts: '2026-11-01T10:30:00Z', model: 'llama-70b', latency_ms: 1000, prompt_tokens: 300, completion_tokens: 300 }),
-    sample({ request_id: 's6', sample_ts: '2026-11-01T12:00:00Z', application: 'coder', provider: 'runpod', model: 'qwen-7b', source: 'probe', latency_ms: 50 }),
-    sample({ request_id: 's7', sample_ts: '2026-11-02T12:00:00Z', application: 'coder', provider: 'runpod', model: 'qwen-7b' }),
+    sample({
+      request_id: 's1',
+      sample_ts: '2026-11-01T10:15:00Z',
+      latency_ms: 100,
+      prompt_tokens: 100,
+      completion_tokens: 50,
+    }),
+    sample({
+      request_id: 's2',
+      sample_ts: '2026-11-01T10:45:00Z',
+      latency_ms: 200,
+      prompt_tokens: 100,
+      completion_tokens: 50,
+    }),
+    sample({
+      request_id: 's3',
+      sample_ts: '2026-11-01T11:30:00Z',
+      latency_ms: 300,
+      prompt_tokens: 200,
+      completion_tokens: 100,
+    }),
+    sample({
+      request_id: 's4',
+      sample_ts: '2026-11-02T09:00:00Z',
+      latency_ms: 400,
+      prompt_tokens: 100,
+      completion_tokens: 100,
+    }),
+    sample({
+      request_id: 's5',
+      sample_ts: '2026-11-01T10:30:00Z',
+      model: 'llama-70b',
+      latency_ms: 1000,
+      prompt_tokens: 300,
+      completion_tokens: 300,
+    }),
+    sample({
+      request_id: 's6',
+      sample_ts: '2026-11-01T12:00:00Z',
+      application: 'coder',
+      provider: 'runpod',
+      model: 'qwen-7b',
+      source: 'probe',
+      latency_ms: 50,
+    }),
+    sample({
+      request_id: 's7',
+      sample_ts: '2026-11-02T12:00:00Z',
+      application: 'coder',
+      provider: 'runpod',
+      model: 'qwen-7b',
+    }),
     // Outside the window, and another customer's: never counted.
     sample({ request_id: 's8', sample_ts: '2026-10-20T12:00:00Z', latency_ms: 9999 }),
-    sample({ request_id: 'o1', sample_ts: '2026-11-01T10:00:00Z', customer_id: 'rd-other', latency_ms: 7777 }),
+    sample({
+      request_id: 'o1',
+      sample_ts: '2026-11-01T10:00:00Z',
+      customer_id: 'rd-other',
+      latency_ms: 7777,
+    }),
   ]);
   await rt.writer.write('application_evaluations', [
-    judged({ request_id: 's1', sample_ts: '2026-11-01T10:15:00Z' }, [0.9, 0.8, 0.7], [0, 0.1, []], [0, 0, []]),
-    judged({ request_id: 's2', sample_ts: '2026-11-01T10:45:00Z' }, [0.7, 0.6, 0.5], [1, 0.9, ['claim A']], [0, 0.1, []]),
-    judged({ request_id: 's3', sample_ts: '2026-11-01T11:30:00Z' }, [0.5, 1, 0.3], [1, 0.6, ['claim B', 'claim C']], [1, 0.8, ['harassment', 'profanity']]),
-    judged({ request_id: 's5', sample_ts: '2026-11-01T10:30:00Z', model: 'llama-70b' }, [1, 1, 1], [0, 0, []], [1, 0.7, ['harassment']]),
-    judged({ request_id: 's6', sample_ts: '2026-11-01T12:00:00Z', application: 'coder', provider: 'runpod', model: 'qwen-7b' }, [0.8, 0.8, 0.8], [0, 0.2, []], [0, 0.1, []]),
+    judged(
+      { request_id: 's1', sample_ts: '2026-11-01T10:15:00Z' },
+      [0.9, 0.8, 0.7],
+      [0, 0.1, []],
+      [0, 0, []],
+    ),
+    judged(
+      { request_id: 's2', sample_ts: '2026-11-01T10:45:00Z' },
+      [0.7, 0.6, 0.5],
+      [1, 0.9, ['claim A']],
+      [0, 0.1, []],
+    ),
+    judged(
+      { request_id: 's3', sample_ts: '2026-11-01T11:30:00Z' },
+      [0.5, 1, 0.3],
+      [1, 0.6, ['claim B', 'claim C']],
+      [1, 0.8, ['harassment', 'profanity']],
+    ),
+    judged(
+      { request_id: 's5', sample_ts: '2026-11-01T10:30:00Z', model: 'llama-70b' },
+      [1, 1, 1],
+      [0, 0, []],
+      [1, 0.7, ['harassment']],
+    ),
+    judged(
+      {
+        request_id: 's6',
+        sample_ts: '2026-11-01T12:00:00Z',
+        application: 'coder',
+        provider: 'runpod',
+        model: 'qwen-7b',
+      },
+      [0.8, 0.8, 0.8],
+      [0, 0.2, []],
+      [0, 0.1, []],
+    ),
     {
       customer_id: C,
       application: 'coder',
@@ -100,8 +196,18 @@ beforeAll(async () => {
       evaluated_at: '2026-11-02T23:00:00Z',
       attempts: 5,
     },
-    judged({ request_id: 's8', sample_ts: '2026-10-20T12:00:00Z' }, [0, 0, 0], [1, 1, ['old']], [1, 1, ['hate']]),
-    judged({ request_id: 'o1', sample_ts: '2026-11-01T10:00:00Z', customer_id: 'rd-other' }, [0, 0, 0], [1, 1, ['x']], [1, 1, ['hate']]),
+    judged(
+      { request_id: 's8', sample_ts: '2026-10-20T12:00:00Z' },
+      [0, 0, 0],
+      [1, 1, ['old']],
+      [1, 1, ['hate']],
+    ),
+    judged(
+      { request_id: 'o1', sample_ts: '2026-11-01T10:00:00Z', customer_id: 'rd-other' },
+      [0, 0, 0],
+      [1, 1, ['x']],
+      [1, 1, ['hate']],
+    ),
   ]);
   await rt.writer.write('costs', [
     cost('aws', C, '2026-11-01T10:00:00Z', '10.50', 'a'),
@@ -111,7 +217,13 @@ beforeAll(async () => {
   ]);
 });
 
-function get(route: RouteHandler<Runtime>, name: string, provider: string, query: Record<string, string> = WINDOW, customer = C) {
+function get(
+  route: RouteHandler<Runtime>,
+  name: string,
+  provider: string,
+  query: Record<string, string> = WINDOW,
+  customer = C,
+) {
   return invoke(rt, route, {
     method: 'GET',
     path: `/api/v2/applications/{customer_id}/{provider}/${name}`,
@@ -145,7 +257,15 @@ describe('application read API', () => {
         hallucination_rate: 0,
         toxicity_rate: 0,
         points: [
-          { ts: '2026-11-01T12:00:00.000Z', evaluated: 1, coherence: 0.8, relevance: 0.8, accuracy: 0.8, hallucination_rate: 0, toxicity_rate: 0 },
+          {
+            ts: '2026-11-01T12:00:00.000Z',
+            evaluated: 1,
+            coherence: 0.8,
+            relevance: 0.8,
+            accuracy: 0.8,
+            hallucination_rate: 0,
+            toxicity_rate: 0,
+          },
         ],
       },
       {
@@ -157,7 +277,17 @@ describe('application read API', () => {
         accuracy: 1,
         hallucination_rate: 0,
         toxicity_rate: 1,
-        points: [{ ts: '2026-11-01T10:00:00.000Z', evaluated: 1, coherence: 1, relevance: 1, accuracy: 1, hallucination_rate: 0, toxicity_rate: 1 }],
+        points: [
+          {
+            ts: '2026-11-01T10:00:00.000Z',
+            evaluated: 1,
+            coherence: 1,
+            relevance: 1,
+            accuracy: 1,
+            hallucination_rate: 0,
+            toxicity_rate: 1,
+          },
+        ],
       },
       {
         application: 'support-bot',
@@ -169,18 +299,49 @@ describe('application read API', () => {
         hallucination_rate: 0.6667,
         toxicity_rate: 0.3333,
         points: [
-          { ts: '2026-11-01T10:00:00.000Z', evaluated: 2, coherence: 0.8, relevance: 0.7, accuracy: 0.6, hallucination_rate: 0.5, toxicity_rate: 0 },
-          { ts: '2026-11-01T11:00:00.000Z', evaluated: 1, coherence: 0.5, relevance: 1, accuracy: 0.3, hallucination_rate: 1, toxicity_rate: 1 },
+          {
+            ts: '2026-11-01T10:00:00.000Z',
+            evaluated: 2,
+            coherence: 0.8,
+            relevance: 0.7,
+            accuracy: 0.6,
+            hallucination_rate: 0.5,
+            toxicity_rate: 0,
+          },
+          {
+            ts: '2026-11-01T11:00:00.000Z',
+            evaluated: 1,
+            coherence: 0.5,
+            relevance: 1,
+            accuracy: 0.3,
+            hallucination_rate: 1,
+            toxicity_rate: 1,
+          },
         ],
       },
     ]);
   });
 
   it('quality: by day, for one application and model', async () => {
-    const res = await get(applicationsQuality, 'quality', 'aws', { ...WINDOW, granularity: 'day', application: 'support-bot', model: 'llama-8b' });
+    const res = await get(applicationsQuality, 'quality', 'aws', {
+      ...WINDOW,
+      granularity: 'day',
+      application: 'support-bot',
+      model: 'llama-8b',
+    });
     expect(res.body.filters).toEqual({ application: 'support-bot', model: 'llama-8b' });
     expect(res.body.series.map((s: { points: unknown }) => s.points)).toEqual([
-      [{ ts: '2026-11-01T00:00:00.000Z', evaluated: 3, coherence: 0.7, relevance: 0.8, accuracy: 0.5, hallucination_rate: 0.6667, toxicity_rate: 0.3333 }],
+      [
+        {
+          ts: '2026-11-01T00:00:00.000Z',
+          evaluated: 3,
+          coherence: 0.7,
+          relevance: 0.8,
+          accuracy: 0.5,
+          hallucination_rate: 0.6667,
+          toxicity_rate: 0.3333,
+        },
+      ],
     ]);
   });
 
@@ -191,7 +352,14 @@ describe('application read API', () => {
     expect(res.body.by_application_model).toEqual([
       { application: 'coder', model: 'qwen-7b', evaluated: 1, flagged: 0, rate: 0, avg_score: 0.2 },
       { application: 'support-bot', model: 'llama-70b', evaluated: 1, flagged: 0, rate: 0, avg_score: 0 },
-      { application: 'support-bot', model: 'llama-8b', evaluated: 3, flagged: 2, rate: 0.6667, avg_score: 0.5333 },
+      {
+        application: 'support-bot',
+        model: 'llama-8b',
+        evaluated: 3,
+        flagged: 2,
+        rate: 0.6667,
+        avg_score: 0.5333,
+      },
     ]);
     expect(res.body.samples).toEqual([
       {
@@ -234,13 +402,22 @@ describe('application read API', () => {
       { category: 'harassment', samples: 2 },
       { category: 'profanity', samples: 1 },
     ]);
-    expect(res.body.samples.map((s: Record<string, unknown>) => [s.request_id, s.score, s.categories, s.reason])).toEqual([
+    expect(
+      res.body.samples.map((s: Record<string, unknown>) => [s.request_id, s.score, s.categories, s.reason]),
+    ).toEqual([
       ['s3', 0.8, ['harassment', 'profanity'], 't-reason s3'],
       ['s5', 0.7, ['harassment'], 't-reason s5'],
     ]);
     expect(res.body.by_application_model).toEqual([
       { application: 'support-bot', model: 'llama-70b', evaluated: 1, flagged: 1, rate: 1, avg_score: 0.7 },
-      { application: 'support-bot', model: 'llama-8b', evaluated: 3, flagged: 1, rate: 0.3333, avg_score: 0.3 },
+      {
+        application: 'support-bot',
+        model: 'llama-8b',
+        evaluated: 3,
+        flagged: 1,
+        rate: 0.3333,
+        avg_score: 0.3,
+      },
     ]);
   });
 
@@ -315,7 +492,14 @@ describe('application read API', () => {
         cost: {
           allocation: 'tokens',
           share: '0.428571',
-          by_currency: [{ currency: 'USD', provider_cost: '12.75', allocated_cost: '5.4642857143', per_1k_requests: '5464.285714' }],
+          by_currency: [
+            {
+              currency: 'USD',
+              provider_cost: '12.75',
+              allocated_cost: '5.4642857143',
+              per_1k_requests: '5464.285714',
+            },
+          ],
         },
       },
       {
@@ -334,7 +518,14 @@ describe('application read API', () => {
         cost: {
           allocation: 'tokens',
           share: '0.571429',
-          by_currency: [{ currency: 'USD', provider_cost: '12.75', allocated_cost: '7.2857142857', per_1k_requests: '1821.428571' }],
+          by_currency: [
+            {
+              currency: 'USD',
+              provider_cost: '12.75',
+              allocated_cost: '7.2857142857',
+              per_1k_requests: '1821.428571',
+            },
+          ],
         },
       },
       {
@@ -364,7 +555,14 @@ describe('application read API', () => {
         {
           allocation: 'tokens',
           share: '0.571429',
-          by_currency: [{ currency: 'USD', provider_cost: '12.75', allocated_cost: '7.2857142857', per_1k_requests: '1821.428571' }],
+          by_currency: [
+            {
+              currency: 'USD',
+              provider_cost: '12.75',
+              allocated_cost: '7.2857142857',
+              per_1k_requests: '1821.428571',
+            },
+          ],
         },
       ],
     ]);
@@ -372,9 +570,23 @@ describe('application read API', () => {
 
   it('splits by request share when some samples on the provider report no tokens', async () => {
     await rt.writer.write('application_samples', [
-      sample({ customer_id: 'rd-b', request_id: 'b1', sample_ts: '2026-11-01T10:00:00Z', model: 'm1', prompt_tokens: 10, completion_tokens: 10 }),
+      sample({
+        customer_id: 'rd-b',
+        request_id: 'b1',
+        sample_ts: '2026-11-01T10:00:00Z',
+        model: 'm1',
+        prompt_tokens: 10,
+        completion_tokens: 10,
+      }),
       sample({ customer_id: 'rd-b', request_id: 'b2', sample_ts: '2026-11-01T10:00:00Z', model: 'm1' }),
-      sample({ customer_id: 'rd-b', request_id: 'b3', sample_ts: '2026-11-01T10:00:00Z', model: 'm2', prompt_tokens: 5, completion_tokens: 5 }),
+      sample({
+        customer_id: 'rd-b',
+        request_id: 'b3',
+        sample_ts: '2026-11-01T10:00:00Z',
+        model: 'm2',
+        prompt_tokens: 5,
+        completion_tokens: 5,
+      }),
     ]);
     await rt.writer.write('costs', [cost('aws', 'rd-b', '2026-11-01T10:00:00Z', '3', 'e')]);
     const res = await invoke(rt, applicationsModels, {
@@ -385,8 +597,26 @@ describe('application read API', () => {
       auth: customerAuth('rd-b'),
     });
     expect(res.body.models.map((m: Record<string, unknown>) => [m.model, m.cost])).toEqual([
-      ['m1', { allocation: 'requests', share: '0.666667', by_currency: [{ currency: 'USD', provider_cost: '3', allocated_cost: '2', per_1k_requests: '1000' }] }],
-      ['m2', { allocation: 'requests', share: '0.333333', by_currency: [{ currency: 'USD', provider_cost: '3', allocated_cost: '1', per_1k_requests: '1000' }] }],
+      [
+        'm1',
+        {
+          allocation: 'requests',
+          share: '0.666667',
+          by_currency: [
+            { currency: 'USD', provider_cost: '3', allocated_cost: '2', per_1k_requests: '1000' },
+          ],
+        },
+      ],
+      [
+        'm2',
+        {
+          allocation: 'requests',
+          share: '0.333333',
+          by_currency: [
+            { currency: 'USD', provider_cost: '3', allocated_cost: '1', per_1k_requests: '1000' },
+          ],
+        },
+      ],
     ]);
   });
 
@@ -398,14 +628,25 @@ describe('application read API', () => {
     // A provider of the vocabulary without a collector here is still a place apps run.
     expect((await get(applicationsSummary, 'summary', 'lambdalabs')).status).toBe(200);
 
-    const reversed = await get(applicationsQuality, 'quality', 'all', { start: WINDOW.end, end: WINDOW.start });
+    const reversed = await get(applicationsQuality, 'quality', 'all', {
+      start: WINDOW.end,
+      end: WINDOW.start,
+    });
     expect(reversed.status).toBe(400);
     expect(reversed.body.error.message).toBe('query parameter start: must be before end');
-    const tooLong = await get(applicationsQuality, 'quality', 'all', { start: '2026-01-01T00:00:00Z', end: '2026-11-01T00:00:00Z' });
+    const tooLong = await get(applicationsQuality, 'quality', 'all', {
+      start: '2026-01-01T00:00:00Z',
+      end: '2026-11-01T00:00:00Z',
+    });
     expect(tooLong.body.error.message).toBe('query parameter start: the window may cover at most 92 days');
     const badTime = await get(applicationsQuality, 'quality', 'all', { start: 'last tuesday' });
-    expect(badTime.body.error.message).toBe('query parameter start: must be an ISO 8601 time such as 2026-11-20T00:00:00Z');
-    const badLimit = await get(applicationsHallucinations, 'hallucinations', 'all', { ...WINDOW, limit: '0' });
+    expect(badTime.body.error.message).toBe(
+      'query parameter start: must be an ISO 8601 time such as 2026-11-20T00:00:00Z',
+    );
+    const badLimit = await get(applicationsHallucinations, 'hallucinations', 'all', {
+      ...WINDOW,
+      limit: '0',
+    });
     expect(badLimit.body.error.message).toBe('query parameter limit: must be a whole number from 1 to 500');
     const unknownParam = await get(applicationsQuality, 'quality', 'all', { ...WINDOW, colour: 'red' });
     expect(unknownParam.status).toBe(400);

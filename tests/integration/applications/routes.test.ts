@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { APPLICATIONS_HANDLERS } from '../../../lib/api/handlers/applications';
 import { HANDLERS } from '../../../lib/api/handlers';
+import { APPLICATIONS_HANDLERS } from '../../../lib/api/handlers/applications';
 import { ROUTES } from '../../../lib/api/routes';
 import { APPLICATIONS_ROUTES } from '../../../lib/api/routes/applications';
 

@@ -1,4 +1,4 @@
-import { LogFormatter, LogItem, Logger } from '@aws-lambda-powertools/logger';
+import { LogFormatter, Logger, LogItem } from '@aws-lambda-powertools/logger';
 import type { LogAttributes, UnformattedAttributes } from '@aws-lambda-powertools/logger/types';
 import { describe, expect, it } from 'vitest';
 import { applicationsSummary } from '../../../lib/api/handlers/applications';
@@ -28,7 +28,12 @@ describe('starting without a Groq key', () => {
   it('builds the local runtime, says plainly that evaluation is off, and the read API says so too', async () => {
     const env = { DEFAULT_CUSTOMER_ID: 'st-a' };
     const { logger, records } = recordingLogger();
-    const rt = await createRuntime(parseConfig(env), { mode: 'local', env, store: await testStore(), logger });
+    const rt = await createRuntime(parseConfig(env), {
+      mode: 'local',
+      env,
+      store: await testStore(),
+      logger,
+    });
     expect(records.filter((l) => l.message === 'application evaluation is off')).toEqual([
       expect.objectContaining({
         level: 'WARN',
@@ -48,7 +53,8 @@ describe('starting without a Groq key', () => {
     expect(res.status).toBe(200);
     expect(res.body.evaluation).toEqual({
       enabled: false,
-      reason: 'GROQ_API_KEY is not set: interactions are accepted and kept pending, and are evaluated once a judge key is configured.',
+      reason:
+        'GROQ_API_KEY is not set: interactions are accepted and kept pending, and are evaluated once a judge key is configured.',
       judge_model: 'openai/gpt-oss-120b',
       prompt_version: rt.applications.status.prompt_version,
       sampling_rate: 1,
@@ -62,7 +68,12 @@ describe('starting without a Groq key', () => {
     const config = parseConfig(env);
     expect(config.judge.apiKey).toBe(key);
     expect(JSON.stringify(redactConfig(config))).not.toContain(key);
-    const rt = await createRuntime(config, { mode: 'lambda', env, store: await testStore(), logger: createLogger({ level: 'SILENT' }) });
+    const rt = await createRuntime(config, {
+      mode: 'lambda',
+      env,
+      store: await testStore(),
+      logger: createLogger({ level: 'SILENT' }),
+    });
     expect(rt.applications.status.enabled).toBe(true);
     expect(JSON.stringify(rt.applications.status)).not.toContain(key);
     expect(rt.runDeps.secrets).toContain(key);

@@ -6,7 +6,7 @@ import { createHttpHandler, type RouteHandler } from '../../../lib/http/handler'
 import type { AuthContext } from '../../../lib/http/types';
 import type { Verdict } from '../../../lib/judge/verdict';
 import { createRuntime, type Runtime } from '../../../lib/runtime';
-import { buildApiEvent, type ApiEventInput, lambdaContext } from '../../helpers/api-event';
+import { type ApiEventInput, buildApiEvent, lambdaContext } from '../../helpers/api-event';
 import type { FakeReply } from '../../helpers/fake-server';
 import { silentLogger, testStore } from '../../helpers/store';
 
@@ -35,15 +35,24 @@ export function verdict(overrides: Partial<{ [K in keyof Verdict]: Partial<Verdi
 }
 
 /** Groq's chat.completion answer (fixture) carrying `content` as the message. */
-export function groqCompletion(content: string, usage?: { prompt_tokens: number; completion_tokens: number }): FakeReply {
-  const body = fixture<{ choices: { message: { content: string } }[]; usage: Record<string, number> }>('groq/chat-completion.json');
+export function groqCompletion(
+  content: string,
+  usage?: { prompt_tokens: number; completion_tokens: number },
+): FakeReply {
+  const body = fixture<{ choices: { message: { content: string } }[]; usage: Record<string, number> }>(
+    'groq/chat-completion.json',
+  );
   (body.choices[0] as { message: { content: string } }).message.content = content;
   if (usage) {
     body.usage.prompt_tokens = usage.prompt_tokens;
     body.usage.completion_tokens = usage.completion_tokens;
     body.usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
   }
-  return { status: 200, body, headers: { 'x-ratelimit-remaining-requests': '999', 'x-ratelimit-remaining-tokens': '7000' } };
+  return {
+    status: 200,
+    body,
+    headers: { 'x-ratelimit-remaining-requests': '999', 'x-ratelimit-remaining-tokens': '7000' },
+  };
 }
 
 export const groqVerdict = (v: Verdict, usage?: { prompt_tokens: number; completion_tokens: number }) =>
@@ -66,7 +75,6 @@ export function section(message: string, tag: string): string {
   const m = new RegExp(`<${tag}>\\n([\\s\\S]*?)\\n</${tag}>`).exec(message);
   return m?.[1] ?? '';
 }
-
 
 export const GROQ_KEY = 'gsk_pipeline0123456789abcdefghijklmnop';
 
@@ -98,13 +106,18 @@ export async function appRuntime(env: Record<string, string | undefined>): Promi
   });
 }
 
-export const customerAuth = (customerId: string): AuthContext => ({ customer_id: customerId, is_admin: false, key_id: '0123456789abcdef' });
+export const customerAuth = (customerId: string): AuthContext => ({
+  customer_id: customerId,
+  is_admin: false,
+  key_id: '0123456789abcdef',
+});
 
 /** Calls a route handler the way API Gateway + the Lambda wrapper would; the JSON body parsed. */
 export async function invoke(
   rt: Runtime,
   route: RouteHandler<Runtime>,
   input: ApiEventInput,
+  // biome-ignore lint/suspicious/noExplicitAny: tests assert response bodies field by field
 ): Promise<{ status: number; body: Record<string, any> }> {
   const handler = createHttpHandler(route, async () => rt);
   const res = await handler(buildApiEvent(input), lambdaContext());
