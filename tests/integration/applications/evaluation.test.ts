@@ -263,6 +263,29 @@ describe('application evaluation runs', () => {
     ]);
   });
 
+  it('pages through a large backlog: every sample judged exactly once, failed ones not re-read in the same run', async () => {
+    const rt = await appRuntime(judgeEnv({ JUDGE_CONCURRENCY: '6' }));
+    const ids = Array.from({ length: 130 }, (_, i) => i);
+    for (let i = 0; i < ids.length; i += 50) {
+      await ingest(rt, 'ev-p', { application: 'bot', provider: 'aws', samples: ids.slice(i, i + 50).map((n) => sample(n, { timestamp: minutesAgo(200 - n) })) });
+    }
+    // Every 7th answer is unusable.
+    groq.handle((req) => {
+      const n = Number(section(judgedMessage(req.body), 'prompt').replace('question ', ''));
+      return n % 7 === 0 ? groqCompletion('oops') : groqVerdict(verdict());
+    });
+
+    const out = await evaluate(rt, 'ev-p');
+
+    expect(out.runs[0].rows_collected).toEqual({ application: 130 });
+    const asked = groq.requests.map((r) => section(judgedMessage(r.body), 'prompt'));
+    expect(asked).toHaveLength(130);
+    expect(new Set(asked).size).toBe(130);
+    const stored = await evaluations('ev-p');
+    expect(stored.filter((r) => r.status === 'unevaluated')).toHaveLength(ids.filter((n) => n % 7 === 0).length);
+    expect(stored.filter((r) => r.status === 'evaluated')).toHaveLength(ids.filter((n) => n % 7 !== 0).length);
+  });
+
   it('stops sending a sample after JUDGE_MAX_ATTEMPTS unusable answers, leaving it unevaluated', async () => {
     const rt = await appRuntime(judgeEnv({ JUDGE_MAX_ATTEMPTS: '2' }));
     await ingest(rt, 'ev-c', { application: 'bot', provider: 'aws', samples: [sample(1)] });
