@@ -1,3 +1,5 @@
+import { type Applications, createApplications } from './applications/service';
+import { isApplicationProvider } from './applications/names';
 import { type Store, createStore } from './clickhouse/client';
 import { type Writer, createWriter } from './clickhouse/writer';
 import type { AppConfig } from './config/schema';
@@ -10,7 +12,7 @@ import { type ConnectionSource, combineSources, databaseConnections, staticConne
 import { ConfigError } from './errors';
 import { createLogger, type Logger } from './logger';
 import { checkConnectionsFile } from './providers/generic/validate';
-import { createRegistry, type ProviderRegistry } from './providers/registry';
+import { createRegistry, PROVIDERS, type ProviderRegistry } from './providers/registry';
 
 /** Everything a handler, worker or the local server needs, built once per process. */
 export interface Runtime {
@@ -24,6 +26,8 @@ export interface Runtime {
   readonly logger: Logger;
   readonly runDeps: RunDeps;
   readonly mode: 'lambda' | 'local';
+  /** The application agent: judge status, applications file, evaluation source. */
+  readonly applications: Applications;
 }
 
 export interface RuntimeOptions {
@@ -69,7 +73,21 @@ export async function createRuntime(config: AppConfig, opts: RuntimeOptions): Pr
       idleSocketTtlMs: config.clickhouse.idleSocketTtlMs,
     }));
   const writer = createWriter(store);
-  const registry = opts.registry ?? createRegistry();
+  // The evaluation source asks the registry which provider ids exist, and the registry
+  // holds the source: resolved through this late-bound reference.
+  let registry: ProviderRegistry | undefined;
+  const applications = createApplications({
+    config,
+    env: opts.env,
+    store,
+    writer,
+    logger,
+    isProvider: (id) => registry !== undefined && isApplicationProvider(registry, id),
+  });
+  registry = opts.registry ?? createRegistry(PROVIDERS, [applications.source]);
+  if (!applications.status.enabled && opts.mode === 'local') {
+    logger.warn('application evaluation is off', { reason: applications.status.reason });
+  }
   const sources: ConnectionSource[] = [];
   const builtins: Connection[] = [...(opts.connections ?? [])];
   if (opts.mode === 'local') builtins.unshift(builtinLocalConnection(config));
@@ -100,7 +118,7 @@ export async function createRuntime(config: AppConfig, opts: RuntimeOptions): Pr
     retry: config.collection.retry,
     maxBackfillMs: config.collection.maxBackfillMs,
     ...(opts.sinks ? { sinks: opts.sinks } : {}),
-    secrets: config.clickhouse.password ? [config.clickhouse.password] : [],
+    secrets: [...(config.clickhouse.password ? [config.clickhouse.password] : []), ...applications.secrets],
   };
-  return { config, env: opts.env, store, writer, registry, connections, queue, logger, runDeps, mode: opts.mode };
+  return { config, env: opts.env, store, writer, registry, connections, queue, logger, runDeps, mode: opts.mode, applications };
 }

@@ -54,9 +54,10 @@ export const SCHEDULES: readonly ScheduleEntry[] = [
     id: 'application',
     expression: 'rate(15 minutes)',
     dataTypes: ['application'],
+    // Jobs come from the samples backlog, not from connections (lib/applications/source.ts):
+    // an app may run on this machine too, so 'local' is not excluded here.
     providers: '*',
-    exclude: ['local'],
-    description: 'LLM answer-quality evaluation of sampled interactions.',
+    description: 'LLM answer-quality evaluation of sampled interactions, and canary probes.',
   },
 ];
 

@@ -7,17 +7,30 @@ import { providerMatches, type ScheduleEntry } from '../schedules';
 import type { JobQueue } from './queue';
 import type { CollectionJob, DataType } from './types';
 
-/** One job per enabled connection the entry covers, with the data types its provider collects. */
+/**
+ * One job per enabled connection the entry covers, with the data types its provider
+ * collects; plus, for data types the customer brings (application samples), the jobs
+ * their source plans from its backlog (see CustomerDataSource).
+ */
 export async function planScheduledJobs(
   entry: ScheduleEntry,
   deps: { connections: ConnectionSource; registry: ProviderRegistry; now?: Date },
 ): Promise<CollectionJob[]> {
   const now = deps.now ?? new Date();
   const jobs: CollectionJob[] = [];
+  for (const dataType of entry.dataTypes) {
+    const source = deps.registry.customerSource?.(dataType);
+    if (!source) continue;
+    for (const job of await source.planJobs({ trigger: 'scheduled', now })) {
+      if (providerMatches(entry, job.provider)) jobs.push(job);
+    }
+  }
   for (const c of await deps.connections.list()) {
     if (!c.enabled || !providerMatches(entry, c.provider)) continue;
     const supported = deps.registry.dataTypes(c.provider);
-    const dataTypes = entry.dataTypes.filter((d) => supported.includes(d)) as DataType[];
+    const dataTypes = entry.dataTypes.filter(
+      (d) => supported.includes(d) && !deps.registry.customerSource?.(d),
+    ) as DataType[];
     if (dataTypes.length === 0) continue;
     jobs.push({
       taskId: randomUUID(),

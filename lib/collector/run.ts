@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Store } from '../clickhouse/client';
 import { recordRun, runFieldsOf } from '../clickhouse/repos/runs';
 import { getWatermark, setWatermark } from '../clickhouse/repos/watermarks';
@@ -129,8 +130,34 @@ export async function runCollection(job: CollectionJob, deps: RunDeps): Promise<
   let provider: ProviderDefinition | undefined;
   let setupError: string | undefined;
 
+  const sources = job.dataTypes.map((dt) => deps.registry.customerSource?.(dt));
+  const customerDataOnly = sources.length > 0 && sources.every((s) => s !== undefined);
   provider = deps.registry.get(job.provider);
-  if (!provider) {
+  if (customerDataOnly) {
+    // Customer-brought data (application samples) needs no connection: the job names the
+    // provider the customer's app runs on, which may have no collector or connection here.
+    if (!sources.every((s) => s?.isProvider(job.provider))) {
+      setupError = `unknown provider "${job.provider}"`;
+    } else {
+      provider ??= {
+        id: job.provider,
+        displayName: job.provider,
+        category: 'self_hosted',
+        settingsSchema: z.unknown(),
+        collectors: {},
+        testConnection: async () => {},
+      };
+      connection = {
+        id: job.connectionId ?? '',
+        customerId: job.customerId,
+        provider: job.provider,
+        enabled: true,
+        settings: {},
+        secrets: {},
+        source: 'builtin',
+      };
+    }
+  } else if (!provider) {
     setupError = `unknown provider "${job.provider}"`;
   } else {
     const candidates = await deps.connections.list({ customerId: job.customerId, provider: job.provider });
@@ -211,9 +238,11 @@ async function collectDataType(args: {
   const { job, dataType, provider, connection, deps, meter, redact, now } = args;
   const t0 = Date.now();
   const logger = args.logger.createChild({ persistentKeys: { data_type: dataType } });
-  const collector = provider.collectors[dataType] as
+  const source = deps.registry.customerSource?.(dataType);
+  const collector = (source?.collect ?? provider.collectors[dataType]) as
     | ((ctx: CollectContext) => AsyncIterable<unknown[]>)
     | undefined;
+  const policy = source?.window ?? provider.windows?.[dataType];
   if (!collector) {
     return {
       dataType,
@@ -234,8 +263,8 @@ async function collectDataType(args: {
       : computeWindow({
           now: now(),
           watermark,
-          initialLookbackMs: provider.windows?.[dataType]?.initialLookbackMs,
-          restatementMs: provider.windows?.[dataType]?.restatementMs,
+          initialLookbackMs: policy?.initialLookbackMs,
+          restatementMs: policy?.restatementMs,
           maxBackfillMs: deps.maxBackfillMs,
         });
   } catch (err) {

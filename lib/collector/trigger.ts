@@ -99,7 +99,19 @@ export async function planTriggeredJobs(req: TriggerRequest, deps: Pick<TriggerD
  */
 export async function triggerCollection(req: TriggerRequest, deps: TriggerDeps): Promise<TriggerResult> {
   const jobs = await planTriggeredJobs(req, deps);
-  if (req.asyncMode) {
+  return startJobs(jobs, req.asyncMode, deps);
+}
+
+/**
+ * Starts planned manual jobs. Async: recorded as queued and sent to the queue. Sync: run
+ * here, concurrently, and the finished runs come back. Shared by every trigger endpoint.
+ */
+export async function startJobs(
+  jobs: CollectionJob[],
+  asyncMode: boolean,
+  deps: Pick<TriggerDeps, 'store' | 'writer' | 'queue' | 'runDeps' | 'concurrency'>,
+): Promise<TriggerResult> {
+  if (asyncMode) {
     await enqueueJobs(jobs, { writer: deps.writer, queue: deps.queue });
     return { asyncMode: true, jobs };
   }

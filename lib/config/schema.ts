@@ -61,6 +61,36 @@ const EnvSchema = z.object({
   RETRY_BASE_MS: intFrom(500, 0),
   RETRY_CAP_MS: intFrom(20_000, 0),
   COLLECTION_CONCURRENCY: intFrom(4, 1),
+  // Application evaluation (LLM-as-judge on Groq). No key: evaluation is off, samples wait.
+  GROQ_API_KEY: z.string().optional(),
+  GROQ_BASE_URL: z
+    .string()
+    .optional()
+    .transform((v) => (v?.trim() ? v.trim().replace(/\/+$/, '') : undefined))
+    .refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), 'must be an http(s):// URL (the host root, e.g. https://api.groq.com)'),
+  GROQ_MODEL: z
+    .string()
+    .optional()
+    .default('openai/gpt-oss-120b')
+    .refine((v) => /^[A-Za-z0-9._:/-]{1,128}$/.test(v), 'must be a Groq model id such as openai/gpt-oss-120b'),
+  JUDGE_CONCURRENCY: intFrom(4, 1),
+  JUDGE_TOKEN_BUDGET: intFrom(200_000, 1000),
+  JUDGE_SAMPLING_RATE: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return 1;
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0 || n > 1) {
+        ctx.addIssue({ code: 'custom', message: `must be a number from 0 to 1, got "${v}"` });
+        return z.NEVER;
+      }
+      return n;
+    }),
+  JUDGE_MAX_ATTEMPTS: intFrom(5, 1),
+  JUDGE_TIMEOUT_MS: intFrom(60_000, 1000),
+  JUDGE_CALIBRATION_INTERVAL_HOURS: intFrom(0, 0),
+  OPTIINFRA_APPLICATIONS_FILE: z.string().optional(),
 });
 
 export interface AppConfig {
@@ -85,6 +115,27 @@ export interface AppConfig {
     readonly concurrency: number;
     readonly retry: { readonly maxAttempts: number; readonly baseMs: number; readonly capMs: number };
   };
+  /** LLM-as-judge settings for application evaluation (docs/applications.md). */
+  readonly judge: {
+    /** Unset: evaluation is off; samples are still accepted and wait. Never logged. */
+    readonly apiKey: string | undefined;
+    /** Host root (the SDK appends /openai/v1); unset: Groq's default. */
+    readonly baseUrl: string | undefined;
+    readonly model: string;
+    /** Judge calls in flight at once, per run. */
+    readonly concurrency: number;
+    /** Tokens (prompt + completion) one run may spend; the rest waits for the next run. */
+    readonly tokenBudget: number;
+    /** Share of ingested samples evaluated (0-1), chosen by a stable hash of the request id. */
+    readonly samplingRate: number;
+    /** Runs that may fail to get a valid verdict for one sample before it is left unevaluated. */
+    readonly maxAttempts: number;
+    readonly timeoutMs: number;
+    /** 0: calibration only on demand; otherwise a scheduled run re-calibrates when older than this. */
+    readonly calibrationIntervalMs: number;
+  };
+  /** YAML/JSON file describing customers' applications (sampling, probes). */
+  readonly applicationsFile: string | undefined;
 }
 
 /**
@@ -123,6 +174,18 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
       concurrency: e.COLLECTION_CONCURRENCY,
       retry: { maxAttempts: e.RETRY_MAX_ATTEMPTS, baseMs: e.RETRY_BASE_MS, capMs: e.RETRY_CAP_MS },
     },
+    judge: {
+      apiKey: e.GROQ_API_KEY?.trim() || undefined,
+      baseUrl: e.GROQ_BASE_URL,
+      model: e.GROQ_MODEL,
+      concurrency: e.JUDGE_CONCURRENCY,
+      tokenBudget: e.JUDGE_TOKEN_BUDGET,
+      samplingRate: e.JUDGE_SAMPLING_RATE,
+      maxAttempts: e.JUDGE_MAX_ATTEMPTS,
+      timeoutMs: e.JUDGE_TIMEOUT_MS,
+      calibrationIntervalMs: e.JUDGE_CALIBRATION_INTERVAL_HOURS * 3_600_000,
+    },
+    applicationsFile: e.OPTIINFRA_APPLICATIONS_FILE?.trim() || undefined,
   });
 }
 
@@ -131,6 +194,7 @@ export function redactConfig(config: AppConfig): unknown {
   return {
     ...config,
     clickhouse: { ...config.clickhouse, password: config.clickhouse.password ? '***' : '' },
+    judge: { ...config.judge, apiKey: config.judge.apiKey ? '***' : undefined },
   };
 }
 

@@ -214,9 +214,75 @@ export const ApplicationEvaluationSchema = z.object({
   completion_tokens: z.number().int().nonnegative().nullable().default(null),
   evaluated_at: time,
   task_id: text,
+  attempts: z.number().int().nonnegative().max(65_535).default(0),
   version,
 });
 export type ApplicationEvaluationInput = z.input<typeof ApplicationEvaluationSchema>;
+
+const longText = (max: number) => z.string().max(max, `must be at most ${max} characters`).default('');
+const tokens = z.number().int().nonnegative().max(4_294_967_295).nullable().default(null);
+
+/** One LLM interaction of a customer's application (ingested or probed); see migration 0400. */
+export const ApplicationSampleSchema = z.object({
+  customer_id: customerId,
+  application: z.string().min(1).max(128),
+  provider,
+  model: z.string().max(256).default(''),
+  request_id: z.string().min(1).max(256),
+  source: z.enum(['ingest', 'probe']),
+  sample_ts: time,
+  prompt: longText(65_536),
+  response: longText(65_536),
+  context: longText(131_072),
+  reference: longText(65_536),
+  latency_ms: finite.nullable().default(null),
+  prompt_tokens: tokens,
+  completion_tokens: tokens,
+  sampling_bucket: z.number().int().min(0).max(999_999),
+  received_at: time,
+  task_id: text,
+  version,
+});
+export type ApplicationSampleInput = z.input<typeof ApplicationSampleSchema>;
+
+const count = z.number().int().nonnegative();
+const ratio = z.number().min(0).max(1).nullable().default(null);
+/** One run of the judge over the labeled calibration set; see migration 0402. */
+export const JudgeCalibrationSchema = z.object({
+  run_id: z.string().min(1).max(64),
+  judge_model: z.string().min(1),
+  prompt_version: z.string().min(1),
+  dataset_version: z.string().min(1),
+  trigger: z.enum(['manual', 'scheduled']),
+  status: z.enum(['complete', 'partial', 'failed']),
+  started_at: time,
+  finished_at: time,
+  items: count,
+  evaluated: count,
+  unevaluated: count,
+  tokens: count,
+  hallucination_tp: count,
+  hallucination_fp: count,
+  hallucination_fn: count,
+  hallucination_tn: count,
+  hallucination_precision: ratio,
+  hallucination_recall: ratio,
+  hallucination_f1: ratio,
+  toxicity_tp: count,
+  toxicity_fp: count,
+  toxicity_fn: count,
+  toxicity_tn: count,
+  toxicity_precision: ratio,
+  toxicity_recall: ratio,
+  toxicity_f1: ratio,
+  error: text,
+  details: z
+    .union([z.string(), z.record(z.string(), z.unknown())])
+    .default('{}')
+    .transform((v) => (typeof v === 'string' ? v : JSON.stringify(v))),
+  version,
+});
+export type JudgeCalibrationInput = z.input<typeof JudgeCalibrationSchema>;
 
 export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'partial', 'failed', 'skipped'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
@@ -290,6 +356,8 @@ export const TABLES = {
   resource_snapshots: { schema: ResourceSnapshotSchema, versionColumn: 'version' },
   resource_changes: { schema: ResourceChangeSchema, versionColumn: 'version' },
   application_evaluations: { schema: ApplicationEvaluationSchema, versionColumn: 'version' },
+  application_samples: { schema: ApplicationSampleSchema, versionColumn: 'version' },
+  judge_calibrations: { schema: JudgeCalibrationSchema, versionColumn: 'version' },
   collection_runs: { schema: CollectionRunSchema, versionColumn: 'version' },
   watermarks: { schema: WatermarkSchema, versionColumn: 'version' },
   provider_connections: { schema: ProviderConnectionSchema, versionColumn: 'version' },

@@ -1,26 +1,34 @@
 import type { Context } from 'aws-lambda';
 import type { ApiEvent, AuthContext } from '../../lib/http/types';
 
-/**
- * An API Gateway HTTP API (payload 2.0) event as the gateway sends it after the Lambda
- * authorizer ran, for calling middy-wrapped handlers directly.
- */
-export function buildApiEvent(opts: {
-  method?: string;
+export interface ApiEventInput {
+  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** The route's path template (/api/v1/collect/status/{task_id}); parameters are filled in for rawPath. */
   path?: string;
   routeKey?: string;
   pathParameters?: Record<string, string>;
   query?: Record<string, string>;
+  /** Objects are sent as JSON; strings as they are. */
   body?: unknown;
   headers?: Record<string, string>;
+  /** What the Lambda authorizer would pass; absent or null: no key. */
   auth?: AuthContext | null;
-}): ApiEvent {
+}
+
+/**
+ * An API Gateway HTTP API (payload 2.0) event as the gateway sends it after the Lambda
+ * authorizer ran, for calling middy-wrapped handlers directly.
+ */
+export function buildApiEvent(opts: ApiEventInput): ApiEvent {
   const method = opts.method ?? 'GET';
-  const path = opts.path ?? '/';
+  const template = opts.path ?? '/';
+  const path = template.replace(/\{([^}]+)\}/g, (whole, name: string) =>
+    opts.pathParameters?.[name] !== undefined ? encodeURIComponent(opts.pathParameters[name] as string) : whole,
+  );
   const body = opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
   return {
     version: '2.0',
-    routeKey: opts.routeKey ?? `${method} ${path}`,
+    routeKey: opts.routeKey ?? `${method} ${template}`,
     rawPath: path,
     rawQueryString: new URLSearchParams(opts.query ?? {}).toString(),
     headers: { 'content-type': 'application/json', ...opts.headers },
@@ -33,7 +41,7 @@ export function buildApiEvent(opts: {
       domainPrefix: 'test',
       http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'vitest' },
       requestId: `req-${Math.random().toString(36).slice(2)}`,
-      routeKey: opts.routeKey ?? `${method} ${path}`,
+      routeKey: opts.routeKey ?? `${method} ${template}`,
       stage: '$default',
       time: new Date().toUTCString(),
       timeEpoch: Date.now(),

@@ -1,0 +1,4 @@
+import { applicationsCalibration } from '../../lib/api/handlers/applications';
+import { httpHandler } from '../_runtime';
+
+export const handler = httpHandler(applicationsCalibration);

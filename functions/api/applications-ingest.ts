@@ -1,0 +1,4 @@
+import { applicationsIngest } from '../../lib/api/handlers/applications';
+import { httpHandler } from '../_runtime';
+
+export const handler = httpHandler(applicationsIngest);

@@ -1,0 +1,4 @@
+import { applicationsSummary } from '../../lib/api/handlers/applications';
+import { httpHandler } from '../_runtime';
+
+export const handler = httpHandler(applicationsSummary);

@@ -1,0 +1,4 @@
+import { applicationsTrigger } from '../../lib/api/handlers/applications';
+import { httpHandler } from '../_runtime';
+
+export const handler = httpHandler(applicationsTrigger);
