@@ -7,8 +7,11 @@ import { createSqsJobQueue } from './collector/sqs-queue';
 import type { Connection, DataSink, DataType } from './collector/types';
 import { loadConnectionsFile } from './connections/file';
 import { type ConnectionSource, combineSources, databaseConnections, staticConnections } from './connections/source';
+import { validateConnections } from './connections/validate';
+import { createCostSink } from './costs/sink';
 import { ConfigError } from './errors';
 import { createLogger, type Logger } from './logger';
+import { EXTERNAL_ID_SECRET_MIN_LENGTH, fillExternalId, withGeneratedExternalIds } from './providers/aws/external-id';
 import { createRegistry, type ProviderRegistry } from './providers/registry';
 
 /** Everything a handler, worker or the local server needs, built once per process. */
@@ -73,9 +76,17 @@ export async function createRuntime(config: AppConfig, opts: RuntimeOptions): Pr
   const builtins: Connection[] = [...(opts.connections ?? [])];
   if (opts.mode === 'local') builtins.unshift(builtinLocalConnection(config));
   sources.push(staticConnections(builtins));
-  if (config.connectionsFile) sources.push(staticConnections(loadConnectionsFile(config.connectionsFile, opts.env)));
+  // AWS connections that assume a customer role get the product-generated ExternalId.
+  const externalIdSecret = opts.env.OPTIINFRA_EXTERNAL_ID_SECRET || undefined;
+  if (externalIdSecret !== undefined && externalIdSecret.length < EXTERNAL_ID_SECRET_MIN_LENGTH) {
+    throw new ConfigError(`OPTIINFRA_EXTERNAL_ID_SECRET must be at least ${EXTERNAL_ID_SECRET_MIN_LENGTH} characters`);
+  }
+  if (config.connectionsFile) {
+    const fromFile = loadConnectionsFile(config.connectionsFile, opts.env).map((c) => fillExternalId(c, externalIdSecret));
+    sources.push(staticConnections(validateConnections(fromFile, registry, config.connectionsFile)));
+  }
   sources.push(databaseConnections(store, opts.env));
-  const connections = combineSources(...sources);
+  const connections = withGeneratedExternalIds(combineSources(...sources), externalIdSecret);
   const queue: JobQueue =
     opts.queue ??
     (config.queueUrl
@@ -93,8 +104,9 @@ export async function createRuntime(config: AppConfig, opts: RuntimeOptions): Pr
     logger,
     retry: config.collection.retry,
     maxBackfillMs: config.collection.maxBackfillMs,
-    ...(opts.sinks ? { sinks: opts.sinks } : {}),
-    secrets: config.clickhouse.password ? [config.clickhouse.password] : [],
+    // Cost rows are restated by the clouds: written all at once, with tombstones (lib/costs/sink.ts).
+    sinks: { cost: createCostSink(store, writer), ...opts.sinks },
+    secrets: [config.clickhouse.password, externalIdSecret].filter((v): v is string => !!v),
   };
   return { config, env: opts.env, store, writer, registry, connections, queue, logger, runDeps, mode: opts.mode };
 }
