@@ -20,14 +20,19 @@ const TOTAL_CREDITS = '-105.146765';
 const TOTAL_LIST = '446.411815';
 const FACTS = 39;
 
-type Page = ReturnType<typeof fixture>;
-const page1 = (): Page => fixture('gcp/bigquery/query-results-page-1.json');
-const page2 = (): Page => fixture('gcp/bigquery/query-results-page-2.json');
-const FIELDS: string[] = page1().schema.fields.map((f: { name: string }) => f.name);
+/** getQueryResults on the wire: every cell `{ v }` in schema order. */
+interface Page {
+  pageToken?: string;
+  schema: { fields: { name: string }[] };
+  rows: { f: { v: string | null }[] }[];
+}
+const page1 = () => fixture<Page>('gcp/bigquery/query-results-page-1.json');
+const page2 = () => fixture<Page>('gcp/bigquery/query-results-page-2.json');
+const FIELDS: string[] = page1().schema.fields.map((f) => f.name);
 const cell = (row: { f: { v: string | null }[] }, name: string) => row.f[FIELDS.indexOf(name)] as { v: string | null };
 
 const json = (body: unknown, status = 200): FakeReply => ({ status, headers: { 'content-type': 'application/json; charset=UTF-8' }, body });
-const withJobId = (body: Page, jobId: string) => JSON.parse(JSON.stringify(body).replaceAll('JOBID', jobId));
+const withJobId = (body: unknown, jobId: string) => JSON.parse(JSON.stringify(body).replaceAll('JOBID', jobId));
 
 /** BigQuery REST (jobs.insert, getQueryResults by pageToken) and the Cloud Billing API, as Google answers them. */
 function googleHandler(opts: {
@@ -234,7 +239,7 @@ describe('GCP cost collector (Cloud Billing export through @google-cloud/bigquer
 
   it('fails on a malformed amount in the second page and writes none of the first', async () => {
     const bad = page2();
-    cell(bad.rows[4], 'cost').v = 'NaN';
+    cell(bad.rows[4] as Page['rows'][number], 'cost').v = 'NaN';
     fake.handle(googleHandler({ pages: () => [page1(), bad] }));
     const { result, view } = await collect('gcp-malformed');
     expect(result.status).toBe('failed');
@@ -255,7 +260,7 @@ describe('GCP cost collector (Cloud Billing export through @google-cloud/bigquer
       let billed = '0';
       let facts = 0;
       for (const p of pages) {
-        if (dropCredits) p.rows = p.rows.filter((r: { f: { v: string }[] }) => !(cell(r, 'kind').v === 'credit' && cell(r, 'credit_type').v === 'PROMOTION'));
+        if (dropCredits) p.rows = p.rows.filter((r) => !(cell(r, 'kind').v === 'credit' && cell(r, 'credit_type').v === 'PROMOTION'));
         for (const r of p.rows) {
           if (cell(r, 'kind').v === 'usage') cell(r, 'cost').v = addDecimals(cell(r, 'cost').v as string, delta);
           billed = addDecimals(billed, cell(r, 'cost').v as string);
