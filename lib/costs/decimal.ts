@@ -75,3 +75,13 @@ export function subtractDecimal(a: string, b: string): string {
 export function isZeroDecimal(value: string): boolean {
   return toScaled(value) === 0n;
 }
+
+/** Exact a × b, rounded half away from zero to 10 fraction digits. */
+export function multiplyDecimals(a: string, b: string): string {
+  const product = toScaled(a) * toScaled(b);
+  const negative = product < 0n;
+  const abs = negative ? -product : product;
+  let q = abs / FACTOR;
+  if ((abs % FACTOR) * 2n >= FACTOR) q += 1n;
+  return fromScaled(negative ? -q : q);
+}

@@ -9,6 +9,7 @@ import type { CostRowInput } from '../../schemas/rows';
 import { DAY_MS } from '../../time';
 import { gaxClientOptions, gcpCredentials } from './clients';
 import type { GcpSettings } from './config';
+import { createCatalogPrices } from './cost-catalog';
 import { classifyGoogleError } from './cost-errors';
 
 /** Api names recorded in `collection_runs.billable_requests`: a query job is billed by bytes scanned. */
@@ -26,6 +27,7 @@ export interface BillingExportRow {
   billing_account_id: string | null;
   project_id: string | null;
   project_name: string | null;
+  service_id: string | null;
   service_name: string | null;
   sku_id: string | null;
   sku_description: string | null;
@@ -80,7 +82,7 @@ export function billingExportQuery(table: string): string {
     AND (_PARTITIONTIME IS NULL OR _PARTITIONTIME >= TIMESTAMP_SUB(TIMESTAMP(@start), INTERVAL 1 DAY))
 )
 SELECT 'usage' AS kind, day, invoice_month, billing_account_id, project_id, ANY_VALUE(project_name) AS project_name,
-  ANY_VALUE(service_name) AS service_name, sku_id, ANY_VALUE(sku_description) AS sku_description, region, currency, cost_type,
+  service_id, ANY_VALUE(service_name) AS service_name, sku_id, ANY_VALUE(sku_description) AS sku_description, region, currency, cost_type,
   '' AS credit_type, '' AS credit_id, '' AS credit_name,
   ${NUM('cost')} AS cost, ${NUM('cost_at_list')} AS list_cost,
   ${NUM('IFNULL(pricing_quantity, 0)')} AS pricing_quantity, ANY_VALUE(pricing_unit) AS pricing_unit,
@@ -89,7 +91,7 @@ FROM base
 GROUP BY day, invoice_month, billing_account_id, project_id, service_id, sku_id, region, currency, cost_type
 UNION ALL
 SELECT 'credit' AS kind, day, invoice_month, billing_account_id, project_id, ANY_VALUE(project_name) AS project_name,
-  ANY_VALUE(service_name) AS service_name, sku_id, ANY_VALUE(sku_description) AS sku_description, region, currency, 'regular' AS cost_type,
+  service_id, ANY_VALUE(service_name) AS service_name, sku_id, ANY_VALUE(sku_description) AS sku_description, region, currency, 'regular' AS cost_type,
   IFNULL(c.type, '') AS credit_type, IFNULL(c.id, '') AS credit_id, IFNULL(c.name, '') AS credit_name,
   ${NUM('c.amount')} AS cost, NULL AS list_cost,
   '0' AS pricing_quantity, '' AS pricing_unit, '0' AS usage_amount, '' AS usage_unit
@@ -262,9 +264,11 @@ export async function* collectGcpCost(ctx: CollectContext<GcpSettings>): AsyncGe
   ctx.meter.count(BQ_QUERY_JOB);
 
   const base = { customerId: ctx.customerId, connectionId: ctx.connection.id, taskId: ctx.taskId, collectedAt: ctx.now(), billingAccountNames: names };
+  const catalog = createCatalogPrices(ctx);
   let query: Record<string, unknown> | null = { autoPaginate: false, maxResults: PAGE_ROWS };
   let index = 0;
   let polls = 0;
+  try {
   while (query) {
     const options = query;
     const [rows, next, response] = await ctx.retry(RESULTS, async () => {
@@ -279,9 +283,21 @@ export async function* collectGcpCost(ctx: CollectContext<GcpSettings>): AsyncGe
       query = next as Record<string, unknown> | null;
       continue;
     }
-    const batch = (rows as BillingExportRow[]).map((r) => billingExportRowToCost(r, index++, base));
+    const batch: CostRowInput[] = [];
+    for (const r of rows as BillingExportRow[]) {
+      const cost = billingExportRowToCost(r, index++, base);
+      // Exports older than `cost_at_list` have no list cost: the SKU catalog's flat list price fills it.
+      if (r.kind === 'usage' && r.cost_type === 'regular' && (r.list_cost === null || r.list_cost === '') && r.sku_id) {
+        const list = await catalog.listCost(r.service_id ?? '', r.sku_id, String(cost.pricing_quantity), r.pricing_unit ?? '', cost.billing_currency);
+        if (list !== undefined) cost.list_cost = list;
+      }
+      batch.push(cost);
+    }
     yield batch;
     query = next as Record<string, unknown> | null;
+  }
+  } finally {
+    await catalog.close();
   }
   ctx.complete?.(days);
 }

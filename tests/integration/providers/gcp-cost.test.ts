@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../../lib/clickhouse/client';
 import { runCollection } from '../../../lib/collector/run';
 import type { Connection } from '../../../lib/collector/types';
-import { addDecimals } from '../../../lib/costs/decimal';
+import { addDecimals, multiplyDecimals } from '../../../lib/costs/decimal';
 import { gcpProvider } from '../../../lib/providers/gcp';
 import type { GcpSettings } from '../../../lib/providers/gcp/config';
 import { type FakeReply, type FakeServer, type RecordedRequest, startFakeServer } from '../../helpers/fake-server';
@@ -17,7 +17,8 @@ const QUERIES = '/bigquery/v2/projects/billing-export-prj/queries/';
 /** Fixture totals, summed independently (Python Decimal) when the fixtures were written. */
 const TOTAL_BILLED = '355.804188';
 const TOTAL_CREDITS = '-105.146765';
-const TOTAL_LIST = '446.411815';
+/** cost_at_list where the export has it, plus the SKU catalog's flat price × quantity for two older Cloud Storage rows. */
+const TOTAL_LIST = '400.558315';
 const FACTS = 39;
 
 /** getQueryResults on the wire: every cell `{ v }` in schema order. */
@@ -60,6 +61,10 @@ function googleHandler(opts: {
       return json(withJobId(pages[index], jobId));
     }
     if (r.method === 'GET' && r.path === '/v1/billingAccounts/01A2B3-C4D5E6-F7A8B9') return json(fixture('gcp/billing/billing-account.json'));
+    if (r.method === 'GET' && r.path === '/v1/services/95FF-2EF5-5EA1/skus') {
+      return json(fixture(r.query.get('pageToken') ? 'gcp/billing/skus-cloud-storage-page-2.json' : 'gcp/billing/skus-cloud-storage-page-1.json'));
+    }
+    if (r.method === 'GET' && r.path === '/v1/services/C7E2-9256-1C43/skus') return json(fixture('gcp/billing/skus-vertex-ai.json'));
     return json({ error: { code: 404, message: `Not found: ${r.method} ${r.path}`, status: 'NOT_FOUND' } }, 404);
   };
 }
@@ -128,6 +133,27 @@ describe('GCP cost collector (Cloud Billing export through @google-cloud/bigquer
     ]);
     const reads = fake.requests.filter((r) => r.path.startsWith(QUERIES));
     expect(reads.map((r) => r.query.get('pageToken'))).toEqual([null, null, page1().pageToken]);
+
+    // Rows without cost_at_list: the catalog, once per service, every page of it.
+    const catalog = fake.requests.filter((r) => r.path.startsWith('/v1/services/'));
+    expect(catalog.map((r) => [r.path, r.query.get('currencyCode'), r.query.get('pageToken') ?? ''])).toEqual([
+      ['/v1/services/95FF-2EF5-5EA1/skus', 'USD', ''],
+      ['/v1/services/95FF-2EF5-5EA1/skus', 'USD', 'CgwI2dfJqAYQgIC0sAEaDgoMMEQ1RC02RTIzLTQyNTA='],
+      ['/v1/services/C7E2-9256-1C43/skus', 'USD', ''],
+    ]);
+  });
+
+  it('prices rows without cost_at_list from the SKU catalog only where the price is one flat rate', async () => {
+    const older = await rows<{ service_name: string; qty: string; list: string }>(
+      store,
+      `SELECT service_name, toString(pricing_quantity) AS qty, toString(list_cost) AS list FROM costs FINAL
+       WHERE x_customer_id = 'gcp-pages' AND charge_period_start = '2026-11-09 00:00:00' AND service_name IN ('Cloud Storage', 'Vertex AI')
+       ORDER BY service_name, sub_account_id`,
+    );
+    expect(older.map((r) => r.service_name)).toEqual(['Cloud Storage', 'Cloud Storage', 'Vertex AI']);
+    for (const r of older.slice(0, 2)) expect(r.list).toBe(multiplyDecimals(r.qty, '0.026'));
+    // Vertex AI's price is tiered by monthly usage: a day's row cannot know its tier, so no guess.
+    expect(older[2]?.list).toBe('0');
   });
 
   it('keeps credits as their own rows and maps tax, adjustments and late rows to FOCUS columns', async () => {
