@@ -143,6 +143,7 @@ export interface DataSink {
    * with the ranges the collector declared complete (`CollectContext.complete`). May resolve
    * to the number of rows it wrote itself. A rejection fails the data type.
    */
+  // biome-ignore lint/suspicious/noConfusingVoidType: sinks that write nothing themselves resolve to void
   finish?(ctx: SinkContext, outcome: SinkOutcome): Promise<number | void>;
 }
 

@@ -13,7 +13,11 @@ import { KNOWN_PROVIDER_IDS, type ProviderRegistry } from '../providers/registry
  * validateConnections(loadConnectionsFile(path, env), registry, path);
  * // ConfigError: connections.yaml: connections[2].settings.tenant_id: must be a GUID
  */
-export function validateConnections(connections: readonly Connection[], registry: ProviderRegistry, where: string): Connection[] {
+export function validateConnections(
+  connections: readonly Connection[],
+  registry: ProviderRegistry,
+  where: string,
+): Connection[] {
   return connections.map((c, i) => {
     const provider = registry.get(c.provider);
     if (!provider) {

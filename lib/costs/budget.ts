@@ -1,7 +1,7 @@
 import type { Store } from '../clickhouse/client';
 import type { RequestBudget } from '../collector/types';
 import { ProviderError } from '../errors';
-import { DAY_MS, MINUTE_MS, fromClickHouseTime, toClickHouseTime } from '../time';
+import { DAY_MS, fromClickHouseTime, MINUTE_MS, toClickHouseTime } from '../time';
 
 /** A run reached its connection's daily request budget mid-way; it stops before spending more. */
 export class RequestBudgetError extends ProviderError {
@@ -29,7 +29,8 @@ interface RunRow {
 
 function spent(row: RunRow, prefix: string): number {
   let n = 0;
-  for (const [api, count] of Object.entries(row.billable_requests)) if (api.startsWith(prefix)) n += Number(count);
+  for (const [api, count] of Object.entries(row.billable_requests))
+    if (api.startsWith(prefix)) n += Number(count);
   return n;
 }
 
@@ -86,7 +87,8 @@ export async function decideRequestBudget(
     const started = fromClickHouseTime(r.started_at as string);
     if (started < dayStart || started.getTime() >= dayStart.getTime() + DAY_MS) continue;
     const n = spent(r, budget.apiPrefix);
-    if (r.status === 'running' && n === 0 && now.getTime() - started.getTime() < IN_FLIGHT_MS) used += estimate;
+    if (r.status === 'running' && n === 0 && now.getTime() - started.getTime() < IN_FLIGHT_MS)
+      used += estimate;
     else used += n;
   }
 

@@ -16,7 +16,13 @@ export class JsonNumber {
   }
 }
 
-export type LosslessValue = null | boolean | string | JsonNumber | LosslessValue[] | { [key: string]: LosslessValue };
+export type LosslessValue =
+  | null
+  | boolean
+  | string
+  | JsonNumber
+  | LosslessValue[]
+  | { [key: string]: LosslessValue };
 
 /** The text is not valid JSON; `position` is the offending character index. */
 export class JsonSyntaxError extends Error {

@@ -6,7 +6,10 @@ import { ProviderConfigError } from '../errors';
  * The connection with its settings validated and defaults filled in. The runner does this
  * before collecting; connection tests may be called with settings as configured.
  */
-export function parseConnectionSettings<S>(schema: z.ZodType<S>, connection: Connection<unknown>): Connection<S> {
+export function parseConnectionSettings<S>(
+  schema: z.ZodType<S>,
+  connection: Connection<unknown>,
+): Connection<S> {
   const parsed = schema.safeParse(connection.settings);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -79,7 +79,10 @@ export function createCostSink(store: Store, writer: Writer, opts: CostSinkOptio
         if (!parsed.success) {
           const first = parsed.error.issues[0];
           if (issues.length < 20) {
-            issues.push({ index: state.rows.length + i, message: `${first?.path.join('.') || '(row)'}: ${first?.message}` });
+            issues.push({
+              index: state.rows.length + i,
+              message: `${first?.path.join('.') || '(row)'}: ${first?.message}`,
+            });
           }
           return;
         }

@@ -8,7 +8,13 @@ import {
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { CollectContext, Connection, TimeWindow } from '../../collector/types';
 import { RequestBudgetError } from '../../costs/budget';
-import { DecimalFormatError, addDecimals, isZeroDecimal, normalizeDecimal, subtractDecimal } from '../../costs/decimal';
+import {
+  addDecimals,
+  DecimalFormatError,
+  isZeroDecimal,
+  normalizeDecimal,
+  subtractDecimal,
+} from '../../costs/decimal';
 import { billingMonth, intersect, isoDay, parseDay, startOfUtcDay, utcDays } from '../../costs/periods';
 import { ProviderError, ProviderParseError } from '../../errors';
 import type { CostRowInput } from '../../schemas/rows';
@@ -51,7 +57,12 @@ function parseFail(api: string, path: string, problem: string): never {
   throw new ProviderParseError('aws', `${api}: malformed response: ${path} ${problem}`);
 }
 
-function amount(api: string, path: string, metric: { Amount?: string; Unit?: string } | undefined, required: boolean) {
+function amount(
+  api: string,
+  path: string,
+  metric: { Amount?: string; Unit?: string } | undefined,
+  required: boolean,
+) {
   if (!metric) {
     if (required) parseFail(api, path, 'is missing');
     return undefined;
@@ -60,7 +71,8 @@ function amount(api: string, path: string, metric: { Amount?: string; Unit?: str
   try {
     return { amount: normalizeDecimal(metric.Amount as string), unit: String(metric.Unit ?? '') };
   } catch (err) {
-    if (err instanceof DecimalFormatError) parseFail(api, `${path}.Amount`, `is not a decimal: ${JSON.stringify(metric.Amount)}`);
+    if (err instanceof DecimalFormatError)
+      parseFail(api, `${path}.Amount`, `is not a decimal: ${JSON.stringify(metric.Amount)}`);
     throw err;
   }
 }
@@ -70,14 +82,19 @@ function amount(api: string, path: string, metric: { Amount?: string; Unit?: str
  * anything unexpected is a ProviderParseError naming the path, so a malformed answer fails
  * the run instead of writing wrong money. Pure: unit tests feed it fixtures.
  */
-export function parseCostAndUsagePage(page: GetCostAndUsageResponse, api: string, groupCount: number): CeFact[] {
+export function parseCostAndUsagePage(
+  page: GetCostAndUsageResponse,
+  api: string,
+  groupCount: number,
+): CeFact[] {
   if (!page || !Array.isArray(page.ResultsByTime)) parseFail(api, 'ResultsByTime', 'is missing');
   const facts: CeFact[] = [];
   page.ResultsByTime?.forEach((result, i) => {
     const at = `ResultsByTime[${i}]`;
     const start = parseDay(String(result.TimePeriod?.Start ?? ''));
     const end = parseDay(String(result.TimePeriod?.End ?? ''));
-    if (!start || !end || end <= start) parseFail(api, `${at}.TimePeriod`, `is not a day range: ${JSON.stringify(result.TimePeriod)}`);
+    if (!start || !end || end <= start)
+      parseFail(api, `${at}.TimePeriod`, `is not a day range: ${JSON.stringify(result.TimePeriod)}`);
     if (!Array.isArray(result.Groups)) parseFail(api, `${at}.Groups`, 'is missing');
     result.Groups?.forEach((group, j) => {
       const g = `${at}.Groups[${j}]`;
@@ -91,13 +108,22 @@ export function parseCostAndUsagePage(page: GetCostAndUsageResponse, api: string
       const net = amount(api, `${g}.Metrics.NetAmortizedCost`, m.NetAmortizedCost, false);
       const quantity = amount(api, `${g}.Metrics.UsageQuantity`, m.UsageQuantity, false);
       const currency = billed?.unit ?? '';
-      if (!/^[A-Z]{3}$/.test(currency)) parseFail(api, `${g}.Metrics.UnblendedCost.Unit`, `is not a currency code: ${JSON.stringify(currency)}`);
+      if (!/^[A-Z]{3}$/.test(currency))
+        parseFail(
+          api,
+          `${g}.Metrics.UnblendedCost.Unit`,
+          `is not a currency code: ${JSON.stringify(currency)}`,
+        );
       for (const [name, v] of [
         ['AmortizedCost', effective],
         ['NetAmortizedCost', net],
       ] as const) {
         if (v && v.unit !== currency) {
-          parseFail(api, `${g}.Metrics.${name}.Unit`, `is ${JSON.stringify(v.unit)} but UnblendedCost is ${currency}; amounts are never converted`);
+          parseFail(
+            api,
+            `${g}.Metrics.${name}.Unit`,
+            `is ${JSON.stringify(v.unit)} but UnblendedCost is ${currency}; amounts are never converted`,
+          );
         }
       }
       facts.push({
@@ -129,7 +155,8 @@ function accountNames(page: GetCostAndUsageResponse, into: Map<string, string>):
 function classifyCeError(err: unknown, api: string): ProviderError {
   const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
   const deserialization =
-    e?.name === 'SyntaxError' || /Deserialization error|Unexpected token|not valid JSON|JSON at position/i.test(e?.message ?? '');
+    e?.name === 'SyntaxError' ||
+    /Deserialization error|Unexpected token|not valid JSON|JSON at position/i.test(e?.message ?? '');
   if (deserialization && (e?.$metadata?.httpStatusCode ?? 200) < 300) {
     return new ProviderParseError('aws', `${api}: response is not valid JSON`, { cause: err });
   }
@@ -152,7 +179,13 @@ async function* cePages(
   let token: string | undefined;
   const seen = new Set<string>();
   for (let page = 0; ; page++) {
-    if (page >= MAX_PAGES) throw new ProviderError('aws', 'too_many_pages', `${api}: more than ${MAX_PAGES} pages; narrow the window`, false);
+    if (page >= MAX_PAGES)
+      throw new ProviderError(
+        'aws',
+        'too_many_pages',
+        `${api}: more than ${MAX_PAGES} pages; narrow the window`,
+        false,
+      );
     if (ctx.meter.remaining(api) < 1) {
       const made = Object.entries(ctx.meter.counts)
         .filter(([k]) => k.startsWith(CE_API_PREFIX))
@@ -164,7 +197,9 @@ async function* cePages(
     }
     const response = await ctx.retry(api, async () => {
       try {
-        return (await client.send(command(token) as GetCostAndUsageCommand, { abortSignal: ctx.signal })) as GetCostAndUsageResponse;
+        return (await client.send(command(token) as GetCostAndUsageCommand, {
+          abortSignal: ctx.signal,
+        })) as GetCostAndUsageResponse;
       } catch (err) {
         throw classifyCeError(err, api);
       }
@@ -173,7 +208,11 @@ async function* cePages(
     yield response;
     token = response.NextPageToken || undefined;
     if (!token) return;
-    if (seen.has(token)) throw new ProviderParseError('aws', `${api}: NextPageToken repeats; stopped to avoid paying for a loop`);
+    if (seen.has(token))
+      throw new ProviderParseError(
+        'aws',
+        `${api}: NextPageToken repeats; stopped to avoid paying for a loop`,
+      );
     seen.add(token);
   }
 }
@@ -245,7 +284,9 @@ function row(
 }
 
 function linkedAccountFilter(s: AwsSettings): Expression | undefined {
-  return s.linked_accounts?.length ? { Dimensions: { Key: 'LINKED_ACCOUNT', Values: s.linked_accounts } } : undefined;
+  return s.linked_accounts?.length
+    ? { Dimensions: { Key: 'LINKED_ACCOUNT', Values: s.linked_accounts } }
+    : undefined;
 }
 
 /**
@@ -266,25 +307,32 @@ export async function* collectAwsCost(ctx: CollectContext<AwsSettings>): AsyncGe
     const filter = linkedAccountFilter(s);
     const today = startOfUtcDay(ctx.now());
     const resourceDays = s.resource_level_costs
-      ? intersect(days, { start: new Date(today.getTime() - (RESOURCE_DAYS - 1) * DAY_MS), end: new Date(today.getTime() + DAY_MS) })
+      ? intersect(days, {
+          start: new Date(today.getTime() - (RESOURCE_DAYS - 1) * DAY_MS),
+          end: new Date(today.getTime() + DAY_MS),
+        })
       : undefined;
     const inResourceDays = (d: Date) => !!resourceDays && d >= resourceDays.start && d < resourceDays.end;
     /** EC2 compute service facts of resource-level days, completed after the resource query. */
     const held = new Map<string, CeFact>();
 
     const period = { Start: isoDay(days.start), End: isoDay(days.end) };
-    for await (const page of cePages(ctx, client, CE_GET_COST_AND_USAGE, (token) =>
-      new GetCostAndUsageCommand({
-        TimePeriod: period,
-        Granularity: 'DAILY',
-        Metrics: METRICS,
-        GroupBy: [
-          { Type: 'DIMENSION', Key: 'SERVICE' },
-          { Type: 'DIMENSION', Key: 'LINKED_ACCOUNT' },
-        ],
-        ...(filter ? { Filter: filter } : {}),
-        ...(token ? { NextPageToken: token } : {}),
-      }),
+    for await (const page of cePages(
+      ctx,
+      client,
+      CE_GET_COST_AND_USAGE,
+      (token) =>
+        new GetCostAndUsageCommand({
+          TimePeriod: period,
+          Granularity: 'DAILY',
+          Metrics: METRICS,
+          GroupBy: [
+            { Type: 'DIMENSION', Key: 'SERVICE' },
+            { Type: 'DIMENSION', Key: 'LINKED_ACCOUNT' },
+          ],
+          ...(filter ? { Filter: filter } : {}),
+          ...(token ? { NextPageToken: token } : {}),
+        }),
     )) {
       accountNames(page, names);
       const rows: CostRowInput[] = [];
@@ -294,7 +342,9 @@ export async function* collectAwsCost(ctx: CollectContext<AwsSettings>): AsyncGe
           held.set(`${fact.start.getTime()}|${account}|${fact.currency}`, fact);
           continue;
         }
-        rows.push(row(ctx, fact, { payer, account, accountName: names.get(account) ?? '', service, resourceId: '' }));
+        rows.push(
+          row(ctx, fact, { payer, account, accountName: names.get(account) ?? '', service, resourceId: '' }),
+        );
       }
       yield rows;
     }
@@ -311,24 +361,34 @@ export async function* collectAwsCost(ctx: CollectContext<AwsSettings>): AsyncGe
 async function* resourceRows(
   ctx: CollectContext<AwsSettings>,
   client: CostExplorerClient,
-  args: { resourceDays: TimeWindow; payer: string; names: Map<string, string>; held: Map<string, CeFact>; filter: Expression | undefined },
+  args: {
+    resourceDays: TimeWindow;
+    payer: string;
+    names: Map<string, string>;
+    held: Map<string, CeFact>;
+    filter: Expression | undefined;
+  },
 ): AsyncGenerator<CostRowInput[]> {
   const { resourceDays, payer, names, held, filter } = args;
   const service: Expression = { Dimensions: { Key: 'SERVICE', Values: [EC2_COMPUTE_SERVICE] } };
   /** Per service fact: what its instances account for so far. */
   const covered = new Map<string, { billed: string; effective: string; net: string; quantity: string }>();
-  for await (const page of cePages(ctx, client, CE_GET_COST_AND_USAGE_WITH_RESOURCES, (token) =>
-    new GetCostAndUsageWithResourcesCommand({
-      TimePeriod: { Start: isoDay(resourceDays.start), End: isoDay(resourceDays.end) },
-      Granularity: 'DAILY',
-      Metrics: METRICS,
-      GroupBy: [
-        { Type: 'DIMENSION', Key: 'RESOURCE_ID' },
-        { Type: 'DIMENSION', Key: 'LINKED_ACCOUNT' },
-      ],
-      Filter: filter ? { And: [service, filter] } : service,
-      ...(token ? { NextPageToken: token } : {}),
-    }),
+  for await (const page of cePages(
+    ctx,
+    client,
+    CE_GET_COST_AND_USAGE_WITH_RESOURCES,
+    (token) =>
+      new GetCostAndUsageWithResourcesCommand({
+        TimePeriod: { Start: isoDay(resourceDays.start), End: isoDay(resourceDays.end) },
+        Granularity: 'DAILY',
+        Metrics: METRICS,
+        GroupBy: [
+          { Type: 'DIMENSION', Key: 'RESOURCE_ID' },
+          { Type: 'DIMENSION', Key: 'LINKED_ACCOUNT' },
+        ],
+        Filter: filter ? { And: [service, filter] } : service,
+        ...(token ? { NextPageToken: token } : {}),
+      }),
   )) {
     accountNames(page, names);
     const rows: CostRowInput[] = [];
@@ -344,7 +404,13 @@ async function* resourceRows(
         quantity: addDecimals(sum.quantity, fact.quantity),
       });
       rows.push(
-        row(ctx, fact, { payer, account, accountName: names.get(account) ?? '', service: EC2_COMPUTE_SERVICE, resourceId }),
+        row(ctx, fact, {
+          payer,
+          account,
+          accountName: names.get(account) ?? '',
+          service: EC2_COMPUTE_SERVICE,
+          resourceId,
+        }),
       );
     }
     yield rows;
@@ -365,7 +431,18 @@ async function* resourceRows(
     if ([remainder.billed, remainder.effective, remainder.net ?? '0'].every(isZeroDecimal)) continue;
     const account = fact.keys[1] ?? '';
     rest.push(
-      row(ctx, fact, { payer, account, accountName: names.get(account) ?? '', service: EC2_COMPUTE_SERVICE, resourceId: '' }, remainder),
+      row(
+        ctx,
+        fact,
+        {
+          payer,
+          account,
+          accountName: names.get(account) ?? '',
+          service: EC2_COMPUTE_SERVICE,
+          resourceId: '',
+        },
+        remainder,
+      ),
     );
   }
   yield rest;

@@ -28,17 +28,23 @@ function main(argv: string[], env: NodeJS.ProcessEnv): number {
   const [customerId, collectorRole = '<OptiInfra collector role ARN, from the deployment outputs>'] = argv;
   const parsed = CustomerIdSchema.safeParse(customerId);
   if (!parsed.success) {
-    process.stderr.write('usage: external-id-cli.ts <customer_id> [collector_role_arn]\n  customer_id must match ^[A-Za-z0-9_-]{1,64}$\n');
+    process.stderr.write(
+      'usage: external-id-cli.ts <customer_id> [collector_role_arn]\n  customer_id must match ^[A-Za-z0-9_-]{1,64}$\n',
+    );
     return 2;
   }
   const secret = env.OPTIINFRA_EXTERNAL_ID_SECRET;
   if (!secret) {
-    process.stderr.write('OPTIINFRA_EXTERNAL_ID_SECRET is not set (use the deployment\u2019s value: ExternalIds derive from it)\n');
+    process.stderr.write(
+      'OPTIINFRA_EXTERNAL_ID_SECRET is not set (use the deployment\u2019s value: ExternalIds derive from it)\n',
+    );
     return 2;
   }
   try {
     const externalId = externalIdFor(parsed.data, secret);
-    process.stdout.write(`${JSON.stringify({ customer_id: parsed.data, external_id: externalId, trust_policy: trustPolicy(collectorRole, externalId) }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ customer_id: parsed.data, external_id: externalId, trust_policy: trustPolicy(collectorRole, externalId) }, null, 2)}\n`,
+    );
     return 0;
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);

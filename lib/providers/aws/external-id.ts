@@ -33,7 +33,10 @@ export function externalIdFor(customerId: string, secret: string): string {
  * (roles set up before this existed). Without a secret nothing is filled in, and such a
  * connection fails validation naming both the setting and the variable.
  */
-export function withGeneratedExternalIds(source: ConnectionSource, secret: string | undefined): ConnectionSource {
+export function withGeneratedExternalIds(
+  source: ConnectionSource,
+  secret: string | undefined,
+): ConnectionSource {
   return {
     async list(filter) {
       return (await source.list(filter)).map((c) => fillExternalId(c, secret));

@@ -1,6 +1,6 @@
 import type { ProviderDefinition } from '../../collector/types';
-import { parseConnectionSettings } from '../../costs/settings';
 import { openMonthsStart } from '../../costs/periods';
+import { parseConnectionSettings } from '../../costs/settings';
 import { DAY_MS } from '../../time';
 import { type AwsSettings, AwsSettingsSchema } from './config';
 import { CE_API_PREFIX, callerAccount, collectAwsCost } from './cost';

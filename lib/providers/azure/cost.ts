@@ -1,10 +1,16 @@
 import { CostManagementClient, type QueryDefinition } from '@azure/arm-costmanagement';
 import { createHttpHeaders, createPipelineRequest, type HttpHeaders } from '@azure/core-rest-pipeline';
+import { parseRetryAfter } from '../../collector/retry';
 import type { CollectContext, Connection } from '../../collector/types';
 import { addDecimals, DecimalFormatError, normalizeDecimal } from '../../costs/decimal';
-import { JsonSyntaxError, isObject, type LosslessValue, numberText, parseJsonLossless } from '../../costs/lossless-json';
+import {
+  isObject,
+  JsonSyntaxError,
+  type LosslessValue,
+  numberText,
+  parseJsonLossless,
+} from '../../costs/lossless-json';
 import { billingMonth, parseDay, utcDays } from '../../costs/periods';
-import { parseRetryAfter } from '../../collector/retry';
 import {
   ProviderAuthError,
   ProviderError,
@@ -63,7 +69,12 @@ function azureErrorText(body: string | undefined): string {
 }
 
 /** An HTTP failure of a Cost Management call, as our error classes. */
-export function azureHttpError(call: string, status: number, headers: Pick<HttpHeaders, 'get'> | undefined, detail: string): ProviderError {
+export function azureHttpError(
+  call: string,
+  status: number,
+  headers: Pick<HttpHeaders, 'get'> | undefined,
+  detail: string,
+): ProviderError {
   const message = `${call}: HTTP ${status}${detail ? ` ${detail}` : ''}`;
   if (status === 401 || status === 403) return new ProviderAuthError('azure', message);
   if (status === 429) return new ProviderRateLimitError('azure', message, azureRetryAfterMs(headers));
@@ -81,18 +92,31 @@ export function classifyAzureError(err: unknown, call: string): ProviderError {
     statusCode?: number;
     response?: { headers?: HttpHeaders; bodyAsText?: string | null };
   };
-  if (e.name === 'AuthenticationError' || e.name === 'AuthenticationRequiredError' || e.name === 'CredentialUnavailableError') {
-    return new ProviderAuthError('azure', `${call}: token request failed: ${tokenErrorText(e.message ?? '')}`, { cause: err });
+  if (
+    e.name === 'AuthenticationError' ||
+    e.name === 'AuthenticationRequiredError' ||
+    e.name === 'CredentialUnavailableError'
+  ) {
+    return new ProviderAuthError(
+      'azure',
+      `${call}: token request failed: ${tokenErrorText(e.message ?? '')}`,
+      { cause: err },
+    );
   }
   if (e.name === 'RestError' && typeof e.statusCode === 'number') {
     const detail = azureErrorText(e.response?.bodyAsText ?? undefined) || e.message || '';
     const mapped = azureHttpError(call, e.statusCode, e.response?.headers, detail);
     return Object.assign(mapped, { cause: err });
   }
-  if (e.name === 'RestError' || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'REQUEST_SEND_ERROR'].includes(e.code ?? '')) {
+  if (
+    e.name === 'RestError' ||
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'REQUEST_SEND_ERROR'].includes(e.code ?? '')
+  ) {
     return new ProviderUnavailableError('azure', `${call}: ${e.message ?? 'network error'}`, { cause: err });
   }
-  return new ProviderError('azure', 'request_failed', `${call}: ${e.message ?? String(err)}`, false, { cause: err });
+  return new ProviderError('azure', 'request_failed', `${call}: ${e.message ?? String(err)}`, false, {
+    cause: err,
+  });
 }
 
 /**
@@ -102,7 +126,9 @@ export function classifyAzureError(err: unknown, call: string): ProviderError {
  */
 function tokenErrorText(message: string): string {
   const code = /^([a-z_]+):/.exec(message)?.[1];
-  const description = /Description: (.*?)(?: Trace ID:| - Correlation ID:| - Trace ID:|$)/s.exec(message)?.[1]?.trim();
+  const description = /Description: (.*?)(?: Trace ID:| - Correlation ID:| - Trace ID:|$)/s
+    .exec(message)?.[1]
+    ?.trim();
   if (description) return `${code ? `${code}: ` : ''}${description}`;
   return message.split(' - Timestamp')[0]?.trim() ?? message;
 }
@@ -136,21 +162,32 @@ export function parseQueryPage(text: string, call: string): QueryPage {
   try {
     doc = parseJsonLossless(text);
   } catch (err) {
-    if (err instanceof JsonSyntaxError) throw new ProviderParseError('azure', `${call}: response is not valid JSON (${err.message})`);
+    if (err instanceof JsonSyntaxError)
+      throw new ProviderParseError('azure', `${call}: response is not valid JSON (${err.message})`);
     throw err;
   }
-  const props = isObject(doc) && isObject(doc.properties) ? doc.properties : isObject(doc) ? doc : fail('body', 'is not an object');
+  const props =
+    isObject(doc) && isObject(doc.properties)
+      ? doc.properties
+      : isObject(doc)
+        ? doc
+        : fail('body', 'is not an object');
   const columns = props.columns;
   const rows = props.rows;
   if (!Array.isArray(columns)) fail('properties.columns', 'is missing');
   if (!Array.isArray(rows)) fail('properties.rows', 'is missing');
-  const names = (columns as LosslessValue[]).map((c) => (isObject(c) && typeof c.name === 'string' ? c.name : ''));
+  const names = (columns as LosslessValue[]).map((c) =>
+    isObject(c) && typeof c.name === 'string' ? c.name : '',
+  );
   const col = (...candidates: string[]) => {
     for (const c of candidates) {
       const i = names.indexOf(c);
       if (i >= 0) return i;
     }
-    return fail('properties.columns', `has no ${candidates.join(' or ')} column (columns: ${names.join(', ')})`);
+    return fail(
+      'properties.columns',
+      `has no ${candidates.join(' or ')} column (columns: ${names.join(', ')})`,
+    );
   };
   const iCost = col('Cost', 'PreTaxCost');
   const iDate = col('UsageDate');
@@ -161,7 +198,8 @@ export function parseQueryPage(text: string, call: string): QueryPage {
     const at = `properties.rows[${n}]`;
     if (!Array.isArray(r)) return fail(at, 'is not an array');
     const costText = numberText(r[iCost]);
-    if (costText === undefined) return fail(`${at}[${iCost}] (${names[iCost]})`, `is not a number: ${JSON.stringify(r[iCost])}`);
+    if (costText === undefined)
+      return fail(`${at}[${iCost}] (${names[iCost]})`, `is not a number: ${JSON.stringify(r[iCost])}`);
     let cost: string;
     try {
       cost = normalizeDecimal(costText);
@@ -170,7 +208,8 @@ export function parseQueryPage(text: string, call: string): QueryPage {
       throw err;
     }
     const day = parseDay(numberText(r[iDate]) ?? String(r[iDate] ?? ''));
-    if (!day) return fail(`${at}[${iDate}] (UsageDate)`, `is not a yyyymmdd date: ${JSON.stringify(r[iDate])}`);
+    if (!day)
+      return fail(`${at}[${iDate}] (UsageDate)`, `is not a yyyymmdd date: ${JSON.stringify(r[iDate])}`);
     const currency = r[iCurrency];
     if (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency)) {
       return fail(`${at}[${iCurrency}] (Currency)`, `is not a currency code: ${JSON.stringify(currency)}`);
@@ -190,11 +229,21 @@ export function parseQueryPage(text: string, call: string): QueryPage {
 }
 
 /** `/subscriptions/{id}/resourceGroups/{rg}/providers/{ns}/{type}/{name}` → its parts (case-insensitive). */
-export function parseResourceId(id: string): { subscription: string; resourceGroup: string; type: string; name: string } {
+export function parseResourceId(id: string): {
+  subscription: string;
+  resourceGroup: string;
+  type: string;
+  name: string;
+} {
   const sub = /\/subscriptions\/([^/]+)/i.exec(id)?.[1] ?? '';
   const rg = /\/resourcegroups\/([^/]+)/i.exec(id)?.[1] ?? '';
   const provider = /\/providers\/([^/]+)\/([^/]+)\/([^/]+)/i.exec(id);
-  return { subscription: sub, resourceGroup: rg, type: provider ? `${provider[1]}/${provider[2]}` : '', name: id.split('/').filter(Boolean).at(-1) ?? '' };
+  return {
+    subscription: sub,
+    resourceGroup: rg,
+    type: provider ? `${provider[1]}/${provider[2]}` : '',
+    name: id.split('/').filter(Boolean).at(-1) ?? '',
+  };
 }
 
 /**
@@ -230,7 +279,8 @@ async function* queryPages(
     yield page.facts;
     const next = page.nextLink;
     if (!next) return;
-    if (n >= MAX_PAGES) throw new ProviderError('azure', 'too_many_pages', `${call}: more than ${MAX_PAGES} pages`, false);
+    if (n >= MAX_PAGES)
+      throw new ProviderError('azure', 'too_many_pages', `${call}: more than ${MAX_PAGES} pages`, false);
     if (seen.has(next)) throw new ProviderParseError('azure', `${call}: nextLink repeats`);
     seen.add(next);
     page = await ctx.retry(AZURE_COST_QUERY, async () => {
@@ -249,7 +299,12 @@ async function* queryPages(
         throw classifyAzureError(err, call);
       }
       if (response.status >= 400) {
-        throw azureHttpError(call, response.status, response.headers, azureErrorText(response.bodyAsText ?? undefined));
+        throw azureHttpError(
+          call,
+          response.status,
+          response.headers,
+          azureErrorText(response.bodyAsText ?? undefined),
+        );
       }
       return parseQueryPage(response.bodyAsText ?? '', call);
     });
@@ -335,7 +390,7 @@ export async function* collectAzureCost(ctx: CollectContext<AzureSettings>): Asy
         charge_period_end: new Date(fact.day.getTime() + DAY_MS),
         billing_period_start: month.start,
         billing_period_end: month.end,
-        tags: id.resourceGroup ? { 'x_resource_group': id.resourceGroup } : {},
+        tags: id.resourceGroup ? { x_resource_group: id.resourceGroup } : {},
         x_task_id: ctx.taskId,
         x_collected_at: ctx.now(),
       });

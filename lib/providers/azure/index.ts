@@ -3,7 +3,13 @@ import { openMonthsStart, startOfUtcDay } from '../../costs/periods';
 import { parseConnectionSettings } from '../../costs/settings';
 import { DAY_MS } from '../../time';
 import { type AzureSettings, AzureSettingsSchema } from './config';
-import { azureCostDefinition, azureCostScopes, classifyAzureError, collectAzureCost, createCostManagementClient } from './cost';
+import {
+  azureCostDefinition,
+  azureCostScopes,
+  classifyAzureError,
+  collectAzureCost,
+  createCostManagementClient,
+} from './cost';
 
 /** Microsoft Azure. Collectors live one file per data type next to this one. */
 export const azureProvider: ProviderDefinition<AzureSettings> = {
@@ -29,7 +35,11 @@ export const azureProvider: ProviderDefinition<AzureSettings> = {
     const scope = azureCostScopes(connection.settings)[0] as string;
     const definition = azureCostDefinition('ActualCost', today, new Date(today.getTime() + DAY_MS - 1000));
     try {
-      await client.query.usage(scope, { ...definition, dataset: { granularity: 'Daily', aggregation: definition.dataset.aggregation } }, { abortSignal: signal });
+      await client.query.usage(
+        scope,
+        { ...definition, dataset: { granularity: 'Daily', aggregation: definition.dataset.aggregation } },
+        { abortSignal: signal },
+      );
     } catch (err) {
       throw classifyAzureError(err, `azure:query ${scope}`);
     }

@@ -45,13 +45,19 @@ export function createCatalogPrices(ctx: CollectContext<GcpSettings>) {
   let client: CloudCatalogClient | undefined;
 
   async function load(serviceId: string, currency: string): Promise<Map<string, CatalogPrice>> {
-    client ??= new CloudCatalogClient(gaxClientOptions(ctx.connection) as ConstructorParameters<typeof CloudCatalogClient>[0]);
+    client ??= new CloudCatalogClient(
+      gaxClientOptions(ctx.connection) as ConstructorParameters<typeof CloudCatalogClient>[0],
+    );
     const prices = new Map<string, CatalogPrice>();
     try {
       await ctx.retry('billing:listSkus', async () => {
         prices.clear();
         try {
-          for await (const sku of (client as CloudCatalogClient).listSkusAsync({ parent: `services/${serviceId}`, currencyCode: currency, pageSize: 5000 })) {
+          for await (const sku of (client as CloudCatalogClient).listSkusAsync({
+            parent: `services/${serviceId}`,
+            currencyCode: currency,
+            pageSize: 5000,
+          })) {
             const info = sku.pricingInfo?.[0];
             const expr = info?.pricingExpression;
             const rates = expr?.tieredRates ?? [];
@@ -61,21 +67,34 @@ export function createCatalogPrices(ctx: CollectContext<GcpSettings>) {
             // Prices are per `usageUnit`; displayQuantity scales the unit shown (e.g. per 1 GiB-month).
             const perUnit = expr?.displayQuantity && Number(expr.displayQuantity) !== 1 ? undefined : price;
             if (!perUnit) continue;
-            prices.set(sku.skuId, { unitPrice: perUnit, unit: expr?.usageUnitDescription ?? '', currency: rates[0]?.unitPrice?.currencyCode ?? currency });
+            prices.set(sku.skuId, {
+              unitPrice: perUnit,
+              unit: expr?.usageUnitDescription ?? '',
+              currency: rates[0]?.unitPrice?.currencyCode ?? currency,
+            });
           }
         } catch (err) {
           throw classifyGoogleError(err, 'billing:listSkus');
         }
       });
     } catch (err) {
-      ctx.logger.warn('list prices unavailable from the SKU catalog', { service_id: serviceId, error: (err as Error).message });
+      ctx.logger.warn('list prices unavailable from the SKU catalog', {
+        service_id: serviceId,
+        error: (err as Error).message,
+      });
     }
     return prices;
   }
 
   return {
     /** List cost of `quantity` pricing units of a SKU, or undefined when the catalog cannot say exactly. */
-    async listCost(serviceId: string, skuId: string, quantity: string, unit: string, currency: string): Promise<string | undefined> {
+    async listCost(
+      serviceId: string,
+      skuId: string,
+      quantity: string,
+      unit: string,
+      currency: string,
+    ): Promise<string | undefined> {
       if (!serviceId || !skuId) return undefined;
       const key = `${serviceId}|${currency}`;
       let prices = byService.get(key);
@@ -84,7 +103,8 @@ export function createCatalogPrices(ctx: CollectContext<GcpSettings>) {
         byService.set(key, prices);
       }
       const price = (await prices).get(skuId);
-      if (!price || price.currency !== currency || price.unit.toLowerCase() !== unit.toLowerCase()) return undefined;
+      if (!price || price.currency !== currency || price.unit.toLowerCase() !== unit.toLowerCase())
+        return undefined;
       return multiplyDecimals(quantity, price.unitPrice);
     },
     async close() {

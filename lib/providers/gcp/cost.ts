@@ -107,7 +107,12 @@ const CHARGE: Record<string, { category: CostRowInput['charge_category']; class:
   rounding_error: { category: 'Adjustment', class: '' },
 };
 
-function decimalField(row: BillingExportRow, field: keyof BillingExportRow, index: number, fallback?: string): string {
+function decimalField(
+  row: BillingExportRow,
+  field: keyof BillingExportRow,
+  index: number,
+  fallback?: string,
+): string {
   const v = row[field];
   if (v === null || v === undefined || v === '') {
     if (fallback !== undefined) return fallback;
@@ -117,7 +122,10 @@ function decimalField(row: BillingExportRow, field: keyof BillingExportRow, inde
     return normalizeDecimal(String(v));
   } catch (err) {
     if (err instanceof DecimalFormatError) {
-      throw new ProviderParseError('gcp', `${RESULTS}: malformed row ${index}: ${field} is not a decimal: ${JSON.stringify(v)}`);
+      throw new ProviderParseError(
+        'gcp',
+        `${RESULTS}: malformed row ${index}: ${field} is not a decimal: ${JSON.stringify(v)}`,
+      );
     }
     throw err;
   }
@@ -127,21 +135,41 @@ function decimalField(row: BillingExportRow, field: keyof BillingExportRow, inde
 export function billingExportRowToCost(
   row: BillingExportRow,
   index: number,
-  base: { customerId: string; connectionId: string; taskId: string; collectedAt: Date; billingAccountNames: ReadonlyMap<string, string> },
+  base: {
+    customerId: string;
+    connectionId: string;
+    taskId: string;
+    collectedAt: Date;
+    billingAccountNames: ReadonlyMap<string, string>;
+  },
 ): CostRowInput {
   const day = parseDay(String(row.day ?? ''));
-  if (!day) throw new ProviderParseError('gcp', `${RESULTS}: malformed row ${index}: day is not a date: ${JSON.stringify(row.day)}`);
+  if (!day)
+    throw new ProviderParseError(
+      'gcp',
+      `${RESULTS}: malformed row ${index}: day is not a date: ${JSON.stringify(row.day)}`,
+    );
   const currency = String(row.currency ?? '');
   if (!/^[A-Z]{3}$/.test(currency)) {
-    throw new ProviderParseError('gcp', `${RESULTS}: malformed row ${index}: currency is not a currency code: ${JSON.stringify(row.currency)}`);
+    throw new ProviderParseError(
+      'gcp',
+      `${RESULTS}: malformed row ${index}: currency is not a currency code: ${JSON.stringify(row.currency)}`,
+    );
   }
   const credit = row.kind === 'credit';
   if (!credit && row.kind !== 'usage') {
-    throw new ProviderParseError('gcp', `${RESULTS}: malformed row ${index}: kind is ${JSON.stringify(row.kind)}`);
+    throw new ProviderParseError(
+      'gcp',
+      `${RESULTS}: malformed row ${index}: kind is ${JSON.stringify(row.kind)}`,
+    );
   }
   const costType = row.cost_type || 'regular';
   const charge = credit ? { category: 'Credit' as const, class: '' as const } : CHARGE[costType];
-  if (!charge) throw new ProviderParseError('gcp', `${RESULTS}: malformed row ${index}: unknown cost_type ${JSON.stringify(costType)}`);
+  if (!charge)
+    throw new ProviderParseError(
+      'gcp',
+      `${RESULTS}: malformed row ${index}: unknown cost_type ${JSON.stringify(costType)}`,
+    );
   const cost = decimalField(row, 'cost', index);
   const invoiceMonth = /^(\d{4})(\d{2})$/.exec(row.invoice_month ?? '');
   const period = invoiceMonth
@@ -164,7 +192,9 @@ export function billingExportRowToCost(
     service_name: row.service_name ?? '',
     charge_category: charge.category,
     charge_class: charge.class,
-    charge_description: credit ? `${row.credit_name || row.credit_type}: ${row.sku_description ?? ''}` : (row.sku_description ?? ''),
+    charge_description: credit
+      ? `${row.credit_name || row.credit_type}: ${row.sku_description ?? ''}`
+      : (row.sku_description ?? ''),
     charge_frequency: credit ? 'Usage-Based' : costType === 'regular' ? 'Usage-Based' : 'One-Time',
     sku_id: row.sku_id ?? '',
     region_id: row.region ?? '',
@@ -195,7 +225,9 @@ export function bigQueryOptions(conn: Connection<GcpSettings>, projectId: string
     return { ...base, apiEndpoint: conn.settings.endpoint, authClient: new PassThroughClient() as never };
   }
   const key = gcpCredentials(conn);
-  return key ? { ...base, credentials: { client_email: key.client_email, private_key: key.private_key } } : base;
+  return key
+    ? { ...base, credentials: { client_email: key.client_email, private_key: key.private_key } }
+    : base;
 }
 
 /** Display names of billing accounts (Cloud Billing API); cosmetic, so a refusal only logs. */
@@ -203,7 +235,9 @@ async function billingAccountNames(ctx: CollectContext<GcpSettings>): Promise<Ma
   const names = new Map<string, string>();
   const id = ctx.connection.settings.billing_account_id;
   if (!id) return names;
-  const client = new CloudBillingClient(gaxClientOptions(ctx.connection) as ConstructorParameters<typeof CloudBillingClient>[0]);
+  const client = new CloudBillingClient(
+    gaxClientOptions(ctx.connection) as ConstructorParameters<typeof CloudBillingClient>[0],
+  );
   try {
     const [account] = await ctx.retry('billing:getBillingAccount', async () => {
       try {
@@ -252,7 +286,9 @@ export async function* collectGcpCost(ctx: CollectContext<GcpSettings>): AsyncGe
         params: { start: days.start.toISOString(), end: days.end.toISOString() },
         jobId,
         labels: { app: 'optiinfra', purpose: 'cost-collection' },
-        ...(s.cost_query_max_bytes_billed ? { maximumBytesBilled: String(s.cost_query_max_bytes_billed) } : {}),
+        ...(s.cost_query_max_bytes_billed
+          ? { maximumBytesBilled: String(s.cost_query_max_bytes_billed) }
+          : {}),
       });
       return created;
     } catch (err) {
@@ -263,39 +299,60 @@ export async function* collectGcpCost(ctx: CollectContext<GcpSettings>): AsyncGe
   });
   ctx.meter.count(BQ_QUERY_JOB);
 
-  const base = { customerId: ctx.customerId, connectionId: ctx.connection.id, taskId: ctx.taskId, collectedAt: ctx.now(), billingAccountNames: names };
+  const base = {
+    customerId: ctx.customerId,
+    connectionId: ctx.connection.id,
+    taskId: ctx.taskId,
+    collectedAt: ctx.now(),
+    billingAccountNames: names,
+  };
   const catalog = createCatalogPrices(ctx);
   let query: Record<string, unknown> | null = { autoPaginate: false, maxResults: PAGE_ROWS };
   let index = 0;
   let polls = 0;
   try {
-  while (query) {
-    const options = query;
-    const [rows, next, response] = await ctx.retry(RESULTS, async () => {
-      try {
-        return await job.getQueryResults(options);
-      } catch (err) {
-        throw classifyGoogleError(err, RESULTS);
+    while (query) {
+      const options = query;
+      const [rows, next, response] = await ctx.retry(RESULTS, async () => {
+        try {
+          return await job.getQueryResults(options);
+        } catch (err) {
+          throw classifyGoogleError(err, RESULTS);
+        }
+      });
+      if ((response as { jobComplete?: boolean } | undefined)?.jobComplete === false) {
+        if (++polls > MAX_POLLS)
+          throw new ProviderUnavailableError(
+            'gcp',
+            `${RESULTS}: query job ${jobId} still running after ${MAX_POLLS} polls`,
+          );
+        query = next as Record<string, unknown> | null;
+        continue;
       }
-    });
-    if ((response as { jobComplete?: boolean } | undefined)?.jobComplete === false) {
-      if (++polls > MAX_POLLS) throw new ProviderUnavailableError('gcp', `${RESULTS}: query job ${jobId} still running after ${MAX_POLLS} polls`);
+      const batch: CostRowInput[] = [];
+      for (const r of rows as BillingExportRow[]) {
+        const cost = billingExportRowToCost(r, index++, base);
+        // Exports older than `cost_at_list` have no list cost: the SKU catalog's flat list price fills it.
+        if (
+          r.kind === 'usage' &&
+          r.cost_type === 'regular' &&
+          (r.list_cost === null || r.list_cost === '') &&
+          r.sku_id
+        ) {
+          const list = await catalog.listCost(
+            r.service_id ?? '',
+            r.sku_id,
+            String(cost.pricing_quantity),
+            r.pricing_unit ?? '',
+            cost.billing_currency,
+          );
+          if (list !== undefined) cost.list_cost = list;
+        }
+        batch.push(cost);
+      }
+      yield batch;
       query = next as Record<string, unknown> | null;
-      continue;
     }
-    const batch: CostRowInput[] = [];
-    for (const r of rows as BillingExportRow[]) {
-      const cost = billingExportRowToCost(r, index++, base);
-      // Exports older than `cost_at_list` have no list cost: the SKU catalog's flat list price fills it.
-      if (r.kind === 'usage' && r.cost_type === 'regular' && (r.list_cost === null || r.list_cost === '') && r.sku_id) {
-        const list = await catalog.listCost(r.service_id ?? '', r.sku_id, String(cost.pricing_quantity), r.pricing_unit ?? '', cost.billing_currency);
-        if (list !== undefined) cost.list_cost = list;
-      }
-      batch.push(cost);
-    }
-    yield batch;
-    query = next as Record<string, unknown> | null;
-  }
   } finally {
     await catalog.close();
   }

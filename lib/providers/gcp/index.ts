@@ -42,10 +42,14 @@ export const gcpProvider: ProviderDefinition<GcpSettings> = {
         throw classifyGoogleError(err, 'bq:tables.get');
       }
     }
-    const billing = new CloudBillingClient(gaxClientOptions(connection) as ConstructorParameters<typeof CloudBillingClient>[0]);
+    const billing = new CloudBillingClient(
+      gaxClientOptions(connection) as ConstructorParameters<typeof CloudBillingClient>[0],
+    );
     try {
-      if (s.billing_account_id) await billing.getBillingAccount({ name: `billingAccounts/${s.billing_account_id}` });
-      else if (!s.billing_export_table) await billing.getProjectBillingInfo({ name: `projects/${s.project_ids[0]}` });
+      if (s.billing_account_id)
+        await billing.getBillingAccount({ name: `billingAccounts/${s.billing_account_id}` });
+      else if (!s.billing_export_table)
+        await billing.getProjectBillingInfo({ name: `projects/${s.project_ids[0]}` });
     } catch (err) {
       throw classifyGoogleError(err, 'billing:getBillingAccount');
     } finally {

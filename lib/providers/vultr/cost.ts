@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { CollectContext, TimeWindow } from '../../collector/types';
 import { addDecimals, DecimalFormatError, normalizeDecimal } from '../../costs/decimal';
-import { JsonSyntaxError, isObject, type LosslessValue, numberText, parseJsonLossless } from '../../costs/lossless-json';
+import {
+  isObject,
+  JsonSyntaxError,
+  type LosslessValue,
+  numberText,
+  parseJsonLossless,
+} from '../../costs/lossless-json';
 import { billingMonth, startOfUtcMonth } from '../../costs/periods';
 import { ProviderConfigError, ProviderParseError, ProviderUnavailableError } from '../../errors';
 import type { CostRowInput } from '../../schemas/rows';
@@ -20,7 +26,12 @@ const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
 type Obj = { [key: string]: LosslessValue };
 
 /** GET a Vultr API path; numbers keep their wire text (amounts are JSON numbers). */
-async function vultrGet(ctx: CollectContext<VultrSettings>, call: string, path: string, query: Record<string, string> = {}): Promise<Obj> {
+async function vultrGet(
+  ctx: CollectContext<VultrSettings>,
+  call: string,
+  path: string,
+  query: Record<string, string> = {},
+): Promise<Obj> {
   const key = ctx.connection.secrets.api_key;
   if (!key) throw new ProviderConfigError('vultr', `connection "${ctx.connection.id}" has no secret api_key`);
   const url = new URL(`${ctx.connection.settings.base_url.replace(/\/+$/, '')}/v2${path}`);
@@ -35,7 +46,11 @@ async function vultrGet(ctx: CollectContext<VultrSettings>, call: string, path: 
     } catch (err) {
       if (ctx.signal.aborted) throw err;
       const e = err as { cause?: { code?: string }; message?: string };
-      throw new ProviderUnavailableError('vultr', `${call}: ${e.cause?.code ?? e.message ?? 'network error'}`, { cause: err });
+      throw new ProviderUnavailableError(
+        'vultr',
+        `${call}: ${e.cause?.code ?? e.message ?? 'network error'}`,
+        { cause: err },
+      );
     }
     const text = await res.text();
     if (!res.ok) throw httpError('vultr', call, res, text);
@@ -44,23 +59,34 @@ async function vultrGet(ctx: CollectContext<VultrSettings>, call: string, path: 
       if (!isObject(doc)) throw new ProviderParseError('vultr', `${call}: response is not a JSON object`);
       return doc;
     } catch (err) {
-      if (err instanceof JsonSyntaxError) throw new ProviderParseError('vultr', `${call}: response is not valid JSON (${err.message})`);
+      if (err instanceof JsonSyntaxError)
+        throw new ProviderParseError('vultr', `${call}: response is not valid JSON (${err.message})`);
       throw err;
     }
   });
 }
 
 /** Every item of a cursor-paged list (`meta.links.next`; an empty cursor ends it). */
-async function* vultrList(ctx: CollectContext<VultrSettings>, call: string, path: string, field: string): AsyncGenerator<LosslessValue[]> {
+async function* vultrList(
+  ctx: CollectContext<VultrSettings>,
+  call: string,
+  path: string,
+  field: string,
+): AsyncGenerator<LosslessValue[]> {
   let cursor = '';
   const seen = new Set<string>();
   for (let page = 0; page < MAX_PAGES; page++) {
-    const doc = await vultrGet(ctx, call, path, { per_page: String(PER_PAGE), ...(cursor ? { cursor } : {}) });
+    const doc = await vultrGet(ctx, call, path, {
+      per_page: String(PER_PAGE),
+      ...(cursor ? { cursor } : {}),
+    });
     const items = doc[field];
-    if (!Array.isArray(items)) throw new ProviderParseError('vultr', `${call}: malformed response: ${field} is not a list`);
+    if (!Array.isArray(items))
+      throw new ProviderParseError('vultr', `${call}: malformed response: ${field} is not a list`);
     yield items;
     const meta = doc.meta;
-    const next = isObject(meta) && isObject(meta.links) && typeof meta.links.next === 'string' ? meta.links.next : '';
+    const next =
+      isObject(meta) && isObject(meta.links) && typeof meta.links.next === 'string' ? meta.links.next : '';
     if (!next) return;
     if (seen.has(next)) throw new ProviderParseError('vultr', `${call}: pagination cursor repeats`);
     seen.add(next);
@@ -102,7 +128,10 @@ export function parseVultrLine(item: LosslessValue, where: string): VultrLine {
   };
   const date = (field: string) => {
     const raw = item[field];
-    const d = typeof raw === 'string' ? new Date(raw.includes('T') || raw.length > 10 ? raw.replace(' ', 'T') : `${raw}T00:00:00Z`) : undefined;
+    const d =
+      typeof raw === 'string'
+        ? new Date(raw.includes('T') || raw.length > 10 ? raw.replace(' ', 'T') : `${raw}T00:00:00Z`)
+        : undefined;
     if (!d || Number.isNaN(d.getTime())) return fail(`.${field}`, `is not a date: ${JSON.stringify(raw)}`);
     return d;
   };
@@ -119,7 +148,10 @@ export function parseVultrLine(item: LosslessValue, where: string): VultrLine {
 }
 
 /** The instance a line is for: an instance id in its text, or an instance label in parentheses or after ": ". */
-export function lineInstance(description: string, instances: ReadonlyMap<string, string>): { id: string; label: string } | undefined {
+export function lineInstance(
+  description: string,
+  instances: ReadonlyMap<string, string>,
+): { id: string; label: string } | undefined {
   const uuid = UUID.exec(description)?.[0]?.toLowerCase();
   if (uuid) {
     for (const [label, id] of instances) if (id.toLowerCase() === uuid) return { id, label };
@@ -142,14 +174,28 @@ function lineRows(
   source: 'pending' | 'invoice',
 ): CostRowInput[] {
   // Lines that would be the same fact (same start, product, instance, text and price) are summed.
-  const merged = new Map<string, { line: VultrLine; start: Date; instance?: { id: string; label: string } }>();
+  const merged = new Map<
+    string,
+    { line: VultrLine; start: Date; instance?: { id: string; label: string } }
+  >();
   for (const line of lines) {
     const start = clampFrom && line.start < clampFrom ? clampFrom : line.start;
     const instance = lineInstance(line.description, instances);
-    const key = JSON.stringify([start.getTime(), line.product, instance?.id ?? '', line.description, line.unitType, line.unitPrice]);
+    const key = JSON.stringify([
+      start.getTime(),
+      line.product,
+      instance?.id ?? '',
+      line.description,
+      line.unitType,
+      line.unitPrice,
+    ]);
     const prev = merged.get(key);
     if (prev) {
-      prev.line = { ...prev.line, units: addDecimals(prev.line.units, line.units), total: addDecimals(prev.line.total, line.total) };
+      prev.line = {
+        ...prev.line,
+        units: addDecimals(prev.line.units, line.units),
+        total: addDecimals(prev.line.total, line.total),
+      };
     } else merged.set(key, { line, start, ...(instance ? { instance } : {}) });
   }
   return [...merged.values()].map(({ line, start, instance }) => {
@@ -175,10 +221,13 @@ function lineRows(
       effective_cost: line.total,
       billing_currency: 'USD',
       charge_period_start: start,
-      charge_period_end: line.end > start ? line.end : start,
+      charge_period_end: new Date(Math.max(line.end.getTime(), start.getTime())),
       billing_period_start: month.start,
       billing_period_end: month.end,
-      x_line_key: createHash('sha256').update(JSON.stringify([line.description, line.unitType, line.unitPrice])).digest('hex').slice(0, 16),
+      x_line_key: createHash('sha256')
+        .update(JSON.stringify([line.description, line.unitType, line.unitPrice]))
+        .digest('hex')
+        .slice(0, 16),
       x_task_id: ctx.taskId,
       x_collected_at: ctx.now(),
       tags: { x_source: source },
@@ -200,7 +249,9 @@ export async function* collectVultrCost(ctx: CollectContext<VultrSettings>): Asy
 
   const instances = new Map<string, string>();
   for await (const page of vultrList(ctx, INSTANCES, '/instances', 'instances')) {
-    for (const i of page) if (isObject(i) && typeof i.id === 'string' && typeof i.label === 'string' && i.label) instances.set(i.label, i.id);
+    for (const i of page)
+      if (isObject(i) && typeof i.id === 'string' && typeof i.label === 'string' && i.label)
+        instances.set(i.label, i.id);
   }
 
   // Closed months inside the window: their invoices, issued in the month after.
@@ -209,11 +260,18 @@ export async function* collectVultrCost(ctx: CollectContext<VultrSettings>): Asy
     const wanted: { id: string; month: Date }[] = [];
     outer: for await (const page of vultrList(ctx, INVOICES, '/billing/invoices', 'billing_invoices')) {
       for (const inv of page) {
-        if (!isObject(inv)) throw new ProviderParseError('vultr', `${INVOICES}: malformed response: an invoice is not an object`);
+        if (!isObject(inv))
+          throw new ProviderParseError(
+            'vultr',
+            `${INVOICES}: malformed response: an invoice is not an object`,
+          );
         const date = typeof inv.date === 'string' ? new Date(inv.date) : new Date(Number.NaN);
         const id = numberText(inv.id) ?? (typeof inv.id === 'string' ? inv.id : '');
         if (Number.isNaN(date.getTime()) || !id) {
-          throw new ProviderParseError('vultr', `${INVOICES}: malformed response: invoice ${JSON.stringify(inv.id)} has no id or date`);
+          throw new ProviderParseError(
+            'vultr',
+            `${INVOICES}: malformed response: invoice ${JSON.stringify(inv.id)} has no id or date`,
+          );
         }
         const month = startOfUtcMonth(date, -1);
         if (month < windowStartMonth) break outer; // newest first: the rest are older
@@ -223,8 +281,14 @@ export async function* collectVultrCost(ctx: CollectContext<VultrSettings>): Asy
     for (const { id, month } of wanted) {
       const lines: VultrLine[] = [];
       let n = 0;
-      for await (const page of vultrList(ctx, ITEMS, `/billing/invoices/${encodeURIComponent(id)}/items`, 'invoice_items')) {
-        for (const item of page) lines.push(parseVultrLine(item, `${ITEMS} (invoice ${id}) invoice_items[${n++}]`));
+      for await (const page of vultrList(
+        ctx,
+        ITEMS,
+        `/billing/invoices/${encodeURIComponent(id)}/items`,
+        'invoice_items',
+      )) {
+        for (const item of page)
+          lines.push(parseVultrLine(item, `${ITEMS} (invoice ${id}) invoice_items[${n++}]`));
       }
       yield lineRows(ctx, lines, instances, undefined, 'invoice');
       invoiced.push({ start: month, end: startOfUtcMonth(month, 1) });
@@ -233,7 +297,8 @@ export async function* collectVultrCost(ctx: CollectContext<VultrSettings>): Asy
 
   const pending = await vultrGet(ctx, PENDING, '/billing/pending-charges');
   const list = pending.pending_charges;
-  if (!Array.isArray(list)) throw new ProviderParseError('vultr', `${PENDING}: malformed response: pending_charges is not a list`);
+  if (!Array.isArray(list))
+    throw new ProviderParseError('vultr', `${PENDING}: malformed response: pending_charges is not a list`);
   yield lineRows(
     ctx,
     list.map((item, i) => parseVultrLine(item, `${PENDING} pending_charges[${i}]`)),
@@ -247,12 +312,17 @@ export async function* collectVultrCost(ctx: CollectContext<VultrSettings>): Asy
 }
 
 /** The account behind the API key (`GET /v2/account`): proves the key works. */
-export async function vultrAccount(ctx: Pick<CollectContext<VultrSettings>, 'connection' | 'signal'>): Promise<{ name: string; email: string }> {
+export async function vultrAccount(
+  ctx: Pick<CollectContext<VultrSettings>, 'connection' | 'signal'>,
+): Promise<{ name: string; email: string }> {
   const noRetry = {
     ...ctx,
     retry: <T>(_label: string, fn: (attempt: number) => Promise<T>) => fn(0),
   } as unknown as CollectContext<VultrSettings>;
   const doc = await vultrGet(noRetry, 'vultr:account', '/account');
   const account = isObject(doc.account) ? doc.account : {};
-  return { name: typeof account.name === 'string' ? account.name : '', email: typeof account.email === 'string' ? account.email : '' };
+  return {
+    name: typeof account.name === 'string' ? account.name : '',
+    email: typeof account.email === 'string' ? account.email : '',
+  };
 }

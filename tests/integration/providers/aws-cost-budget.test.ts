@@ -7,8 +7,13 @@ import { runCollection } from '../../../lib/collector/run';
 import type { CollectionJob, Connection } from '../../../lib/collector/types';
 import { awsProvider } from '../../../lib/providers/aws';
 import type { AwsSettings } from '../../../lib/providers/aws/config';
-import { SCHEDULES, eventBridgeCronToStandard } from '../../../lib/schedules';
-import { type FakeReply, type FakeServer, type RecordedRequest, startFakeServer } from '../../helpers/fake-server';
+import { eventBridgeCronToStandard, SCHEDULES } from '../../../lib/schedules';
+import {
+  type FakeReply,
+  type FakeServer,
+  type RecordedRequest,
+  startFakeServer,
+} from '../../helpers/fake-server';
 import { testStore } from '../../helpers/store';
 import { costJob, costTotals, fixture, fixtureText, runDeps } from './cost-kit';
 
@@ -37,9 +42,17 @@ const isCe = (r: RecordedRequest) => target(r).startsWith('AWSInsightsIndexServi
  */
 function pagedCostExplorer(pages: number) {
   return (r: RecordedRequest): FakeReply => {
-    if (!isCe(r)) return { headers: { 'content-type': 'text/xml' }, body: fixtureText('aws/sts/get-caller-identity.xml') };
-    const json = (body: unknown): FakeReply => ({ headers: { 'content-type': 'application/x-amz-json-1.1' }, body: JSON.stringify(body) });
-    if (target(r).endsWith('WithResources')) return json(fixture('aws/cost-explorer/get-cost-and-usage-with-resources.json'));
+    if (!isCe(r))
+      return {
+        headers: { 'content-type': 'text/xml' },
+        body: fixtureText('aws/sts/get-caller-identity.xml'),
+      };
+    const json = (body: unknown): FakeReply => ({
+      headers: { 'content-type': 'application/x-amz-json-1.1' },
+      body: JSON.stringify(body),
+    });
+    if (target(r).endsWith('WithResources'))
+      return json(fixture('aws/cost-explorer/get-cost-and-usage-with-resources.json'));
     const all = [
       ...fixture('aws/cost-explorer/get-cost-and-usage-page-1.json').ResultsByTime,
       ...fixture('aws/cost-explorer/get-cost-and-usage-page-2.json').ResultsByTime,
@@ -91,7 +104,11 @@ async function simulateDay(conn: Connection, day: Date, manualAt?: Date) {
     const deps = runDeps(store, awsProvider, [conn], () => at);
     const jobs = manual
       ? [costJob(conn.customerId, 'aws', at)]
-      : await planScheduledJobs(COST as NonNullable<typeof COST>, { connections: deps.connections, registry: deps.registry, now: at });
+      : await planScheduledJobs(COST as NonNullable<typeof COST>, {
+          connections: deps.connections,
+          registry: deps.registry,
+          now: at,
+        });
     for (const job of jobs) {
       const result = await runCollection(job, deps);
       results.push({ at, status: result.status, job });
@@ -131,7 +148,11 @@ describe('Cost Explorer request budget over a simulated day of the default cost 
     fake.handle(pagedCostExplorer(3));
     fake.requests.length = 0;
     const manualAt = new Date('2026-11-12T12:00:00.000Z');
-    const results = await simulateDay(connection('budget-skip', { resource_level_costs: true }), DAY, manualAt);
+    const results = await simulateDay(
+      connection('budget-skip', { resource_level_costs: true }),
+      DAY,
+      manualAt,
+    );
     expect(results.map((r) => [r.at.toISOString(), r.status])).toEqual([
       ['2026-11-12T01:20:00.000Z', 'succeeded'],
       ['2026-11-12T09:20:00.000Z', 'succeeded'],
@@ -149,7 +170,10 @@ describe('Cost Explorer request budget over a simulated day of the default cost 
 
     // The next UTC day starts a fresh budget.
     fake.requests.length = 0;
-    const nextDay = await simulateDay(connection('budget-skip', { resource_level_costs: true }), new Date(DAY.getTime() + 86_400_000));
+    const nextDay = await simulateDay(
+      connection('budget-skip', { resource_level_costs: true }),
+      new Date(DAY.getTime() + 86_400_000),
+    );
     expect(nextDay.map((r) => r.status)).toEqual(['succeeded', 'succeeded', 'skipped']);
     expect(fake.requests.filter(isCe).length).toBe(8);
   });

@@ -8,7 +8,12 @@ import { awsProvider } from '../../../lib/providers/aws';
 import type { AwsSettings } from '../../../lib/providers/aws/config';
 import { EC2_COMPUTE_SERVICE } from '../../../lib/providers/aws/cost';
 import { externalIdFor } from '../../../lib/providers/aws/external-id';
-import { type FakeReply, type FakeServer, type RecordedRequest, startFakeServer } from '../../helpers/fake-server';
+import {
+  type FakeReply,
+  type FakeServer,
+  type RecordedRequest,
+  startFakeServer,
+} from '../../helpers/fake-server';
 import { rows, testStore } from '../../helpers/store';
 import { costJob, costTotals, fixture, fixtureText, run, runDeps, storedVersions } from './cost-kit';
 
@@ -31,11 +36,19 @@ const ceError = (status: number, file: string): FakeReply => ({
   headers: { 'content-type': 'application/x-amz-json-1.1' },
   body: fixtureText(`aws/cost-explorer/${file}`),
 });
-const ceOk = (body: unknown): FakeReply => ({ headers: { 'content-type': 'application/x-amz-json-1.1' }, body: JSON.stringify(body) });
-const xml = (file: string, status = 200): FakeReply => ({ status, headers: { 'content-type': 'text/xml' }, body: fixtureText(`aws/sts/${file}`) });
+const ceOk = (body: unknown): FakeReply => ({
+  headers: { 'content-type': 'application/x-amz-json-1.1' },
+  body: JSON.stringify(body),
+});
+const xml = (file: string, status = 200): FakeReply => ({
+  status,
+  headers: { 'content-type': 'text/xml' },
+  body: fixtureText(`aws/sts/${file}`),
+});
 
 const target = (r: RecordedRequest) => String(r.headers['x-amz-target'] ?? '');
-const ceRequests = (fake: FakeServer) => fake.requests.filter((r) => target(r).startsWith('AWSInsightsIndexService.'));
+const ceRequests = (fake: FakeServer) =>
+  fake.requests.filter((r) => target(r).startsWith('AWSInsightsIndexService.'));
 
 /**
  * Answers like AWS: STS (query protocol, form body) and Cost Explorer (JSON 1.1, routed on
@@ -56,10 +69,14 @@ function awsHandler(opts: {
     if (early) return early;
     const body = JSON.parse(r.body) as { NextPageToken?: string };
     if (target(r) === 'AWSInsightsIndexService.GetCostAndUsageWithResources') {
-      return ceOk((opts.resources ?? (() => fixture('aws/cost-explorer/get-cost-and-usage-with-resources.json')))());
+      return ceOk(
+        (opts.resources ?? (() => fixture('aws/cost-explorer/get-cost-and-usage-with-resources.json')))(),
+      );
     }
     const pages = (opts.pages ?? (() => [page1(), page2()]))();
-    const index = body.NextPageToken ? pages.findIndex((p, i) => i > 0 && pages[i - 1].NextPageToken === body.NextPageToken) : 0;
+    const index = body.NextPageToken
+      ? pages.findIndex((_p, i) => i > 0 && pages[i - 1].NextPageToken === body.NextPageToken)
+      : 0;
     if (index < 0) return ceError(400, 'limit-exceeded.json');
     return ceOk(pages[index]);
   };
@@ -82,7 +99,12 @@ function connection(customerId: string, settings: Partial<AwsSettings> = {}): Co
     provider: 'aws',
     enabled: true,
     // What the runtime fills in: the product-generated ExternalId (lib/providers/aws/external-id.ts).
-    settings: { role_arn: ROLE, external_id: externalIdFor(customerId, SECRET), endpoint: fake.url, ...settings } as AwsSettings,
+    settings: {
+      role_arn: ROLE,
+      external_id: externalIdFor(customerId, SECRET),
+      endpoint: fake.url,
+      ...settings,
+    } as AwsSettings,
     // Master credentials that call sts:AssumeRole (the function's role in AWS).
     secrets: { access_key_id: 'AKIAIOSFODNN7EXAMPLE', secret_access_key: 'master-secret-key-value' },
     source: 'config',
@@ -105,7 +127,11 @@ describe('AWS cost collector (Cost Explorer through @aws-sdk/client-cost-explore
     expect(result.status).toBe('succeeded');
     expect(view.rows_collected).toEqual({ cost: FACTS });
     expect(view.billable_requests).toEqual({ 'ce:GetCostAndUsage': 2 });
-    expect(await costTotals(store, 'aws-pages')).toEqual({ rows: FACTS, billed: TOTAL_BILLED, effective: TOTAL_EFFECTIVE });
+    expect(await costTotals(store, 'aws-pages')).toEqual({
+      rows: FACTS,
+      billed: TOTAL_BILLED,
+      effective: TOTAL_EFFECTIVE,
+    });
     const [net] = await rows<{ net: string }>(
       store,
       'SELECT toString(sum(x_net_effective_cost)) AS net FROM costs FINAL WHERE x_customer_id = {c:String}',
@@ -118,7 +144,10 @@ describe('AWS cost collector (Cost Explorer through @aws-sdk/client-cost-explore
     const form = new URLSearchParams(assume?.body);
     expect(form.get('RoleArn')).toBe(ROLE);
     expect(form.get('ExternalId')).toBe(externalIdFor('aws-pages', SECRET));
-    const [first, second] = ceRequests(fake).map((r) => ({ body: JSON.parse(r.body), auth: String(r.headers.authorization) }));
+    const [first, second] = ceRequests(fake).map((r) => ({
+      body: JSON.parse(r.body),
+      auth: String(r.headers.authorization),
+    }));
     expect(first?.body).toEqual({
       TimePeriod: { Start: '2026-10-01', End: '2026-11-13' },
       Granularity: 'DAILY',
@@ -201,7 +230,11 @@ describe('AWS cost collector (Cost Explorer through @aws-sdk/client-cost-explore
     expect(result.status).toBe('succeeded');
     expect(ceRequests(fake)).toHaveLength(4);
     expect(view.billable_requests).toEqual({ 'ce:GetCostAndUsage': 2 });
-    expect(await costTotals(store, 'aws-throttle')).toEqual({ rows: FACTS, billed: TOTAL_BILLED, effective: TOTAL_EFFECTIVE });
+    expect(await costTotals(store, 'aws-throttle')).toEqual({
+      rows: FACTS,
+      billed: TOTAL_BILLED,
+      effective: TOTAL_EFFECTIVE,
+    });
   });
 
   it('fails with a clear message and writes nothing when Cost Explorer denies access', async () => {
@@ -213,7 +246,9 @@ describe('AWS cost collector (Cost Explorer through @aws-sdk/client-cost-explore
     );
     expect(view.billable_requests).toEqual({});
     expect(await storedVersions(store, 'aws-denied')).toBe(0);
-    expect(await getWatermark(store, { customerId: 'aws-denied', provider: 'aws', dataType: 'cost' })).toBeNull();
+    expect(
+      await getWatermark(store, { customerId: 'aws-denied', provider: 'aws', dataType: 'cost' }),
+    ).toBeNull();
   });
 
   it('fails with a clear message when the customer role refuses AssumeRole (wrong ExternalId or trust policy)', async () => {
@@ -221,7 +256,9 @@ describe('AWS cost collector (Cost Explorer through @aws-sdk/client-cost-explore
     fake.requests.length = 0;
     const { result, view } = await collect('aws-trust');
     expect(result.status).toBe('failed');
-    expect(view.errors.cost).toContain('is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::123456789012:role/OptiInfraCostReader');
+    expect(view.errors.cost).toContain(
+      'is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::123456789012:role/OptiInfraCostReader',
+    );
     expect(ceRequests(fake)).toHaveLength(0);
     expect(await storedVersions(store, 'aws-trust')).toBe(0);
   });
@@ -241,7 +278,14 @@ describe('AWS cost collector (Cost Explorer through @aws-sdk/client-cost-explore
   });
 
   it('fails when Cost Explorer answers with a body that is not JSON, and writes nothing', async () => {
-    fake.handle(awsHandler({ before: () => ({ headers: { 'content-type': 'application/x-amz-json-1.1' }, body: '<html>gateway</html>' }) }));
+    fake.handle(
+      awsHandler({
+        before: () => ({
+          headers: { 'content-type': 'application/x-amz-json-1.1' },
+          body: '<html>gateway</html>',
+        }),
+      }),
+    );
     const { result, view } = await collect('aws-notjson');
     expect(result.status).toBe('failed');
     expect(view.errors.cost).toBe('ce:GetCostAndUsage: response is not valid JSON');
@@ -326,12 +370,15 @@ describe('AWS cost collector (Cost Explorer through @aws-sdk/client-cost-explore
   it('fails with the provider message when resource-level data is not enabled in Cost Explorer', async () => {
     fake.handle(
       awsHandler({
-        before: (r) => (target(r).endsWith('WithResources') ? ceError(400, 'data-unavailable.json') : undefined),
+        before: (r) =>
+          target(r).endsWith('WithResources') ? ceError(400, 'data-unavailable.json') : undefined,
       }),
     );
     const { result, view } = await collect('aws-nores', { resource_level_costs: true });
     expect(result.status).toBe('failed');
-    expect(view.errors.cost).toContain('ce:GetCostAndUsageWithResources: DataUnavailableException: Resource-level data is not enabled');
+    expect(view.errors.cost).toContain(
+      'ce:GetCostAndUsageWithResources: DataUnavailableException: Resource-level data is not enabled',
+    );
     expect(await storedVersions(store, 'aws-nores')).toBe(0);
   });
 
@@ -339,8 +386,15 @@ describe('AWS cost collector (Cost Explorer through @aws-sdk/client-cost-explore
     fake.handle(awsHandler({}));
     fake.requests.length = 0;
     const conn = connection('aws-test');
-    await awsProvider.testConnection({ connection: conn, signal: new AbortController().signal, logger: undefined as never });
-    expect(fake.requests.map((r) => new URLSearchParams(r.body).get('Action'))).toEqual(['AssumeRole', 'GetCallerIdentity']);
+    await awsProvider.testConnection({
+      connection: conn,
+      signal: new AbortController().signal,
+      logger: undefined as never,
+    });
+    expect(fake.requests.map((r) => new URLSearchParams(r.body).get('Action'))).toEqual([
+      'AssumeRole',
+      'GetCallerIdentity',
+    ]);
     expect(ceRequests(fake)).toHaveLength(0);
   });
 });

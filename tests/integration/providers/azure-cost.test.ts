@@ -4,7 +4,12 @@ import { runCollection } from '../../../lib/collector/run';
 import type { Connection } from '../../../lib/collector/types';
 import { azureProvider } from '../../../lib/providers/azure';
 import type { AzureSettings } from '../../../lib/providers/azure/config';
-import { type FakeReply, type FakeServer, type RecordedRequest, startFakeServer } from '../../helpers/fake-server';
+import {
+  type FakeReply,
+  type FakeServer,
+  type RecordedRequest,
+  startFakeServer,
+} from '../../helpers/fake-server';
 import { rows, testStore } from '../../helpers/store';
 import { costJob, costTotals, fixtureText, run, runDeps, storedVersions } from './cost-kit';
 
@@ -71,13 +76,23 @@ function connection(customerId: string, settings: Partial<AzureSettings> = {}): 
     customerId,
     provider: 'azure',
     enabled: true,
-    settings: { tenant_id: TENANT, client_id: CLIENT, subscription_ids: [SUB], endpoint: fake.url, ...settings } as AzureSettings,
+    settings: {
+      tenant_id: TENANT,
+      client_id: CLIENT,
+      subscription_ids: [SUB],
+      endpoint: fake.url,
+      ...settings,
+    } as AzureSettings,
     secrets: { client_secret: SECRET },
     source: 'config',
   };
 }
 
-async function collect(customerId: string, now = NOW, retry?: { maxAttempts: number; baseMs: number; capMs: number }) {
+async function collect(
+  customerId: string,
+  now = NOW,
+  retry?: { maxAttempts: number; baseMs: number; capMs: number },
+) {
   const job = costJob(customerId, 'azure', now);
   const deps = runDeps(store, azureProvider, [connection(customerId)], () => now);
   const result = await runCollection(job, retry ? { ...deps, retry } : deps);
@@ -95,7 +110,11 @@ describe('Azure cost collector (Cost Management Query through @azure/arm-costman
     expect(result.status).toBe('succeeded');
     expect(view.rows_collected).toEqual({ cost: FACTS });
     expect(view.billable_requests).toEqual({});
-    expect(await costTotals(store, 'az-pages')).toEqual({ rows: FACTS, billed: TOTAL_ACTUAL, effective: TOTAL_AMORTIZED });
+    expect(await costTotals(store, 'az-pages')).toEqual({
+      rows: FACTS,
+      billed: TOTAL_ACTUAL,
+      effective: TOTAL_AMORTIZED,
+    });
 
     const token = fake.requests.find((r) => r.path.endsWith('/oauth2/v2.0/token'));
     const form = new URLSearchParams(token?.body);
@@ -183,7 +202,10 @@ describe('Azure cost collector (Cost Management Query through @azure/arm-costman
         before: (r) => {
           if (r.path === QUERY && r.query.get('$skiptoken') && !failed) {
             failed = true;
-            return json('{"error":{"code":"ServiceUnavailable","message":"The service is temporarily unavailable."}}', 503);
+            return json(
+              '{"error":{"code":"ServiceUnavailable","message":"The service is temporarily unavailable."}}',
+              503,
+            );
           }
           return undefined;
         },
@@ -191,26 +213,39 @@ describe('Azure cost collector (Cost Management Query through @azure/arm-costman
     );
     const { result } = await collect('az-page-retry');
     expect(result.status).toBe('succeeded');
-    expect(await costTotals(store, 'az-page-retry')).toEqual({ rows: FACTS, billed: TOTAL_ACTUAL, effective: TOTAL_AMORTIZED });
+    expect(await costTotals(store, 'az-page-retry')).toEqual({
+      rows: FACTS,
+      billed: TOTAL_ACTUAL,
+      effective: TOTAL_AMORTIZED,
+    });
   });
 
   it('fails with a clear message and writes nothing when Entra ID rejects the client secret', async () => {
     fake.handle(
       azureHandler({
-        before: (r) => (r.path.endsWith('/oauth2/v2.0/token') ? json(fixtureText('azure/identity/token-invalid-client.json'), 401) : undefined),
+        before: (r) =>
+          r.path.endsWith('/oauth2/v2.0/token')
+            ? json(fixtureText('azure/identity/token-invalid-client.json'), 401)
+            : undefined,
       }),
     );
     fake.requests.length = 0;
     const { result, view } = await collect('az-token');
     expect(result.status).toBe('failed');
-    expect(view.errors.cost).toMatch(/^azure:query ActualCost subscriptions\/.+: token request failed: .*AADSTS7000215: Invalid client secret provided/);
+    expect(view.errors.cost).toMatch(
+      /^azure:query ActualCost subscriptions\/.+: token request failed: .*AADSTS7000215: Invalid client secret provided/,
+    );
     expect(view.errors.cost).not.toContain(SECRET);
     expect(queries()).toHaveLength(0);
     expect(await storedVersions(store, 'az-token')).toBe(0);
   });
 
   it('fails with the ARM message when the principal lacks Cost Management Reader (403), writing nothing', async () => {
-    fake.handle(azureHandler({ before: (r) => (r.path === QUERY ? json(cm('error-authorization-failed.json'), 403) : undefined) }));
+    fake.handle(
+      azureHandler({
+        before: (r) => (r.path === QUERY ? json(cm('error-authorization-failed.json'), 403) : undefined),
+      }),
+    );
     const { result, view } = await collect('az-denied');
     expect(result.status).toBe('failed');
     expect(view.errors.cost).toBe(
@@ -222,10 +257,14 @@ describe('Azure cost collector (Cost Management Query through @azure/arm-costman
   it('fails on a malformed cost on the second page and writes none of the first', async () => {
     const bad = cm('query-actual-page-2.json').replace(/\[(\d+\.\d+), 20261111/, '["12,50", 20261111');
     expect(bad).not.toBe(cm('query-actual-page-2.json'));
-    fake.handle(azureHandler({ pages: () => ({ ...fixturePages(), actual: [cm('query-actual-page-1.json'), bad] }) }));
+    fake.handle(
+      azureHandler({ pages: () => ({ ...fixturePages(), actual: [cm('query-actual-page-1.json'), bad] }) }),
+    );
     const { result, view } = await collect('az-malformed');
     expect(result.status).toBe('failed');
-    expect(view.errors.cost).toMatch(/^azure:query ActualCost subscriptions\/.+: malformed response: properties\.rows\[\d+\]\[0\] \(Cost\) is not a number: "12,50"$/);
+    expect(view.errors.cost).toMatch(
+      /^azure:query ActualCost subscriptions\/.+: malformed response: properties\.rows\[\d+\]\[0\] \(Cost\) is not a number: "12,50"$/,
+    );
     expect(await storedVersions(store, 'az-malformed')).toBe(0);
   });
 
@@ -234,7 +273,8 @@ describe('Azure cost collector (Cost Management Query through @azure/arm-costman
     const restate = (to: string, dropDisk: boolean): Pages => {
       const edit = (text: string) => {
         let out = text.replace(/\[\d+(\.\d+)?, (2026\d{4})/g, `[${to}, $2`);
-        if (dropDisk) out = out.replace(/,?\s*\[[^\]]*nd96-train-01_osdisk[^\]]*\]/g, '').replace(/\[\s*,/, '[');
+        if (dropDisk)
+          out = out.replace(/,?\s*\[[^\]]*nd96-train-01_osdisk[^\]]*\]/g, '').replace(/\[\s*,/, '[');
         return out;
       };
       const p = fixturePages();

@@ -67,8 +67,13 @@ describe('connections file for cost collection (validated at start-up)', () => {
       cost_month_final_day: 5,
       resource_level_costs: true,
     });
-    expect(connections.find((c) => c.provider === 'azure')?.settings).toMatchObject({ cost_month_final_day: 7 });
-    expect(connections.find((c) => c.provider === 'vultr')?.settings).toEqual({ base_url: 'https://api.vultr.com', cost_month_final_day: 3 });
+    expect(connections.find((c) => c.provider === 'azure')?.settings).toMatchObject({
+      cost_month_final_day: 7,
+    });
+    expect(connections.find((c) => c.provider === 'vultr')?.settings).toEqual({
+      base_url: 'https://api.vultr.com',
+      cost_month_final_day: 3,
+    });
     expect(rt.runDeps.sinks?.cost).toBeDefined();
     expect(rt.runDeps.secrets).toContain(SECRET);
   });
@@ -84,10 +89,18 @@ describe('connections file for cost collection (validated at start-up)', () => {
       VALID.replace('resource_level_costs: true', 'resource_level_costs: "yes"'),
       'connections[0].settings.resource_level_costs:',
     ],
-    ['an unknown provider id', VALID.replace('provider: vultr', 'provider: vulture'), 'connections[3].provider: unknown provider "vulture"'],
+    [
+      'an unknown provider id',
+      VALID.replace('provider: vultr', 'provider: vulture'),
+      'connections[3].provider: unknown provider "vulture"',
+    ],
   ])('stops start-up naming the file, entry and field for %s', async (_name, yaml, message) => {
     const path = file('bad.yaml', yaml);
-    const start = runtimeFor(path, { OPTIINFRA_EXTERNAL_ID_SECRET: SECRET, ACME_AZURE_SECRET: 's', ACME_VULTR_KEY: 'k' });
+    const start = runtimeFor(path, {
+      OPTIINFRA_EXTERNAL_ID_SECRET: SECRET,
+      ACME_AZURE_SECRET: 's',
+      ACME_VULTR_KEY: 'k',
+    });
     await expect(start).rejects.toThrow(ConfigError);
     await expect(start).rejects.toThrow(`${path}: ${message}`);
   });
@@ -100,8 +113,12 @@ describe('connections file for cost collection (validated at start-up)', () => {
   });
 
   it('refuses a deployment secret too short to protect the ExternalIds', async () => {
-    await expect(runtimeFor(file('short.yaml', VALID), { OPTIINFRA_EXTERNAL_ID_SECRET: 'short', ACME_AZURE_SECRET: 's', ACME_VULTR_KEY: 'k' })).rejects.toThrow(
-      'OPTIINFRA_EXTERNAL_ID_SECRET must be at least 32 characters',
-    );
+    await expect(
+      runtimeFor(file('short.yaml', VALID), {
+        OPTIINFRA_EXTERNAL_ID_SECRET: 'short',
+        ACME_AZURE_SECRET: 's',
+        ACME_VULTR_KEY: 'k',
+      }),
+    ).rejects.toThrow('OPTIINFRA_EXTERNAL_ID_SECRET must be at least 32 characters');
   });
 });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Store } from '../../../lib/clickhouse/client';
-import { type RunView, getRun } from '../../../lib/clickhouse/repos/runs';
+import { getRun, type RunView } from '../../../lib/clickhouse/repos/runs';
 import { createWriter } from '../../../lib/clickhouse/writer';
 import type { RunDeps } from '../../../lib/collector/run';
 import type { CollectionJob, Connection, ProviderDefinition } from '../../../lib/collector/types';
@@ -20,12 +20,14 @@ export function fixtureText(path: string): string {
 }
 
 /** A fresh copy of a JSON fixture (tests mutate their copy, never the file). */
+// biome-ignore lint/suspicious/noExplicitAny: fixtures are wire JSON that each test walks in its own way
 export function fixture<T = any>(path: string): T {
   return JSON.parse(fixtureText(path)) as T;
 }
 
 export function runDeps(
   store: Store,
+  // biome-ignore lint/suspicious/noExplicitAny: each provider has its own settings type
   provider: ProviderDefinition<any>,
   connections: Connection[],
   now: () => Date,
@@ -74,9 +76,13 @@ export async function costTotals(store: Store, customerId: string, where = '1'):
 
 /** Every version ever stored for a customer, deleted ones included (proves "nothing written"). */
 export async function storedVersions(store: Store, customerId: string): Promise<number> {
-  const [r] = await rows<{ n: string }>(store, 'SELECT count() AS n FROM costs WHERE x_customer_id = {c:String}', {
-    c: customerId,
-  });
+  const [r] = await rows<{ n: string }>(
+    store,
+    'SELECT count() AS n FROM costs WHERE x_customer_id = {c:String}',
+    {
+      c: customerId,
+    },
+  );
   return Number(r?.n ?? 0);
 }
 

@@ -5,7 +5,12 @@ import type { Connection } from '../../../lib/collector/types';
 import { addDecimals, multiplyDecimals } from '../../../lib/costs/decimal';
 import { gcpProvider } from '../../../lib/providers/gcp';
 import type { GcpSettings } from '../../../lib/providers/gcp/config';
-import { type FakeReply, type FakeServer, type RecordedRequest, startFakeServer } from '../../helpers/fake-server';
+import {
+  type FakeReply,
+  type FakeServer,
+  type RecordedRequest,
+  startFakeServer,
+} from '../../helpers/fake-server';
 import { rows, testStore } from '../../helpers/store';
 import { costJob, costTotals, fixture, run, runDeps, storedVersions } from './cost-kit';
 
@@ -30,10 +35,16 @@ interface Page {
 const page1 = () => fixture<Page>('gcp/bigquery/query-results-page-1.json');
 const page2 = () => fixture<Page>('gcp/bigquery/query-results-page-2.json');
 const FIELDS: string[] = page1().schema.fields.map((f) => f.name);
-const cell = (row: { f: { v: string | null }[] }, name: string) => row.f[FIELDS.indexOf(name)] as { v: string | null };
+const cell = (row: { f: { v: string | null }[] }, name: string) =>
+  row.f[FIELDS.indexOf(name)] as { v: string | null };
 
-const json = (body: unknown, status = 200): FakeReply => ({ status, headers: { 'content-type': 'application/json; charset=UTF-8' }, body });
-const withJobId = (body: unknown, jobId: string) => JSON.parse(JSON.stringify(body).replaceAll('JOBID', jobId));
+const json = (body: unknown, status = 200): FakeReply => ({
+  status,
+  headers: { 'content-type': 'application/json; charset=UTF-8' },
+  body,
+});
+const withJobId = (body: unknown, jobId: string) =>
+  JSON.parse(JSON.stringify(body).replaceAll('JOBID', jobId));
 
 /** BigQuery REST (jobs.insert, getQueryResults by pageToken) and the Cloud Billing API, as Google answers them. */
 function googleHandler(opts: {
@@ -57,15 +68,26 @@ function googleHandler(opts: {
       }
       const pages = (opts.pages ?? (() => [page1(), page2()]))();
       const token = r.query.get('pageToken');
-      const index = token ? pages.findIndex((p, i) => i > 0 && pages[i - 1]?.pageToken === token) : 0;
+      const index = token ? pages.findIndex((_p, i) => i > 0 && pages[i - 1]?.pageToken === token) : 0;
       return json(withJobId(pages[index], jobId));
     }
-    if (r.method === 'GET' && r.path === '/v1/billingAccounts/01A2B3-C4D5E6-F7A8B9') return json(fixture('gcp/billing/billing-account.json'));
+    if (r.method === 'GET' && r.path === '/v1/billingAccounts/01A2B3-C4D5E6-F7A8B9')
+      return json(fixture('gcp/billing/billing-account.json'));
     if (r.method === 'GET' && r.path === '/v1/services/95FF-2EF5-5EA1/skus') {
-      return json(fixture(r.query.get('pageToken') ? 'gcp/billing/skus-cloud-storage-page-2.json' : 'gcp/billing/skus-cloud-storage-page-1.json'));
+      return json(
+        fixture(
+          r.query.get('pageToken')
+            ? 'gcp/billing/skus-cloud-storage-page-2.json'
+            : 'gcp/billing/skus-cloud-storage-page-1.json',
+        ),
+      );
     }
-    if (r.method === 'GET' && r.path === '/v1/services/C7E2-9256-1C43/skus') return json(fixture('gcp/billing/skus-vertex-ai.json'));
-    return json({ error: { code: 404, message: `Not found: ${r.method} ${r.path}`, status: 'NOT_FOUND' } }, 404);
+    if (r.method === 'GET' && r.path === '/v1/services/C7E2-9256-1C43/skus')
+      return json(fixture('gcp/billing/skus-vertex-ai.json'));
+    return json(
+      { error: { code: 404, message: `Not found: ${r.method} ${r.path}`, status: 'NOT_FOUND' } },
+      404,
+    );
   };
 }
 
@@ -99,7 +121,10 @@ function connection(customerId: string, settings: Partial<GcpSettings> = {}): Co
 
 async function collect(customerId: string, settings: Partial<GcpSettings> = {}, now = NOW) {
   const job = costJob(customerId, 'gcp', now);
-  const result = await runCollection(job, runDeps(store, gcpProvider, [connection(customerId, settings)], () => now));
+  const result = await runCollection(
+    job,
+    runDeps(store, gcpProvider, [connection(customerId, settings)], () => now),
+  );
   return { job, result, view: await run(store, job.taskId) };
 }
 
@@ -114,7 +139,11 @@ describe('GCP cost collector (Cloud Billing export through @google-cloud/bigquer
     expect(result.status).toBe('succeeded');
     expect(view.rows_collected).toEqual({ cost: FACTS });
     expect(view.billable_requests).toEqual({ 'bq:jobs.insert': 1 });
-    expect(await costTotals(store, 'gcp-pages')).toEqual({ rows: FACTS, billed: TOTAL_BILLED, effective: TOTAL_BILLED });
+    expect(await costTotals(store, 'gcp-pages')).toEqual({
+      rows: FACTS,
+      billed: TOTAL_BILLED,
+      effective: TOTAL_BILLED,
+    });
     const [sums] = await rows<{ credits: string; list: string }>(
       store,
       `SELECT toString(sumIf(billed_cost, charge_category = 'Credit')) AS credits, toString(sum(list_cost)) AS list
@@ -128,19 +157,29 @@ describe('GCP cost collector (Cloud Billing export through @google-cloud/bigquer
     expect(body.configuration.query.useLegacySql).toBe(false);
     expect(body.configuration.query.query).toContain(`FROM \`${TABLE}\``);
     expect(body.configuration.query.queryParameters).toEqual([
-      { name: 'start', parameterType: { type: 'STRING' }, parameterValue: { value: '2026-10-01T00:00:00.000Z' } },
-      { name: 'end', parameterType: { type: 'STRING' }, parameterValue: { value: '2026-11-13T00:00:00.000Z' } },
+      {
+        name: 'start',
+        parameterType: { type: 'STRING' },
+        parameterValue: { value: '2026-10-01T00:00:00.000Z' },
+      },
+      {
+        name: 'end',
+        parameterType: { type: 'STRING' },
+        parameterValue: { value: '2026-11-13T00:00:00.000Z' },
+      },
     ]);
     const reads = fake.requests.filter((r) => r.path.startsWith(QUERIES));
     expect(reads.map((r) => r.query.get('pageToken'))).toEqual([null, null, page1().pageToken]);
 
     // Rows without cost_at_list: the catalog, once per service, every page of it.
     const catalog = fake.requests.filter((r) => r.path.startsWith('/v1/services/'));
-    expect(catalog.map((r) => [r.path, r.query.get('currencyCode'), r.query.get('pageToken') ?? ''])).toEqual([
-      ['/v1/services/95FF-2EF5-5EA1/skus', 'USD', ''],
-      ['/v1/services/95FF-2EF5-5EA1/skus', 'USD', 'CgwI2dfJqAYQgIC0sAEaDgoMMEQ1RC02RTIzLTQyNTA='],
-      ['/v1/services/C7E2-9256-1C43/skus', 'USD', ''],
-    ]);
+    expect(catalog.map((r) => [r.path, r.query.get('currencyCode'), r.query.get('pageToken') ?? ''])).toEqual(
+      [
+        ['/v1/services/95FF-2EF5-5EA1/skus', 'USD', ''],
+        ['/v1/services/95FF-2EF5-5EA1/skus', 'USD', 'CgwI2dfJqAYQgIC0sAEaDgoMMEQ1RC02RTIzLTQyNTA='],
+        ['/v1/services/C7E2-9256-1C43/skus', 'USD', ''],
+      ],
+    );
   });
 
   it('prices rows without cost_at_list from the SKU catalog only where the price is one flat rate', async () => {
@@ -162,8 +201,13 @@ describe('GCP cost collector (Cloud Billing export through @google-cloud/bigquer
       `SELECT count() AS n, arraySort(groupUniqArray(splitByChar(':', x_line_key)[2])) AS types FROM costs FINAL
        WHERE x_customer_id = 'gcp-pages' AND charge_category = 'Credit'`,
     );
-    const fixtureCredits = [...page1().rows, ...page2().rows].filter((r) => cell(r, 'kind').v === 'credit').length;
-    expect(credits[0]).toEqual({ n: fixtureCredits, types: ['COMMITTED_USAGE_DISCOUNT', 'PROMOTION', 'SUSTAINED_USAGE_DISCOUNT'] });
+    const fixtureCredits = [...page1().rows, ...page2().rows].filter(
+      (r) => cell(r, 'kind').v === 'credit',
+    ).length;
+    expect(credits[0]).toEqual({
+      n: fixtureCredits,
+      types: ['COMMITTED_USAGE_DISCOUNT', 'PROMOTION', 'SUSTAINED_USAGE_DISCOUNT'],
+    });
 
     const special = await rows<Record<string, string>>(
       store,
@@ -207,7 +251,10 @@ describe('GCP cost collector (Cloud Billing export through @google-cloud/bigquer
     let limited = 0;
     fake.handle(
       googleHandler({
-        before: (r) => (r.path === JOBS && limited++ < 1 ? json(fixture('gcp/bigquery/error-rate-limit.json'), 403) : undefined),
+        before: (r) =>
+          r.path === JOBS && limited++ < 1
+            ? json(fixture('gcp/bigquery/error-rate-limit.json'), 403)
+            : undefined,
       }),
     );
     fake.requests.length = 0;
@@ -227,10 +274,29 @@ describe('GCP cost collector (Cloud Billing export through @google-cloud/bigquer
         before: (r) => {
           if (r.path !== JOBS) return undefined;
           inserts++;
-          if (inserts === 1) return json({ error: { code: 503, message: 'Backend error', errors: [{ reason: 'backendError', message: 'Backend error' }] } }, 503);
+          if (inserts === 1)
+            return json(
+              {
+                error: {
+                  code: 503,
+                  message: 'Backend error',
+                  errors: [{ reason: 'backendError', message: 'Backend error' }],
+                },
+              },
+              503,
+            );
           const jobId = JSON.parse(r.body).jobReference.jobId;
           return json(
-            { error: { code: 409, message: `Already Exists: Job billing-export-prj:US.${jobId}`, errors: [{ reason: 'duplicate', message: `Already Exists: Job billing-export-prj:US.${jobId}` }], status: 'ALREADY_EXISTS' } },
+            {
+              error: {
+                code: 409,
+                message: `Already Exists: Job billing-export-prj:US.${jobId}`,
+                errors: [
+                  { reason: 'duplicate', message: `Already Exists: Job billing-export-prj:US.${jobId}` },
+                ],
+                status: 'ALREADY_EXISTS',
+              },
+            },
             409,
           );
         },
@@ -243,7 +309,12 @@ describe('GCP cost collector (Cloud Billing export through @google-cloud/bigquer
   });
 
   it('fails with a clear message and writes nothing on invalid credentials (401)', async () => {
-    fake.handle(googleHandler({ before: (r) => (r.path === JOBS ? json(fixture('gcp/bigquery/error-unauthenticated.json'), 401) : undefined) }));
+    fake.handle(
+      googleHandler({
+        before: (r) =>
+          r.path === JOBS ? json(fixture('gcp/bigquery/error-unauthenticated.json'), 401) : undefined,
+      }),
+    );
     const { result, view } = await collect('gcp-auth');
     expect(result.status).toBe('failed');
     expect(view.errors.cost).toBe(
@@ -254,11 +325,18 @@ describe('GCP cost collector (Cloud Billing export through @google-cloud/bigquer
   });
 
   it('fails without retrying when the service account may not read the export table (403 accessDenied)', async () => {
-    fake.handle(googleHandler({ before: (r) => (r.path === JOBS ? json(fixture('gcp/bigquery/error-access-denied.json'), 403) : undefined) }));
+    fake.handle(
+      googleHandler({
+        before: (r) =>
+          r.path === JOBS ? json(fixture('gcp/bigquery/error-access-denied.json'), 403) : undefined,
+      }),
+    );
     fake.requests.length = 0;
     const { result, view } = await collect('gcp-denied');
     expect(result.status).toBe('failed');
-    expect(view.errors.cost).toMatch(/^bq:jobs\.insert: Access Denied: Table billing-export-prj:billing\.gcp_billing_export_v1_.* \(accessDenied\)$/);
+    expect(view.errors.cost).toMatch(
+      /^bq:jobs\.insert: Access Denied: Table billing-export-prj:billing\.gcp_billing_export_v1_.* \(accessDenied\)$/,
+    );
     expect(jobInserts()).toHaveLength(1);
     expect(await storedVersions(store, 'gcp-denied')).toBe(0);
   });
@@ -277,7 +355,9 @@ describe('GCP cost collector (Cloud Billing export through @google-cloud/bigquer
     fake.handle(googleHandler({}));
     const { result, view } = await collect('gcp-noexport', { billing_export_table: undefined });
     expect(result.status).toBe('failed');
-    expect(view.errors.cost).toContain('has no billing_export_table: GCP cost comes from the Cloud Billing export to BigQuery');
+    expect(view.errors.cost).toContain(
+      'has no billing_export_table: GCP cost comes from the Cloud Billing export to BigQuery',
+    );
   });
 
   it('re-collecting the same days three times with restated amounts leaves exactly the latest figures', async () => {
@@ -286,9 +366,13 @@ describe('GCP cost collector (Cloud Billing export through @google-cloud/bigquer
       let billed = '0';
       let facts = 0;
       for (const p of pages) {
-        if (dropCredits) p.rows = p.rows.filter((r) => !(cell(r, 'kind').v === 'credit' && cell(r, 'credit_type').v === 'PROMOTION'));
+        if (dropCredits)
+          p.rows = p.rows.filter(
+            (r) => !(cell(r, 'kind').v === 'credit' && cell(r, 'credit_type').v === 'PROMOTION'),
+          );
         for (const r of p.rows) {
-          if (cell(r, 'kind').v === 'usage') cell(r, 'cost').v = addDecimals(cell(r, 'cost').v as string, delta);
+          if (cell(r, 'kind').v === 'usage')
+            cell(r, 'cost').v = addDecimals(cell(r, 'cost').v as string, delta);
           billed = addDecimals(billed, cell(r, 'cost').v as string);
           facts++;
         }
@@ -307,12 +391,21 @@ describe('GCP cost collector (Cloud Billing export through @google-cloud/bigquer
 
   it('tests a connection by reading the export table metadata and the billing account (free calls)', async () => {
     fake.handle((r) =>
-      r.path === '/bigquery/v2/projects/billing-export-prj/datasets/billing/tables/gcp_billing_export_v1_01A2B3_C4D5E6_F7A8B9'
-        ? json({ kind: 'bigquery#table', id: `billing-export-prj:billing.gcp_billing_export_v1_01A2B3_C4D5E6_F7A8B9`, type: 'TABLE' })
+      r.path ===
+      '/bigquery/v2/projects/billing-export-prj/datasets/billing/tables/gcp_billing_export_v1_01A2B3_C4D5E6_F7A8B9'
+        ? json({
+            kind: 'bigquery#table',
+            id: `billing-export-prj:billing.gcp_billing_export_v1_01A2B3_C4D5E6_F7A8B9`,
+            type: 'TABLE',
+          })
         : googleHandler({})(r),
     );
     fake.requests.length = 0;
-    await gcpProvider.testConnection({ connection: connection('gcp-test'), signal: new AbortController().signal, logger: undefined as never });
+    await gcpProvider.testConnection({
+      connection: connection('gcp-test'),
+      signal: new AbortController().signal,
+      logger: undefined as never,
+    });
     expect(fake.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
       'GET /bigquery/v2/projects/billing-export-prj/datasets/billing/tables/gcp_billing_export_v1_01A2B3_C4D5E6_F7A8B9',
       'GET /v1/billingAccounts/01A2B3-C4D5E6-F7A8B9',

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { addDecimals, multiplyDecimals, normalizeDecimal, subtractDecimal, toScaled } from '../../../lib/costs/decimal';
+import {
+  addDecimals,
+  multiplyDecimals,
+  normalizeDecimal,
+  subtractDecimal,
+  toScaled,
+} from '../../../lib/costs/decimal';
 
 describe('lib/costs/decimal', () => {
   it.each([

@@ -23,11 +23,15 @@ describe('AWS ExternalId generated per customer', () => {
     expect(externalIdFor('acme2', SECRET)).not.toBe(a);
     expect(externalIdFor('acme', `${SECRET}-other`)).not.toBe(a);
     expect(a).toMatch(/^oi-[0-9a-f]{45}$/);
-    expect(AwsSettingsSchema.safeParse({ role_arn: 'arn:aws:iam::123456789012:role/R', external_id: a }).success).toBe(true);
+    expect(
+      AwsSettingsSchema.safeParse({ role_arn: 'arn:aws:iam::123456789012:role/R', external_id: a }).success,
+    ).toBe(true);
   });
 
   it('refuses a short deployment secret', () => {
-    expect(() => externalIdFor('acme', 'short')).toThrow('OPTIINFRA_EXTERNAL_ID_SECRET must be at least 32 characters');
+    expect(() => externalIdFor('acme', 'short')).toThrow(
+      'OPTIINFRA_EXTERNAL_ID_SECRET must be at least 32 characters',
+    );
   });
 
   it('is filled into role connections without one, and never replaces an explicit one', async () => {
@@ -40,13 +44,16 @@ describe('AWS ExternalId generated per customer', () => {
       SECRET,
     );
     const [acme, beta, gamma] = await source.list();
-    expect((acme?.settings as { external_id: string }).external_id).toBe(externalIdFor('acme', SECRET));
-    expect((beta?.settings as { external_id: string }).external_id).toBe('legacy-id-from-2025');
+    expect(acme?.settings).toMatchObject({ external_id: externalIdFor('acme', SECRET) });
+    expect(beta?.settings).toMatchObject({ external_id: 'legacy-id-from-2025' });
     expect(gamma?.settings).toEqual({});
   });
 
   it('without a deployment secret, a role connection fails validation naming the setting and the variable', async () => {
-    const [acme] = await withGeneratedExternalIds(staticConnections([aws('acme', { role_arn: 'arn:aws:iam::123456789012:role/R' })]), undefined).list();
+    const [acme] = await withGeneratedExternalIds(
+      staticConnections([aws('acme', { role_arn: 'arn:aws:iam::123456789012:role/R' })]),
+      undefined,
+    ).list();
     const parsed = AwsSettingsSchema.safeParse(acme?.settings);
     expect(parsed.success).toBe(false);
     expect(parsed.error?.issues[0]?.path).toEqual(['external_id']);

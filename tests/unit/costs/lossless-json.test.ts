@@ -19,9 +19,12 @@ describe('lib/costs/lossless-json', () => {
     expect(JSON.parse(JSON.stringify(parseJsonLossless(text)))).toEqual(JSON.parse(text));
   });
 
-  it.each(['{', '{"a":}', '[1,]', '{"a":1} x', '"open', '01', '{a:1}', 'nul'])('rejects %j with the position', (text) => {
-    expect(() => parseJsonLossless(text)).toThrow(JsonSyntaxError);
-  });
+  it.each(['{', '{"a":}', '[1,]', '{"a":1} x', '"open', '01', '{a:1}', 'nul'])(
+    'rejects %j with the position',
+    (text) => {
+      expect(() => parseJsonLossless(text)).toThrow(JsonSyntaxError);
+    },
+  );
 
   it('reads numbers given as strings only when they are decimal text', () => {
     expect(numberText('12.50')).toBe('12.50');

@@ -15,7 +15,9 @@ describe('lib/costs/periods', () => {
       start: d('2026-11-01T00:00:00Z'),
       end: d('2026-11-03T00:00:00Z'),
     });
-    expect(utcDays({ start: d('2026-11-03T00:00:00Z'), end: d('2026-11-03T00:00:00Z') }).end).toEqual(d('2026-11-04T00:00:00Z'));
+    expect(utcDays({ start: d('2026-11-03T00:00:00Z'), end: d('2026-11-03T00:00:00Z') }).end).toEqual(
+      d('2026-11-04T00:00:00Z'),
+    );
   });
 
   it.each([
@@ -40,12 +42,22 @@ describe('computeWindow with a restatement horizon', () => {
   const now = d('2026-11-12T09:20:00Z');
 
   it('re-reads from the horizon even when the watermark is recent and the backfill limit is short', () => {
-    const w = computeWindow({ now, watermark: d('2026-11-12T01:20:00Z'), restateFrom: d('2026-11-01T00:00:00Z'), maxBackfillMs: 7 * DAY });
+    const w = computeWindow({
+      now,
+      watermark: d('2026-11-12T01:20:00Z'),
+      restateFrom: d('2026-11-01T00:00:00Z'),
+      maxBackfillMs: 7 * DAY,
+    });
     expect(w).toEqual({ start: d('2026-11-01T00:00:00Z'), end: now });
   });
 
   it('backfills a gap older than the horizon only as far as the backfill limit', () => {
-    const w = computeWindow({ now, watermark: d('2026-08-01T00:00:00Z'), restateFrom: d('2026-11-01T00:00:00Z'), maxBackfillMs: 70 * DAY });
+    const w = computeWindow({
+      now,
+      watermark: d('2026-08-01T00:00:00Z'),
+      restateFrom: d('2026-11-01T00:00:00Z'),
+      maxBackfillMs: 70 * DAY,
+    });
     expect(w.start).toEqual(new Date(now.getTime() - 70 * DAY));
   });
 
