@@ -227,14 +227,7 @@ export async function runCollection(job: CollectionJob, deps: RunDeps): Promise<
     duration_ms: Math.max(0, finishedAt.getTime() - startedAt.getTime()),
     details: { data_types: Object.fromEntries(outcomes.map((o) => [o.dataType, o])) },
   });
-  logger.info('collection finished', {
-    status,
-    rows,
-    errors,
-    billable_requests: meter.counts,
-    ...(skippedReason ? { skipped_reason: skippedReason } : {}),
-    duration_ms: finishedAt.getTime() - startedAt.getTime(),
-  });
+  logger.info('collection finished', { status, rows, errors, duration_ms: finishedAt.getTime() - startedAt.getTime() });
   return { taskId: job.taskId, status, outcomes, rows, errors };
 }
 
@@ -300,7 +293,7 @@ async function collectDataType(args: {
       });
       if (!decision.run) {
         logger.warn('skipped: request budget', { reason: decision.reason, used: decision.used, estimate: decision.estimate });
-        return { dataType, ok: false, rows: 0, window: windowIso, skipped: decision.reason, durationMs: Date.now() - t0 };
+        return { dataType, ok: false, rows: 0, window: null, skipped: decision.reason, durationMs: Date.now() - t0 };
       }
       meter.limit(budget.apiPrefix, decision.remaining);
     } catch (err) {
