@@ -367,6 +367,25 @@ describe('AWS cost collector (Cost Explorer through @aws-sdk/client-cost-explore
     expect(instances?.n).toBe(9);
   });
 
+  it('restricts both queries to the configured linked accounts', async () => {
+    fake.handle(awsHandler({}));
+    fake.requests.length = 0;
+    const { result } = await collect('aws-linked', {
+      linked_accounts: ['111122223333'],
+      resource_level_costs: true,
+    });
+    expect(result.status).toBe('succeeded');
+    const [usage, resources] = [
+      ceRequests(fake).find((r) => target(r).endsWith('.GetCostAndUsage')),
+      ceRequests(fake).find((r) => target(r).endsWith('WithResources')),
+    ].map((r) => JSON.parse(r?.body ?? '{}'));
+    const linked = { Dimensions: { Key: 'LINKED_ACCOUNT', Values: ['111122223333'] } };
+    expect(usage.Filter).toEqual(linked);
+    expect(resources.Filter).toEqual({
+      And: [{ Dimensions: { Key: 'SERVICE', Values: [EC2_COMPUTE_SERVICE] } }, linked],
+    });
+  });
+
   it('fails with the provider message when resource-level data is not enabled in Cost Explorer', async () => {
     fake.handle(
       awsHandler({
