@@ -9,8 +9,10 @@ import { createSqsJobQueue } from './collector/sqs-queue';
 import type { Connection, DataSink, DataType } from './collector/types';
 import { loadConnectionsFile } from './connections/file';
 import { type ConnectionSource, combineSources, databaseConnections, staticConnections } from './connections/source';
+import { createCostSink } from './costs/sink';
 import { ConfigError } from './errors';
 import { createLogger, type Logger } from './logger';
+import { EXTERNAL_ID_SECRET_MIN_LENGTH, fillExternalId, withGeneratedExternalIds } from './providers/aws/external-id';
 import { checkConnectionsFile } from './providers/generic/validate';
 import { createRegistry, PROVIDERS, type ProviderRegistry } from './providers/registry';
 
@@ -92,14 +94,25 @@ export async function createRuntime(config: AppConfig, opts: RuntimeOptions): Pr
   const builtins: Connection[] = [...(opts.connections ?? [])];
   if (opts.mode === 'local') builtins.unshift(builtinLocalConnection(config));
   sources.push(staticConnections(builtins));
+  // AWS connections that assume a customer role get the product-generated ExternalId.
+  const externalIdSecret = opts.env.OPTIINFRA_EXTERNAL_ID_SECRET || undefined;
+  if (externalIdSecret !== undefined && externalIdSecret.length < EXTERNAL_ID_SECRET_MIN_LENGTH) {
+    throw new ConfigError(`OPTIINFRA_EXTERNAL_ID_SECRET must be at least ${EXTERNAL_ID_SECRET_MIN_LENGTH} characters`);
+  }
   if (config.connectionsFile) {
     // Settings are checked against each provider's schema at start-up, so a typo fails here
     // with the file, entry and field named, not in a run hours later.
-    checkConnectionsFile(config.connectionsFile, registry);
-    sources.push(staticConnections(loadConnectionsFile(config.connectionsFile, opts.env)));
+    checkConnectionsFile(config.connectionsFile, registry, { externalIdSecret });
+    // Checked above, so parsing cannot fail: it fills each provider's defaults once, here.
+    const fromFile = loadConnectionsFile(config.connectionsFile, opts.env).map((c) => {
+      const filled = fillExternalId(c, externalIdSecret);
+      const parsed = registry.get(c.provider)?.settingsSchema.safeParse(filled.settings);
+      return parsed?.success ? { ...filled, settings: parsed.data } : filled;
+    });
+    sources.push(staticConnections(fromFile));
   }
   sources.push(databaseConnections(store, opts.env));
-  const connections = combineSources(...sources);
+  const connections = withGeneratedExternalIds(combineSources(...sources), externalIdSecret);
   const queue: JobQueue =
     opts.queue ??
     (config.queueUrl
@@ -117,8 +130,9 @@ export async function createRuntime(config: AppConfig, opts: RuntimeOptions): Pr
     logger,
     retry: config.collection.retry,
     maxBackfillMs: config.collection.maxBackfillMs,
-    ...(opts.sinks ? { sinks: opts.sinks } : {}),
-    secrets: [...(config.clickhouse.password ? [config.clickhouse.password] : []), ...applications.secrets],
+    // Cost rows are restated by the clouds: written all at once, with tombstones (lib/costs/sink.ts).
+    sinks: { cost: createCostSink(store, writer), ...opts.sinks },
+    secrets: [config.clickhouse.password, externalIdSecret, ...applications.secrets].filter((v): v is string => !!v),
   };
   return { config, env: opts.env, store, writer, registry, connections, queue, logger, runDeps, mode: opts.mode, applications };
 }

@@ -10,6 +10,7 @@ import type { CollectionRunInput, RunStatus } from '../schemas/rows';
 import { HOUR_MS } from '../time';
 import type { ConnectionSource } from '../connections/source';
 import type { ProviderRegistry } from '../providers/registry';
+import { decideRequestBudget } from '../costs/budget';
 import { type RetryPolicy, withRetry } from './retry';
 import {
   type CollectContext,
@@ -49,6 +50,8 @@ export interface DataTypeOutcome {
   error?: string;
   /** Problems that did not stop the data type (CollectContext.warn). */
   warnings?: string[];
+  /** Set when the data type was not collected on purpose (request budget spent). */
+  skipped?: string;
   durationMs: number;
 }
 
@@ -62,34 +65,60 @@ export interface RunResult {
 
 const DEFAULT_LOOKBACK_MS = HOUR_MS;
 
-/** Computes the window for one data type from its watermark and the provider's policy. */
+/**
+ * Computes the window for one data type from its watermark and the provider's policy.
+ * A gap since the watermark is backfilled at most `maxBackfillMs`; the restatement
+ * horizon (`restatementMs`, `restateFrom`) is always re-read, whatever the backfill limit.
+ */
 export function computeWindow(args: {
   now: Date;
   watermark: Date | null;
   initialLookbackMs?: number | undefined;
   restatementMs?: number | undefined;
+  /** The provider's restatement horizon (WindowPolicy.restateFrom). */
+  restateFrom?: Date | undefined;
   maxBackfillMs: number;
 }): TimeWindow {
   const end = args.now;
   let start = args.watermark ?? new Date(end.getTime() - (args.initialLookbackMs ?? DEFAULT_LOOKBACK_MS));
-  if (args.restatementMs !== undefined) {
-    const restate = new Date(end.getTime() - args.restatementMs);
-    if (restate < start) start = restate;
-  }
   const oldest = new Date(end.getTime() - args.maxBackfillMs);
   if (start < oldest) start = oldest;
+  if (args.restatementMs !== undefined) {
+    const restate = new Date(Math.max(end.getTime() - args.restatementMs, oldest.getTime()));
+    if (restate < start) start = restate;
+  }
+  if (args.restateFrom && args.restateFrom < start) start = args.restateFrom;
   if (start > end) start = end;
   return { start, end };
 }
 
-function createMeter(): RequestMeter {
+/** Counts requests per api; `limits` (api-name prefix → requests left) caps what `remaining` reports. */
+function createMeter(): RequestMeter & { limit(prefix: string, requests: number): void } {
   const counts: Record<string, number> = {};
+  const limits = new Map<string, number>();
   return {
     count(api, n = 1) {
       counts[api] = (counts[api] ?? 0) + n;
     },
     get counts() {
       return counts;
+    },
+    remaining(api) {
+      let left = Number.POSITIVE_INFINITY;
+      for (const [prefix, limit] of limits) {
+        if (!api.startsWith(prefix)) continue;
+        const used = Object.entries(counts)
+          .filter(([name]) => name.startsWith(prefix))
+          .reduce((a, [, n]) => a + n, 0);
+        left = Math.min(left, Math.max(0, limit - used));
+      }
+      return left;
+    },
+    limit(prefix, requests) {
+      const used = Object.entries(counts)
+        .filter(([name]) => name.startsWith(prefix))
+        .reduce((a, [, n]) => a + n, 0);
+      limits.set(prefix, used + requests);
     },
   };
 }
@@ -189,9 +218,23 @@ export async function runCollection(job: CollectionJob, deps: RunDeps): Promise<
     }
   }
 
-  const ok = outcomes.filter((o) => o.ok).length;
-  const clean = outcomes.filter((o) => o.ok && !o.warnings?.length).length;
-  const status: RunStatus = clean === outcomes.length && ok > 0 ? 'succeeded' : ok > 0 ? 'partial' : 'failed';
+  // Skipped data types (request budget spent) neither succeed nor fail; warnings make a
+  // collected data type partial.
+  const attempted = outcomes.filter((o) => !o.skipped);
+  const ok = attempted.filter((o) => o.ok).length;
+  const clean = attempted.filter((o) => o.ok && !o.warnings?.length).length;
+  const status: RunStatus =
+    outcomes.length > 0 && attempted.length === 0
+      ? 'skipped'
+      : clean === attempted.length && ok > 0
+        ? 'succeeded'
+        : ok > 0
+          ? 'partial'
+          : 'failed';
+  const skippedReason = outcomes
+    .filter((o) => o.skipped)
+    .map((o) => `${o.dataType}: ${o.skipped}`)
+    .join('; ');
   const rows = Object.fromEntries(outcomes.map((o) => [o.dataType, o.rows]));
   const errors = Object.fromEntries(
     outcomes
@@ -207,6 +250,7 @@ export async function runCollection(job: CollectionJob, deps: RunDeps): Promise<
     rows,
     errors,
     billable_requests: { ...meter.counts },
+    skipped_reason: skippedReason,
     window_start: windows.length ? windows.map((w) => w.start).sort()[0] : null,
     window_end: windows.length ? windows.map((w) => w.end).sort().at(-1) : null,
     finished_at: finishedAt,
@@ -231,7 +275,7 @@ async function collectDataType(args: {
   connection: Connection;
   deps: RunDeps;
   logger: ReturnType<Logger['createChild']>;
-  meter: RequestMeter;
+  meter: ReturnType<typeof createMeter>;
   redact: (s: string) => string;
   now: () => Date;
 }): Promise<DataTypeOutcome> {
@@ -258,25 +302,50 @@ async function collectDataType(args: {
   let watermark: Date | null = null;
   try {
     watermark = await getWatermark(deps.store, key);
+    const at = now();
     window = job.window
       ? { start: new Date(job.window.start), end: new Date(job.window.end) }
       : computeWindow({
-          now: now(),
+          now: at,
           watermark,
           initialLookbackMs: policy?.initialLookbackMs,
           restatementMs: policy?.restatementMs,
-          maxBackfillMs: deps.maxBackfillMs,
+          restateFrom: policy?.restateFrom?.(at, connection.settings, watermark),
+          maxBackfillMs: policy?.maxBackfillMs ?? deps.maxBackfillMs,
         });
   } catch (err) {
     return { dataType, ok: false, rows: 0, window: null, error: redact(errorMessage(err)), durationMs: Date.now() - t0 };
   }
   const windowIso = { start: window.start.toISOString(), end: window.end.toISOString() };
+
+  const budget = provider.requestBudgets?.[dataType]?.(connection.settings);
+  if (budget) {
+    try {
+      const decision = await decideRequestBudget(deps.store, {
+        customerId: job.customerId,
+        provider: job.provider,
+        connectionId: connection.id,
+        taskId: job.taskId,
+        budget,
+        now: now(),
+      });
+      if (!decision.run) {
+        logger.warn('skipped: request budget', { reason: decision.reason, used: decision.used, estimate: decision.estimate });
+        return { dataType, ok: false, rows: 0, window: null, skipped: decision.reason, durationMs: Date.now() - t0 };
+      }
+      meter.limit(budget.apiPrefix, decision.remaining);
+    } catch (err) {
+      return { dataType, ok: false, rows: 0, window: windowIso, error: redact(errorMessage(err)), durationMs: Date.now() - t0 };
+    }
+  }
   const signal = deps.signal ?? new AbortController().signal;
+  const complete: TimeWindow[] = [];
   const sink = deps.sinks?.[dataType] ?? tableSink(deps.writer, dataType);
   const sinkCtx: SinkContext = {
     taskId: job.taskId,
     customerId: job.customerId,
     provider: job.provider,
+    connectionId: connection.id,
     dataType,
     window,
     startedAt: now(),
@@ -299,6 +368,7 @@ async function collectDataType(args: {
       logger.warn('collected with a problem', { problem: text });
       if (warnings.length < 50 && !warnings.includes(text)) warnings.push(text);
     },
+    complete: (range) => complete.push({ start: range.start, end: range.end }),
     retry: (label, fn) =>
       withRetry(fn, deps.retry, {
         signal,
@@ -318,7 +388,8 @@ async function collectDataType(args: {
       if (batch.length === 0) continue;
       rows += await sink.write(batch, sinkCtx);
     }
-    await sink.finish?.(sinkCtx, { ok: true });
+    const finished = await sink.finish?.(sinkCtx, { ok: true, complete });
+    if (typeof finished === 'number') rows += finished;
     const next = watermark && watermark > window.end ? watermark : window.end;
     await setWatermark(deps.writer, key, next, job.taskId);
     return {

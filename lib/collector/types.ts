@@ -39,8 +39,32 @@ export interface Connection<S = unknown> {
 
 /** Counts billable provider API requests made by a run (Cost Explorer pages, …). */
 export interface RequestMeter {
+  /** Records `n` requests of `api` (e.g. `ce:GetCostAndUsage`) that the provider answered. */
   count(api: string, n?: number): void;
   readonly counts: Readonly<Record<string, number>>;
+  /**
+   * How many more requests of `api` this run may make before its connection's daily
+   * budget (see `RequestBudget`) is spent; `Infinity` when no budget covers `api`.
+   * Collectors check it before each billable call and stop with `RequestBudgetError`.
+   */
+  remaining(api: string): number;
+}
+
+/**
+ * A daily cap on a connection's billable requests to one API family. Cost Explorer
+ * charges $0.01 per request and per page, so an unbounded loop or schedule costs money.
+ */
+export interface RequestBudget {
+  /** Requests whose api name starts with this prefix count (e.g. `ce:`). */
+  readonly apiPrefix: string;
+  /** Requests allowed per connection per UTC day. */
+  readonly perDay: number;
+  /** Requests a run makes at least (the estimate before any run has been recorded). */
+  readonly minPerRun: number;
+  /** Name in messages: `Cost Explorer`. */
+  readonly label: string;
+  /** The connection setting that changes `perDay`, named in skip reasons. */
+  readonly setting?: string;
 }
 
 export interface CollectContext<S = unknown> {
@@ -64,6 +88,13 @@ export interface CollectContext<S = unknown> {
    * tests need not provide it.
    */
   warn?(message: string): void;
+  /**
+   * Declares that the rows yielded are the provider's complete answer for facts whose
+   * charge period starts in `range`. After a successful run the sink may then delete stored
+   * facts of that range that the answer no longer has (restated away). Collectors that do
+   * not call it never cause deletions.
+   */
+  complete?(range: TimeWindow): void;
 }
 
 export interface RowsOf {
@@ -76,11 +107,19 @@ export interface RowsOf {
 /** Yields batches of rows for the window; throws a ProviderError subclass on failure. */
 export type Collector<S, D extends DataType> = (ctx: CollectContext<S>) => AsyncIterable<RowsOf[D][]>;
 
-export interface WindowPolicy {
+export interface WindowPolicy<S = unknown> {
   /** First window when there is no watermark yet. */
   initialLookbackMs?: number;
   /** Always re-read at least this far back (clouds restate recent costs). */
   restatementMs?: number;
+  /**
+   * Always re-read from this point (e.g. the start of the previous month while it is not
+   * final). It is the provider's own restatement horizon, so `maxBackfillMs` does not cut it.
+   * `watermark` is null on a connection's first collection.
+   */
+  restateFrom?(now: Date, settings: S, watermark: Date | null): Date;
+  /** Overrides the deployment's maxBackfillMs for this data type (how far a gap is backfilled). */
+  maxBackfillMs?: number;
 }
 
 /**
@@ -94,7 +133,9 @@ export interface ProviderDefinition<S = unknown> {
   /** Validates a connection's `settings`; errors name the field. */
   readonly settingsSchema: z.ZodType<S>;
   readonly collectors: { readonly [D in DataType]?: Collector<S, D> };
-  readonly windows?: { readonly [D in DataType]?: WindowPolicy };
+  readonly windows?: { readonly [D in DataType]?: WindowPolicy<S> };
+  /** Daily caps on billable requests, per data type (e.g. Cost Explorer for `cost`). */
+  readonly requestBudgets?: { readonly [D in DataType]?: (settings: S) => RequestBudget | undefined };
   testConnection(ctx: { connection: Connection<S>; signal: AbortSignal; logger: Logger }): Promise<void>;
 }
 
@@ -103,15 +144,30 @@ export interface ProviderDefinition<S = unknown> {
  * data type that needs more (inventory diffs, restatement tombstones) plugs in its own.
  */
 export interface DataSink {
+  /** Takes a batch; resolves to the rows written now (a buffering sink writes in finish). */
   write(rows: readonly unknown[], ctx: SinkContext): Promise<number>;
-  /** Called once after the collector finished (`ok`) or failed, before the watermark moves. */
-  finish?(ctx: SinkContext, outcome: { ok: boolean; error?: unknown }): Promise<void>;
+  /**
+   * Called once after the collector finished (`ok`) or failed, before the watermark moves,
+   * with the ranges the collector declared complete (`CollectContext.complete`). May resolve
+   * to the number of rows it wrote itself. A rejection fails the data type.
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: sinks that write nothing themselves resolve to void
+  finish?(ctx: SinkContext, outcome: SinkOutcome): Promise<number | void>;
+}
+
+export interface SinkOutcome {
+  ok: boolean;
+  error?: unknown;
+  /** Ranges of charge-period starts the provider's answer is complete for. */
+  complete?: readonly TimeWindow[];
 }
 
 export interface SinkContext {
   readonly taskId: string;
   readonly customerId: string;
   readonly provider: string;
+  /** The connection collected (facts of other connections are never touched). */
+  readonly connectionId?: string;
   readonly dataType: DataType;
   readonly window: TimeWindow;
   readonly startedAt: Date;

@@ -104,6 +104,8 @@ export const CostRowSchema = z.object({
   effective_cost: decimal,
   list_cost: decimal.default('0'),
   contracted_cost: decimal.default('0'),
+  /** Effective cost net of negotiated discounts (AWS NetAmortizedCost); null where not reported. */
+  x_net_effective_cost: decimal.nullable().default(null),
   billing_currency: z.string().regex(/^[A-Z]{3}$/, 'billing_currency must be an ISO 4217 code'),
   charge_period_start: time,
   charge_period_end: time,

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { assertProviderAvailable } from '../../lib/collector/trigger';
 import { NotFoundError } from '../../lib/errors';
+import type { ProviderDefinition } from '../../lib/collector/types';
 import { localProvider } from '../../lib/providers/local';
 import { createRegistry } from '../../lib/providers/registry';
 
 describe('assertProviderAvailable', () => {
   // A deployment that trims providers.yaml ships fewer providers than the product knows.
-  const registry = createRegistry([localProvider]);
+  const registry = createRegistry([localProvider as ProviderDefinition<unknown>]);
 
   it('passes a registered provider', () => {
     expect(() => assertProviderAvailable(registry, 'local')).not.toThrow();

@@ -23,11 +23,14 @@ export const AwsSettingsSchema = z
     resource_level_costs: z.boolean().default(false),
     /** Cost Explorer requests allowed per day ($0.01 each, pages included). */
     cost_explorer_daily_budget: z.number().int().min(0).default(8),
+    /** Day of the month from which last month's costs are final and no longer re-read. */
+    cost_month_final_day: z.number().int().min(1).max(28).default(5),
     /** Overrides every AWS endpoint (tests, LocalStack). */
     endpoint: z.string().url().optional(),
   })
   .refine((s) => !s.role_arn || s.external_id, {
-    message: 'external_id is required when role_arn is set (confused-deputy protection)',
+    message:
+      'external_id is required when role_arn is set (confused-deputy protection): set OPTIINFRA_EXTERNAL_ID_SECRET so OptiInfra generates it per customer, or set external_id',
     path: ['external_id'],
   });
 export type AwsSettings = z.infer<typeof AwsSettingsSchema>;

@@ -1,5 +1,9 @@
 import type { ProviderDefinition } from '../../collector/types';
+import { openMonthsStart } from '../../costs/periods';
+import { parseConnectionSettings } from '../../costs/settings';
+import { DAY_MS } from '../../time';
 import { type AwsSettings, AwsSettingsSchema } from './config';
+import { CE_API_PREFIX, callerAccount, collectAwsCost } from './cost';
 
 /** Amazon Web Services. Collectors live one file per data type next to this one. */
 export const awsProvider: ProviderDefinition<AwsSettings> = {
@@ -7,8 +11,28 @@ export const awsProvider: ProviderDefinition<AwsSettings> = {
   displayName: 'Amazon Web Services',
   category: 'hyperscaler',
   settingsSchema: AwsSettingsSchema,
-  collectors: {},
-  async testConnection() {
-    throw new Error('aws: connection test not implemented yet');
+  collectors: {
+    cost: collectAwsCost,
+  },
+  windows: {
+    // Cost Explorer revises the open month and the first days after it closes. A new
+    // connection starts with last month in full.
+    cost: {
+      maxBackfillMs: 70 * DAY_MS,
+      restateFrom: (now, s, watermark) => openMonthsStart(now, watermark ? s.cost_month_final_day : 31),
+    },
+  },
+  requestBudgets: {
+    cost: (s) => ({
+      apiPrefix: CE_API_PREFIX,
+      perDay: s.cost_explorer_daily_budget,
+      minPerRun: s.resource_level_costs ? 2 : 1,
+      label: 'Cost Explorer',
+      setting: 'cost_explorer_daily_budget',
+    }),
+  },
+  /** STS GetCallerIdentity (free): proves the credentials and, with a role, the trust policy and ExternalId. */
+  async testConnection({ connection, signal }) {
+    await callerAccount(parseConnectionSettings(AwsSettingsSchema, connection), signal);
   },
 };

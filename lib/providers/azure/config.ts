@@ -12,6 +12,8 @@ export const AzureSettingsSchema = z.object({
   subscription_ids: z.array(GUID).min(1),
   /** Cost query scope; defaults to each subscription (`subscriptions/{id}`). */
   cost_scope: z.string().min(1).optional(),
+  /** Last month is re-read through this day of the month (Azure closes a month within about 5 days). */
+  cost_month_final_day: z.number().int().min(1).max(28).default(7),
   /** Redirects every Azure call (ARM and login) to this base URL (tests). */
   endpoint: z.string().url().optional(),
 });

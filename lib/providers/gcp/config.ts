@@ -17,6 +17,10 @@ export const GcpSettingsSchema = z.object({
     .string()
     .regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]\.[A-Za-z0-9_]{1,1024}\.[A-Za-z0-9_]{1,1024}$/, 'must be project.dataset.table')
     .optional(),
+  /** Last month is re-read through this day of the month (the export keeps changing after month end). */
+  cost_month_final_day: z.number().int().min(1).max(28).default(5),
+  /** Cap on bytes one cost query may bill (BigQuery maximumBytesBilled); the query fails rather than cost more. */
+  cost_query_max_bytes_billed: z.number().int().positive().optional(),
   /** Overrides Google API endpoints (tests): http://127.0.0.1:PORT */
   endpoint: z.string().url().optional(),
 });

@@ -230,7 +230,7 @@ function testContext(
     signal,
     logger,
     retry: (_label, fn) => withRetry(fn, TEST_RETRY, { signal }),
-    meter: { count() {}, counts: {} },
+    meter: { count() {}, counts: {}, remaining: () => Number.POSITIVE_INFINITY },
     now: () => new Date(),
   };
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ConnectionsFileSchema } from '../../connections/file';
 import { ConfigError } from '../../errors';
+import { fillExternalId } from '../aws/external-id';
 import type { ProviderAdapter } from '../adapters/types';
 import type { ProviderRegistry } from '../registry';
 import { type Catalog, describeZodIssues, formatPath } from './catalog';
@@ -17,9 +18,13 @@ import { type GenericSettings, secretReferences } from './settings';
  * every mistake found (up to ten).
  *
  * @example
- * checkConnectionsFile('connections.yaml', createRegistry());
+ * checkConnectionsFile('connections.yaml', createRegistry(), { externalIdSecret: env.OPTIINFRA_EXTERNAL_ID_SECRET });
  */
-export function checkConnectionsFile(path: string, registry: ProviderRegistry): { connections: number } {
+export function checkConnectionsFile(
+  path: string,
+  registry: ProviderRegistry,
+  opts: { externalIdSecret?: string | undefined } = {},
+): { connections: number } {
   let raw: unknown;
   try {
     raw = parseYaml(readFileSync(path, 'utf8'));
@@ -41,7 +46,13 @@ export function checkConnectionsFile(path: string, registry: ProviderRegistry): 
       );
       return;
     }
-    const settings = def.settingsSchema.safeParse(c.settings);
+    // AWS role connections get their ExternalId from OptiInfra (lib/providers/aws/external-id.ts)
+    // when the deployment has the secret; validate what the collector will actually use.
+    const effective = fillExternalId(
+      { id: c.id ?? c.provider, customerId: c.customer_id, provider: c.provider, enabled: c.enabled, settings: c.settings, secrets: {}, source: 'config' },
+      opts.externalIdSecret,
+    );
+    const settings = def.settingsSchema.safeParse(effective.settings);
     if (!settings.success) {
       for (const issue of settings.error.issues.slice(0, 3))
         problems.push(`${at('settings', ...issue.path)}: ${issue.message}`);

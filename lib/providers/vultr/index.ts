@@ -1,5 +1,9 @@
 import type { ProviderDefinition } from '../../collector/types';
+import { openMonthsStart } from '../../costs/periods';
+import { parseConnectionSettings } from '../../costs/settings';
+import { DAY_MS } from '../../time';
 import { type VultrSettings, VultrSettingsSchema } from './config';
+import { collectVultrCost, vultrAccount } from './cost';
 
 /** Vultr. Collectors live one file per data type next to this one. */
 export const vultrProvider: ProviderDefinition<VultrSettings> = {
@@ -7,8 +11,19 @@ export const vultrProvider: ProviderDefinition<VultrSettings> = {
   displayName: 'Vultr',
   category: 'general_compute',
   settingsSchema: VultrSettingsSchema,
-  collectors: {},
-  async testConnection() {
-    throw new Error('vultr: connection test not implemented yet');
+  collectors: {
+    cost: collectVultrCost,
+  },
+  windows: {
+    // Pending charges accrue through the month; the invoice replaces them after it closes.
+    cost: {
+      maxBackfillMs: 70 * DAY_MS,
+      restateFrom: (now, s, watermark) => openMonthsStart(now, watermark ? s.cost_month_final_day : 31),
+    },
+  },
+  /** GET /v2/account with the API key (free). */
+  async testConnection({ connection: raw, signal }) {
+    const connection = parseConnectionSettings(VultrSettingsSchema, raw);
+    await vultrAccount({ connection, signal });
   },
 };

@@ -408,7 +408,7 @@ describe('createAdapterContext', () => {
     signal: new AbortController().signal,
     logger: silentLogger(),
     retry: (_l, fn) => fn(0),
-    meter: { count() {}, counts: {} },
+    meter: { count() {}, counts: {}, remaining: () => Number.POSITIVE_INFINITY },
     now: () => NOW,
   });
   const entry = CATALOG.providers[0]!;
