@@ -10,6 +10,7 @@ import { type ConnectionSource, combineSources, databaseConnections, staticConne
 import { ConfigError } from './errors';
 import { createLogger, type Logger } from './logger';
 import { createRegistry, type ProviderRegistry } from './providers/registry';
+import { createResourceSink } from './resources/sink';
 
 /** Everything a handler, worker or the local server needs, built once per process. */
 export interface Runtime {
@@ -93,7 +94,9 @@ export async function createRuntime(config: AppConfig, opts: RuntimeOptions): Pr
     logger,
     retry: config.collection.retry,
     maxBackfillMs: config.collection.maxBackfillMs,
-    ...(opts.sinks ? { sinks: opts.sinks } : {}),
+    // Inventory snapshots go through change tracking (lib/resources/sink.ts); a caller's
+    // sinks replace the defaults per data type.
+    sinks: { resource: createResourceSink({ store, writer }), ...opts.sinks },
     secrets: config.clickhouse.password ? [config.clickhouse.password] : [],
   };
   return { config, env: opts.env, store, writer, registry, connections, queue, logger, runDeps, mode: opts.mode };
