@@ -3,11 +3,15 @@ import { recordRun } from '../clickhouse/repos/runs';
 import type { Writer } from '../clickhouse/writer';
 import type { ConnectionSource } from '../connections/source';
 import type { ProviderRegistry } from '../providers/registry';
-import { providerMatches, type ScheduleEntry } from '../schedules';
+import { connectionIntervalMinutes, isDue, providerMatches, type ScheduleEntry } from '../schedules';
 import type { JobQueue } from './queue';
 import type { CollectionJob, DataType } from './types';
 
-/** One job per enabled connection the entry covers, with the data types its provider collects. */
+/**
+ * One job per enabled connection the entry covers, with the data types its provider
+ * collects. For an entry with a per-connection interval, only the data types due for that
+ * connection at `now` are included (see `isDue`).
+ */
 export async function planScheduledJobs(
   entry: ScheduleEntry,
   deps: { connections: ConnectionSource; registry: ProviderRegistry; now?: Date },
@@ -17,7 +21,11 @@ export async function planScheduledJobs(
   for (const c of await deps.connections.list()) {
     if (!c.enabled || !providerMatches(entry, c.provider)) continue;
     const supported = deps.registry.dataTypes(c.provider);
-    const dataTypes = entry.dataTypes.filter((d) => supported.includes(d)) as DataType[];
+    const dataTypes = entry.dataTypes.filter((d) => {
+      if (!supported.includes(d)) return false;
+      const minutes = connectionIntervalMinutes(entry, c, d);
+      return minutes === null || isDue(entry, c, minutes, now);
+    }) as DataType[];
     if (dataTypes.length === 0) continue;
     jobs.push({
       taskId: randomUUID(),

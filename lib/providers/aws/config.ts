@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CollectionIntervalsSchema } from '../../schedules';
 
 const REGION = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region such as us-east-1');
 
@@ -25,6 +26,8 @@ export const AwsSettingsSchema = z
     cost_explorer_daily_budget: z.number().int().min(0).default(8),
     /** Overrides every AWS endpoint (tests, LocalStack). */
     endpoint: z.string().url().optional(),
+    /** Minutes between scheduled performance / inventory collections (default 15; multiples of 5). */
+    collection_intervals: CollectionIntervalsSchema.optional(),
   })
   .refine((s) => !s.role_arn || s.external_id, {
     message: 'external_id is required when role_arn is set (confused-deputy protection)',
