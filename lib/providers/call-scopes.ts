@@ -50,7 +50,9 @@ export interface CallScopes {
 export function createCallScopes(ctx: Pick<CollectContext, 'provider' | 'retry' | 'signal' | 'logger'>): CallScopes {
   const failures: { scope: string; error: string }[] = [];
   const record = (scope: string, err: unknown) => {
-    const message = errorMessage(err);
+    const full = errorMessage(err);
+    // Provider errors often already start with the call they describe.
+    const message = full.startsWith(`${scope}: `) ? full.slice(scope.length + 2) : full;
     failures.push({ scope, error: message });
     ctx.logger.warn('provider call failed, continuing with the rest', { scope, error: message });
   };

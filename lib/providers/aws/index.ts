@@ -1,5 +1,8 @@
 import type { ProviderDefinition } from '../../collector/types';
+import { MINUTE_MS } from '../../time';
 import { type AwsSettings, AwsSettingsSchema } from './config';
+import { collectAwsPerformance } from './performance';
+import { collectAwsResources } from './resource';
 
 /** Amazon Web Services. Collectors live one file per data type next to this one. */
 export const awsProvider: ProviderDefinition<AwsSettings> = {
@@ -7,7 +10,14 @@ export const awsProvider: ProviderDefinition<AwsSettings> = {
   displayName: 'Amazon Web Services',
   category: 'hyperscaler',
   settingsSchema: AwsSettingsSchema,
-  collectors: {},
+  collectors: {
+    performance: collectAwsPerformance,
+    resource: collectAwsResources,
+  },
+  windows: {
+    // CloudWatch publishes EC2/RDS data a few minutes late: re-read the last 20 minutes.
+    performance: { initialLookbackMs: 60 * MINUTE_MS, restatementMs: 20 * MINUTE_MS },
+  },
   async testConnection() {
     throw new Error('aws: connection test not implemented yet');
   },
