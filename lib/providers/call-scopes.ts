@@ -77,3 +77,26 @@ export function createCallScopes(ctx: Pick<CollectContext, 'provider' | 'retry' 
     },
   };
 }
+
+/**
+ * The same scopes, also telling `onFailure` when one of its attempts fails: for callers
+ * that must know whether a whole list was read (to avoid describing resources from a
+ * partial lookup).
+ */
+export function trackFailures(scopes: CallScopes, onFailure: () => void): CallScopes {
+  return {
+    async attempt(scope, fn) {
+      const result = await scopes.attempt(scope, fn);
+      if (result === undefined) onFailure();
+      return result;
+    },
+    fail(scope, error) {
+      onFailure();
+      scopes.fail(scope, error);
+    },
+    get failed() {
+      return scopes.failed;
+    },
+    finish: () => scopes.finish(),
+  };
+}

@@ -1,6 +1,6 @@
 import type { CollectContext } from '../../collector/types';
 import type { ResourceSnapshotInput } from '../../schemas/rows';
-import { createCallScopes } from '../call-scopes';
+import { type CallScopes, createCallScopes, trackFailures } from '../call-scopes';
 import type { VultrSettings } from './config';
 import { type VultrApi, vultrApi, vultrPages } from './paging';
 
@@ -146,7 +146,7 @@ export async function* collectVultrResources(ctx: CollectContext<VultrSettings>)
   const base: RowBase = { customer_id: ctx.customerId, provider: 'vultr', snapshot_at: ctx.now(), task_id: ctx.taskId };
   const fetchPage = <R>(label: string, fn: () => Promise<R>) => scopes.attempt(label, fn);
 
-  const plans = await readAll<VultrPlan>(api, '/plans', 'plans', fetchPage);
+  const plans = await readAll<VultrPlan>(api, '/plans', 'plans', scopes);
   const planIndex = new Map(plans.items.map((p) => [p.id, p]));
 
   for await (const instances of vultrPages<VultrInstance>(api, '/instances', 'instances', fetchPage)) {
@@ -206,19 +206,13 @@ export async function* collectVultrResources(ctx: CollectContext<VultrSettings>)
   scopes.finish();
 }
 
-async function readAll<T>(
-  api: VultrApi,
-  path: string,
-  key: string,
-  fetchPage: <R>(label: string, fn: () => Promise<R>) => Promise<R | undefined>,
-): Promise<{ items: T[]; complete: boolean }> {
+async function readAll<T>(api: VultrApi, path: string, key: string, scopes: CallScopes): Promise<{ items: T[]; complete: boolean }> {
   const items: T[] = [];
   let complete = true;
-  const tracked = async <R>(label: string, fn: () => Promise<R>) => {
-    const r = await fetchPage(label, fn);
-    if (r === undefined) complete = false;
-    return r;
-  };
-  for await (const page of vultrPages<T>(api, path, key, tracked)) items.push(...page);
+  const tracked = trackFailures(scopes, () => {
+    complete = false;
+  });
+  const fetchPage = <R>(label: string, fn: () => Promise<R>) => tracked.attempt(label, fn);
+  for await (const page of vultrPages<T>(api, path, key, fetchPage)) items.push(...page);
   return { items, complete };
 }
