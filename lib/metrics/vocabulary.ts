@@ -78,7 +78,7 @@ export const METRICS = {
   disk_read: {
     unit: 'bytes_per_second',
     meaning: 'Bytes read from disks, averaged over the period.',
-    dimension: 'AWS: `ebs` or `instance_store`; GCP: device name; Azure: \'\' (all disks)',
+    dimension: "AWS: `ebs` or `instance_store`; GCP: device name; Azure: '' (all disks)",
     sources: {
       aws: '`AWS/EC2` `EBSReadBytes` (dimension `ebs`) and `DiskReadBytes` (`instance_store`), Sum ÷ period seconds',
       gcp: '`compute.googleapis.com/instance/disk/read_bytes_count`, ALIGN_RATE',
@@ -98,12 +98,13 @@ export const METRICS = {
   network_in: {
     unit: 'bytes_per_second',
     meaning: 'Bytes received on all interfaces, averaged over the period.',
-    dimension: 'local: interface; others: \'\'',
+    dimension: "local: interface; others: ''",
     sources: {
       aws: '`AWS/EC2` `NetworkIn`, Sum ÷ period seconds',
       gcp: '`compute.googleapis.com/instance/network/received_bytes_count`, ALIGN_RATE, summed over series of one instance',
       azure: '`Network In Total`, Total ÷ interval seconds',
-      vultr: '`GET /v2/instances/{id}/bandwidth` `incoming_bytes` of a day ÷ seconds of that day elapsed (period `P1D`)',
+      vultr:
+        '`GET /v2/instances/{id}/bandwidth` `incoming_bytes` of a day ÷ seconds of that day elapsed (period `P1D`)',
       local: '`networkStats().rx_sec`',
     },
   },
@@ -115,7 +116,8 @@ export const METRICS = {
       aws: '`AWS/EC2` `NetworkOut`, Sum ÷ period seconds',
       gcp: '`compute.googleapis.com/instance/network/sent_bytes_count`, ALIGN_RATE, summed over series of one instance',
       azure: '`Network Out Total`, Total ÷ interval seconds',
-      vultr: '`GET /v2/instances/{id}/bandwidth` `outgoing_bytes` of a day ÷ seconds of that day elapsed (period `P1D`)',
+      vultr:
+        '`GET /v2/instances/{id}/bandwidth` `outgoing_bytes` of a day ÷ seconds of that day elapsed (period `P1D`)',
       local: '`networkStats().tx_sec`',
     },
   },
@@ -199,7 +201,13 @@ const PROVIDER_HEADINGS: Record<VocabularyProvider, string> = {
 /** The Markdown table in docs/metrics.md, rendered from METRICS. */
 export function renderMetricsTable(): string {
   const cell = (s: string | undefined) => (s ?? '—').replace(/\|/g, '\\|');
-  const head = ['name', 'unit', 'meaning', 'dimension', ...VOCABULARY_PROVIDERS.map((p) => PROVIDER_HEADINGS[p])];
+  const head = [
+    'name',
+    'unit',
+    'meaning',
+    'dimension',
+    ...VOCABULARY_PROVIDERS.map((p) => PROVIDER_HEADINGS[p]),
+  ];
   const lines = [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`];
   for (const name of METRIC_NAMES) {
     const m: MetricDefinition = METRICS[name];

@@ -15,7 +15,12 @@ export class CollectionIncompleteError extends ProviderError {
       .map((f) => `${f.scope}: ${f.error}`)
       .join('; ');
     const more = failures.length > 3 ? ` (and ${failures.length - 3} more)` : '';
-    super(provider, 'incomplete', `${provider} collection incomplete, ${failures.length} failed: ${shown}${more}`, false);
+    super(
+      provider,
+      'incomplete',
+      `${provider} collection incomplete, ${failures.length} failed: ${shown}${more}`,
+      false,
+    );
     this.name = 'CollectionIncompleteError';
     this.failures = failures;
   }
@@ -47,7 +52,9 @@ export interface CallScopes {
   finish(): void;
 }
 
-export function createCallScopes(ctx: Pick<CollectContext, 'provider' | 'retry' | 'signal' | 'logger'>): CallScopes {
+export function createCallScopes(
+  ctx: Pick<CollectContext, 'provider' | 'retry' | 'signal' | 'logger'>,
+): CallScopes {
   const failures: { scope: string; error: string }[] = [];
   const record = (scope: string, err: unknown) => {
     const full = errorMessage(err);

@@ -90,7 +90,8 @@ export function comparableFields(row: ComparableRow): Record<string, string> {
     attributes = {};
   }
   if (attributes && typeof attributes === 'object' && !Array.isArray(attributes)) {
-    for (const [k, v] of Object.entries(attributes)) fields[`attributes.${k}`] = typeof v === 'string' ? v : JSON.stringify(v);
+    for (const [k, v] of Object.entries(attributes))
+      fields[`attributes.${k}`] = typeof v === 'string' ? v : JSON.stringify(v);
   }
   return fields;
 }
@@ -154,7 +155,10 @@ export function diffInventory(args: {
   return out;
 }
 
-export function fieldChanges(before: Readonly<Record<string, string>>, after: Readonly<Record<string, string>>): FieldChange[] {
+export function fieldChanges(
+  before: Readonly<Record<string, string>>,
+  after: Readonly<Record<string, string>>,
+): FieldChange[] {
   const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
   const changes: FieldChange[] = [];
   for (const field of keys) {

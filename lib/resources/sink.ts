@@ -2,7 +2,11 @@ import type { Store } from '../clickhouse/client';
 import type { Writer } from '../clickhouse/writer';
 import type { DataSink, SinkContext } from '../collector/types';
 import { errorMessage, RowValidationError } from '../errors';
-import { type ResourceChangeInput, type ResourceSnapshotInput, ResourceSnapshotSchema } from '../schemas/rows';
+import {
+  type ResourceChangeInput,
+  type ResourceSnapshotInput,
+  ResourceSnapshotSchema,
+} from '../schemas/rows';
 import { fromClickHouseTime, toClickHouseTime } from '../time';
 import { comparableFields, diffInventory, type InventoryChange, type ResourceState } from './diff';
 import { loadPreviousInventory, recordSnapshotRun } from './snapshots';
@@ -52,7 +56,10 @@ export function createResourceSink(deps: { store: Store; writer: Writer; now?: (
       rows.forEach((raw, index) => {
         const row = { ...(raw as ResourceSnapshotInput), snapshot_at: ctx.startedAt, task_id: ctx.taskId };
         if (row.customer_id !== ctx.customerId || row.provider !== ctx.provider) {
-          issues.push({ index, message: `row belongs to ${row.customer_id}/${row.provider}, not ${ctx.customerId}/${ctx.provider}` });
+          issues.push({
+            index,
+            message: `row belongs to ${row.customer_id}/${row.provider}, not ${ctx.customerId}/${ctx.provider}`,
+          });
           return;
         }
         const parsed = ResourceSnapshotSchema.safeParse(row);
@@ -83,26 +90,45 @@ export function createResourceSink(deps: { store: Store; writer: Writer; now?: (
       pending.delete(key);
       if (!snap || snap.rows.size === 0) {
         if (outcome.ok) await persist(ctx, { rows: new Map(), states: new Map() }, true, '');
-        else ctx.logger.warn('inventory snapshot not recorded: the collector failed before finding any resource');
+        else
+          ctx.logger.warn(
+            'inventory snapshot not recorded: the collector failed before finding any resource',
+          );
         return;
       }
       await persist(ctx, snap, outcome.ok, outcome.ok ? '' : errorMessage(outcome.error));
     },
   };
 
-  async function persist(ctx: SinkContext, snap: PendingSnapshot, complete: boolean, error: string): Promise<void> {
+  async function persist(
+    ctx: SinkContext,
+    snap: PendingSnapshot,
+    complete: boolean,
+    error: string,
+  ): Promise<void> {
     const ref = { customerId: ctx.customerId, provider: ctx.provider };
     const previous = await loadPreviousInventory(deps.store, ref, ctx.startedAt);
-    const rows = [...snap.rows.values()].map((r) => ({ ...r, complete: complete ? (1 as const) : (0 as const) }));
+    const rows = [...snap.rows.values()].map((r) => ({
+      ...r,
+      complete: complete ? (1 as const) : (0 as const),
+    }));
     if (rows.length > 0) await deps.writer.write('resource_snapshots', rows);
 
     const changes =
       previous.lastSnapshotAt === null
         ? []
-        : diffInventory({ baseline: previous.baseline, current: snap.states, complete, previousSnapshotAt: previous.lastSnapshotAt });
+        : diffInventory({
+            baseline: previous.baseline,
+            current: snap.states,
+            complete,
+            previousSnapshotAt: previous.lastSnapshotAt,
+          });
     const detectedAt = now();
     if (changes.length > 0) {
-      await deps.writer.write('resource_changes', changes.map((c) => changeRow(c, ctx, detectedAt)));
+      await deps.writer.write(
+        'resource_changes',
+        changes.map((c) => changeRow(c, ctx, detectedAt)),
+      );
     }
     const count = (t: InventoryChange['changeType']) => changes.filter((c) => c.changeType === t).length;
     await recordSnapshotRun(deps.store, {

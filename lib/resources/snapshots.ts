@@ -69,7 +69,11 @@ interface StoredRow extends ComparableRow {
  * later snapshot (those are incomplete, or they would be the last complete one), each
  * resource at its newest state. Two range reads on the tables' sort keys.
  */
-export async function loadPreviousInventory(store: Store, ref: SnapshotRef, before: Date): Promise<PreviousInventory> {
+export async function loadPreviousInventory(
+  store: Store,
+  ref: SnapshotRef,
+  before: Date,
+): Promise<PreviousInventory> {
   const params = { c: ref.customerId, p: ref.provider, t: toClickHouseTime(before) };
   const heads = await store.client.query({
     query: `SELECT toString(maxOrNull(snapshot_at)) AS last_any,
@@ -128,5 +132,7 @@ export async function latestSnapshot(
     format: 'JSONEachRow',
   });
   const [row] = await rs.json<{ at: string; complete: number; resources: number }>();
-  return row ? { snapshotAt: row.at, complete: Number(row.complete) === 1, resources: Number(row.resources) } : null;
+  return row
+    ? { snapshotAt: row.at, complete: Number(row.complete) === 1, resources: Number(row.resources) }
+    : null;
 }

@@ -14,14 +14,25 @@ export interface AwsCall {
 
 /** The signing scope of a SigV4 Authorization header: Credential=AKID/date/region/service/aws4_request. */
 export function decodeAwsCall(req: RecordedRequest): AwsCall {
-  const m = /Credential=[^/]+\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/.exec(String(req.headers.authorization ?? ''));
+  const m = /Credential=[^/]+\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/.exec(
+    String(req.headers.authorization ?? ''),
+  );
   const region = m?.[1] ?? '';
   const service = m?.[2] ?? '';
   const target = req.headers['x-amz-target'];
   if (typeof target === 'string') {
-    return { service, region, action: target.split('.').pop() ?? '', form: new URLSearchParams(), json: JSON.parse(req.body || '{}') };
+    return {
+      service,
+      region,
+      action: target.split('.').pop() ?? '',
+      form: new URLSearchParams(),
+      json: JSON.parse(req.body || '{}'),
+    };
   }
-  if (req.method === 'POST' && String(req.headers['content-type']).startsWith('application/x-www-form-urlencoded')) {
+  if (
+    req.method === 'POST' &&
+    String(req.headers['content-type']).startsWith('application/x-www-form-urlencoded')
+  ) {
     const form = new URLSearchParams(req.body);
     return { service, region, action: form.get('Action') ?? '', form, json: {} };
   }
@@ -36,7 +47,10 @@ export const xml = (name: string, status = 200): FakeReply => ({
 
 export const awsJson10 = (body: unknown, status = 200, queryError?: string): FakeReply => ({
   status,
-  headers: { 'content-type': 'application/x-amz-json-1.0', ...(queryError ? { 'x-amzn-query-error': queryError } : {}) },
+  headers: {
+    'content-type': 'application/x-amz-json-1.0',
+    ...(queryError ? { 'x-amzn-query-error': queryError } : {}),
+  },
   body: JSON.stringify(body),
 });
 
@@ -62,7 +76,11 @@ export const CLOUDWATCH_VALUES: Record<string, number> = {
 
 interface Query {
   Id: string;
-  MetricStat: { Metric: { Namespace: string; MetricName: string; Dimensions: { Name: string; Value: string }[] }; Period: number; Stat: string };
+  MetricStat: {
+    Metric: { Namespace: string; MetricName: string; Dimensions: { Name: string; Value: string }[] };
+    Period: number;
+    Stat: string;
+  };
 }
 
 /**
@@ -71,9 +89,21 @@ interface Query {
  * StatusCode PartialData and a NextToken; the call with that token answers the rest.
  */
 export function getMetricData(call: AwsCall): FakeReply {
-  const body = call.json as { MetricDataQueries: Query[]; StartTime: number; EndTime: number; NextToken?: string };
+  const body = call.json as {
+    MetricDataQueries: Query[];
+    StartTime: number;
+    EndTime: number;
+    NextToken?: string;
+  };
   if (body.MetricDataQueries.length > 500) {
-    return awsJson10({ __type: 'com.amazonaws.cloudwatch#InvalidParameterValueException', message: 'The collection MetricDataQueries must not have a size greater than 500.' }, 400, 'InvalidParameterValue;Sender');
+    return awsJson10(
+      {
+        __type: 'com.amazonaws.cloudwatch#InvalidParameterValueException',
+        message: 'The collection MetricDataQueries must not have a size greater than 500.',
+      },
+      400,
+      'InvalidParameterValue;Sender',
+    );
   }
   const results = body.MetricDataQueries.map((q) => {
     const stamps: number[] = [];
@@ -90,7 +120,11 @@ export function getMetricData(call: AwsCall): FakeReply {
       StatusCode: body.NextToken ? 'Complete' : 'PartialData',
     };
   });
-  return awsJson10({ MetricDataResults: results, Messages: [], ...(body.NextToken ? {} : { NextToken: 'eyJwYWdlIjoyfQ==' }) });
+  return awsJson10({
+    MetricDataResults: results,
+    Messages: [],
+    ...(body.NextToken ? {} : { NextToken: 'eyJwYWdlIjoyfQ==' }),
+  });
 }
 
 /**
@@ -99,7 +133,9 @@ export function getMetricData(call: AwsCall): FakeReply {
  * two pages, 2 EBS volumes, an EKS cluster and a load balancer; eu-west-1 with 2
  * instances and nothing else. `override` answers first when it returns a reply.
  */
-export function awsAccount(override?: (call: AwsCall, req: RecordedRequest) => FakeReply | undefined): FakeHandler {
+export function awsAccount(
+  override?: (call: AwsCall, req: RecordedRequest) => FakeReply | undefined,
+): FakeHandler {
   return (req) => {
     const call = decodeAwsCall(req);
     const o = override?.(call, req);
@@ -112,16 +148,24 @@ export function awsAccount(override?: (call: AwsCall, req: RecordedRequest) => F
         if (!east) return xml('ec2-describe-instances-eu-west-1.xml');
         const filtered = call.form.get('Filter.1.Name') === 'instance-state-name';
         if (!call.form.get('NextToken')) return xml('ec2-describe-instances-running-page1.xml');
-        return xml(filtered ? 'ec2-describe-instances-running-page2.xml' : 'ec2-describe-instances-all-page2.xml');
+        return xml(
+          filtered ? 'ec2-describe-instances-running-page2.xml' : 'ec2-describe-instances-all-page2.xml',
+        );
       }
       case 'DescribeInstanceTypes':
         return xml('ec2-describe-instance-types.xml');
       case 'DescribeVolumes':
         if (!east) return xml('ec2-describe-volumes-empty.xml');
-        return xml(call.form.get('NextToken') ? 'ec2-describe-volumes-page2.xml' : 'ec2-describe-volumes-page1.xml');
+        return xml(
+          call.form.get('NextToken') ? 'ec2-describe-volumes-page2.xml' : 'ec2-describe-volumes-page1.xml',
+        );
       case 'DescribeDBInstances':
         if (!east) return xml('rds-describe-db-instances-empty.xml');
-        return xml(call.form.get('Marker') ? 'rds-describe-db-instances-page2.xml' : 'rds-describe-db-instances-page1.xml');
+        return xml(
+          call.form.get('Marker')
+            ? 'rds-describe-db-instances-page2.xml'
+            : 'rds-describe-db-instances-page1.xml',
+        );
       case 'DescribeLoadBalancers':
         return xml(east ? 'elbv2-describe-load-balancers.xml' : 'elbv2-describe-load-balancers-empty.xml');
       case 'GET /clusters':

@@ -6,7 +6,8 @@ export const AZURE_CLIENT = '9c1e6a2b-0f3d-4e5a-8b7c-2d1e0f9a8b7c';
 export const AZURE_SUBSCRIPTION = '3f2b7c9e-8a41-4d6b-9c05-1e2d3f4a5b6c';
 
 /** Whether a request is the client-credentials token request of the Microsoft identity platform. */
-export const isTokenRequest = (req: RecordedRequest): boolean => req.path === `/${AZURE_TENANT}/oauth2/v2.0/token`;
+export const isTokenRequest = (req: RecordedRequest): boolean =>
+  req.path === `/${AZURE_TENANT}/oauth2/v2.0/token`;
 
 /** The ARM resource id a metrics query is for (path before /providers/Microsoft.Insights/metrics). */
 export const metricsResource = (req: RecordedRequest): string | undefined =>
@@ -31,7 +32,10 @@ export function azureTenant(override?: (req: RecordedRequest) => FakeReply | und
     }
     const token = fixture<{ access_token: string }>('azure', 'login-token.json').access_token;
     if (req.headers.authorization !== `Bearer ${token}`) {
-      return { status: 401, body: { error: { code: 'AuthenticationFailed', message: 'Authentication failed.' } } };
+      return {
+        status: 401,
+        body: { error: { code: 'AuthenticationFailed', message: 'Authentication failed.' } },
+      };
     }
     const sub = `/subscriptions/${AZURE_SUBSCRIPTION}/providers/Microsoft.Compute`;
     if (req.path === `${sub}/virtualMachines`) {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Store } from '../../lib/clickhouse/client';
-import { runCollection, type RunResult } from '../../lib/collector/run';
+import { type RunResult, runCollection } from '../../lib/collector/run';
 import type { CollectionJob, Connection, DataType } from '../../lib/collector/types';
 import { parseConfig } from '../../lib/config/schema';
 import { createRuntime, type Runtime } from '../../lib/runtime';

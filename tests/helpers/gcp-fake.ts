@@ -28,17 +28,40 @@ export function gcpProject(override?: (req: RecordedRequest) => FakeReply | unde
     if (req.path === `/v3/projects/${GCP_PROJECT}/timeSeries`) {
       const type = filterMetricType(req);
       if (type === 'compute.googleapis.com/instance/cpu/utilization') {
-        return { body: fixture('gcp', req.query.get('pageToken') ? 'monitoring-cpu-utilization-page2.json' : 'monitoring-cpu-utilization-page1.json') };
+        return {
+          body: fixture(
+            'gcp',
+            req.query.get('pageToken')
+              ? 'monitoring-cpu-utilization-page2.json'
+              : 'monitoring-cpu-utilization-page1.json',
+          ),
+        };
       }
       const name = SERIES_FIXTURES[type];
-      return name ? { body: fixture('gcp', name) } : { status: 400, body: { error: { code: 400, message: `unknown metric ${type}`, status: 'INVALID_ARGUMENT' } } };
+      return name
+        ? { body: fixture('gcp', name) }
+        : {
+            status: 400,
+            body: { error: { code: 400, message: `unknown metric ${type}`, status: 'INVALID_ARGUMENT' } },
+          };
     }
     if (req.path === `${base}/aggregated/instances`) {
-      return { body: fixture('gcp', req.query.get('pageToken') ? 'compute-instances-aggregated-page2.json' : 'compute-instances-aggregated-page1.json') };
+      return {
+        body: fixture(
+          'gcp',
+          req.query.get('pageToken')
+            ? 'compute-instances-aggregated-page2.json'
+            : 'compute-instances-aggregated-page1.json',
+        ),
+      };
     }
-    if (req.path === `${base}/aggregated/disks`) return { body: fixture('gcp', 'compute-disks-aggregated.json') };
+    if (req.path === `${base}/aggregated/disks`)
+      return { body: fixture('gcp', 'compute-disks-aggregated.json') };
     const mt = new RegExp(`^${base}/zones/([a-z0-9-]+)/machineTypes/([a-z0-9-]+)$`).exec(req.path);
     if (mt) return { body: fixture('gcp', `compute-machine-type-${mt[2]}.json`) };
-    return { status: 404, body: { error: { code: 404, message: `not found: ${req.path}`, status: 'NOT_FOUND' } } };
+    return {
+      status: 404,
+      body: { error: { code: 404, message: `not found: ${req.path}`, status: 'NOT_FOUND' } },
+    };
   };
 }

@@ -1,11 +1,11 @@
 import {
+  type _InstanceType,
   DescribeInstancesCommand,
   DescribeInstanceTypesCommand,
   type EC2Client,
   type Filter,
   type Instance,
   type InstanceTypeInfo,
-  type _InstanceType,
 } from '@aws-sdk/client-ec2';
 import { type DBInstance, DescribeDBInstancesCommand, type RDSClient } from '@aws-sdk/client-rds';
 import type { CallScopes } from '../call-scopes';
@@ -38,15 +38,26 @@ export async function* awsPages<T>(
 }
 
 /** DescribeInstances, every instance of every reservation, 1000 per page. */
-export function ec2Instances(ec2: EC2Client, scopes: CallScopes, region: string, filters?: Filter[]): AsyncGenerator<Instance[]> {
+export function ec2Instances(
+  ec2: EC2Client,
+  scopes: CallScopes,
+  region: string,
+  filters?: Filter[],
+): AsyncGenerator<Instance[]> {
   return awsPages(scopes, `${region} ec2:DescribeInstances`, async (token) => {
-    const out = await ec2.send(new DescribeInstancesCommand({ MaxResults: 1000, NextToken: token, Filters: filters }));
+    const out = await ec2.send(
+      new DescribeInstancesCommand({ MaxResults: 1000, NextToken: token, Filters: filters }),
+    );
     return { items: (out.Reservations ?? []).flatMap((r) => r.Instances ?? []), next: out.NextToken };
   });
 }
 
 /** DescribeDBInstances, 100 per page (Marker). */
-export function rdsInstances(rds: RDSClient, scopes: CallScopes, region: string): AsyncGenerator<DBInstance[]> {
+export function rdsInstances(
+  rds: RDSClient,
+  scopes: CallScopes,
+  region: string,
+): AsyncGenerator<DBInstance[]> {
   return awsPages(scopes, `${region} rds:DescribeDBInstances`, async (marker) => {
     const out = await rds.send(new DescribeDBInstancesCommand({ MaxRecords: 100, Marker: marker }));
     return { items: out.DBInstances ?? [], next: out.Marker };

@@ -1,8 +1,13 @@
-import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
+import {
+  CloudWatchClient,
+  GetMetricDataCommand,
+  type MetricDataQuery,
+  type MetricDataResult,
+} from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { RDSClient } from '@aws-sdk/client-rds';
 import type { CollectContext } from '../../collector/types';
-import { metricPoint, perSecond, type PointTarget, secondsToMs } from '../../metrics/points';
+import { metricPoint, type PointTarget, perSecond, secondsToMs } from '../../metrics/points';
 import type { MetricName } from '../../metrics/vocabulary';
 import type { PerformancePointInput } from '../../schemas/rows';
 import { floorTo } from '../../time';
@@ -27,24 +32,82 @@ export interface MetricSpec {
 }
 
 export const EC2_METRICS: readonly MetricSpec[] = [
-  { namespace: 'AWS/EC2', name: 'CPUUtilization', stat: 'Average', metric: 'cpu_utilization', convert: 'same' },
+  {
+    namespace: 'AWS/EC2',
+    name: 'CPUUtilization',
+    stat: 'Average',
+    metric: 'cpu_utilization',
+    convert: 'same',
+  },
   { namespace: 'AWS/EC2', name: 'NetworkIn', stat: 'Sum', metric: 'network_in', convert: 'rate' },
   { namespace: 'AWS/EC2', name: 'NetworkOut', stat: 'Sum', metric: 'network_out', convert: 'rate' },
-  { namespace: 'AWS/EC2', name: 'EBSReadBytes', stat: 'Sum', metric: 'disk_read', dimension: 'ebs', convert: 'rate' },
-  { namespace: 'AWS/EC2', name: 'EBSWriteBytes', stat: 'Sum', metric: 'disk_write', dimension: 'ebs', convert: 'rate' },
-  { namespace: 'AWS/EC2', name: 'StatusCheckFailed', stat: 'Maximum', metric: 'status_check_failed', convert: 'same' },
+  {
+    namespace: 'AWS/EC2',
+    name: 'EBSReadBytes',
+    stat: 'Sum',
+    metric: 'disk_read',
+    dimension: 'ebs',
+    convert: 'rate',
+  },
+  {
+    namespace: 'AWS/EC2',
+    name: 'EBSWriteBytes',
+    stat: 'Sum',
+    metric: 'disk_write',
+    dimension: 'ebs',
+    convert: 'rate',
+  },
+  {
+    namespace: 'AWS/EC2',
+    name: 'StatusCheckFailed',
+    stat: 'Maximum',
+    metric: 'status_check_failed',
+    convert: 'same',
+  },
 ];
 
 /** Only for instance types with instance storage (DescribeInstanceTypes InstanceStorageSupported). */
 export const EC2_INSTANCE_STORE_METRICS: readonly MetricSpec[] = [
-  { namespace: 'AWS/EC2', name: 'DiskReadBytes', stat: 'Sum', metric: 'disk_read', dimension: 'instance_store', convert: 'rate' },
-  { namespace: 'AWS/EC2', name: 'DiskWriteBytes', stat: 'Sum', metric: 'disk_write', dimension: 'instance_store', convert: 'rate' },
+  {
+    namespace: 'AWS/EC2',
+    name: 'DiskReadBytes',
+    stat: 'Sum',
+    metric: 'disk_read',
+    dimension: 'instance_store',
+    convert: 'rate',
+  },
+  {
+    namespace: 'AWS/EC2',
+    name: 'DiskWriteBytes',
+    stat: 'Sum',
+    metric: 'disk_write',
+    dimension: 'instance_store',
+    convert: 'rate',
+  },
 ];
 
 export const RDS_METRICS: readonly MetricSpec[] = [
-  { namespace: 'AWS/RDS', name: 'CPUUtilization', stat: 'Average', metric: 'cpu_utilization', convert: 'same' },
-  { namespace: 'AWS/RDS', name: 'DatabaseConnections', stat: 'Average', metric: 'db_connections', convert: 'same' },
-  { namespace: 'AWS/RDS', name: 'FreeStorageSpace', stat: 'Average', metric: 'storage_free', convert: 'same' },
+  {
+    namespace: 'AWS/RDS',
+    name: 'CPUUtilization',
+    stat: 'Average',
+    metric: 'cpu_utilization',
+    convert: 'same',
+  },
+  {
+    namespace: 'AWS/RDS',
+    name: 'DatabaseConnections',
+    stat: 'Average',
+    metric: 'db_connections',
+    convert: 'same',
+  },
+  {
+    namespace: 'AWS/RDS',
+    name: 'FreeStorageSpace',
+    stat: 'Average',
+    metric: 'storage_free',
+    convert: 'same',
+  },
   { namespace: 'AWS/RDS', name: 'ReadLatency', stat: 'Average', metric: 'read_latency', convert: 'ms' },
   { namespace: 'AWS/RDS', name: 'WriteLatency', stat: 'Average', metric: 'write_latency', convert: 'ms' },
 ];
@@ -73,7 +136,9 @@ export function convertValue(spec: MetricSpec, value: number, periodSeconds: num
  * provider's restatement window re-reads the last ones, which CloudWatch fills late.
  * A region, a page or a query that fails is recorded and the rest still collected.
  */
-export async function* collectAwsPerformance(ctx: CollectContext<AwsSettings>): AsyncGenerator<PerformancePointInput[]> {
+export async function* collectAwsPerformance(
+  ctx: CollectContext<AwsSettings>,
+): AsyncGenerator<PerformancePointInput[]> {
   const settings = ctx.connection.settings;
   const period = settings.metrics_period_seconds;
   const start = floorTo(ctx.window.start, period * 1000);
@@ -83,7 +148,14 @@ export async function* collectAwsPerformance(ctx: CollectContext<AwsSettings>): 
   if (end.getTime() > start.getTime()) {
     for (const region of settings.regions) {
       const config = awsClientConfig(ctx.connection, region);
-      const series = await listSeries(ctx, scopes, region, new EC2Client(config), new RDSClient(config), collectedAt);
+      const series = await listSeries(
+        ctx,
+        scopes,
+        region,
+        new EC2Client(config),
+        new RDSClient(config),
+        collectedAt,
+      );
       const cw = new CloudWatchClient(config);
       for (let i = 0; i < series.length; i += MAX_QUERIES_PER_CALL) {
         const chunk = series.slice(i, i + MAX_QUERIES_PER_CALL);
@@ -105,7 +177,12 @@ async function listSeries(
   collectedAt: Date,
 ): Promise<Series[]> {
   const series: Series[] = [];
-  const target = (resourceId: string, resourceName: string, resourceType: string, labels: Record<string, string>): PointTarget => ({
+  const target = (
+    resourceId: string,
+    resourceName: string,
+    resourceType: string,
+    labels: Record<string, string>,
+  ): PointTarget => ({
     customerId: ctx.customerId,
     provider: 'aws',
     resourceId,
@@ -116,22 +193,39 @@ async function listSeries(
     collectedAt,
     labels,
   });
-  const filters = [{ Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'shutting-down'] }];
+  const filters = [
+    { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'shutting-down'] },
+  ];
   const instances = [];
   for await (const page of ec2Instances(ec2, scopes, region, filters)) instances.push(...page);
-  const types = await ec2InstanceTypes(ec2, scopes, region, instances.map((i) => i.InstanceType ?? '').filter(Boolean));
+  const types = await ec2InstanceTypes(
+    ec2,
+    scopes,
+    region,
+    instances.map((i) => i.InstanceType ?? '').filter(Boolean),
+  );
   for (const i of instances) {
     if (!i.InstanceId) continue;
     const t = target(i.InstanceId, nameTag(i.Tags), 'vm', { instance_type: i.InstanceType ?? '' });
-    const specs = types.get(i.InstanceType ?? '')?.InstanceStorageSupported ? [...EC2_METRICS, ...EC2_INSTANCE_STORE_METRICS] : EC2_METRICS;
-    for (const spec of specs) series.push({ target: t, dimensionName: 'InstanceId', dimensionValue: i.InstanceId, spec });
+    const specs = types.get(i.InstanceType ?? '')?.InstanceStorageSupported
+      ? [...EC2_METRICS, ...EC2_INSTANCE_STORE_METRICS]
+      : EC2_METRICS;
+    for (const spec of specs)
+      series.push({ target: t, dimensionName: 'InstanceId', dimensionValue: i.InstanceId, spec });
   }
   for await (const page of rdsInstances(rds, scopes, region)) {
     for (const db of page) {
       if (!db.DBInstanceIdentifier) continue;
-      const t = target(db.DBInstanceArn ?? db.DBInstanceIdentifier, db.DBInstanceIdentifier, 'database', { engine: db.Engine ?? '' });
+      const t = target(db.DBInstanceArn ?? db.DBInstanceIdentifier, db.DBInstanceIdentifier, 'database', {
+        engine: db.Engine ?? '',
+      });
       for (const spec of RDS_METRICS) {
-        series.push({ target: t, dimensionName: 'DBInstanceIdentifier', dimensionValue: db.DBInstanceIdentifier, spec });
+        series.push({
+          target: t,
+          dimensionName: 'DBInstanceIdentifier',
+          dimensionValue: db.DBInstanceIdentifier,
+          spec,
+        });
       }
     }
   }
@@ -152,7 +246,11 @@ async function getMetricData(
   const queries: MetricDataQuery[] = chunk.map((s, n) => ({
     Id: `m${n}`,
     MetricStat: {
-      Metric: { Namespace: s.spec.namespace, MetricName: s.spec.name, Dimensions: [{ Name: s.dimensionName, Value: s.dimensionValue }] },
+      Metric: {
+        Namespace: s.spec.namespace,
+        MetricName: s.spec.name,
+        Dimensions: [{ Name: s.dimensionName, Value: s.dimensionValue }],
+      },
       Period: period,
       Stat: s.spec.stat,
     },
@@ -166,7 +264,13 @@ async function getMetricData(
       ctx.meter.count('cloudwatch:GetMetricData:metrics', queries.length);
       try {
         return await cw.send(
-          new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: start, EndTime: end, ScanBy: 'TimestampAscending', NextToken: token }),
+          new GetMetricDataCommand({
+            MetricDataQueries: queries,
+            StartTime: start,
+            EndTime: end,
+            ScanBy: 'TimestampAscending',
+            NextToken: token,
+          }),
         );
       } catch (err) {
         throw classifyAwsError(err, scope);
@@ -201,8 +305,13 @@ function mapResults(
     const r = results.get(`m${n}`);
     if (!r) return;
     if (r.StatusCode === 'Forbidden' || r.StatusCode === 'InternalError') {
-      const detail = r.Messages?.map((m) => m.Value).filter(Boolean).join('; ');
-      scopes.fail(`${label} ${s.spec.namespace}/${s.spec.name} ${s.dimensionValue}`, `${r.StatusCode}${detail ? `: ${detail}` : ''}`);
+      const detail = r.Messages?.map((m) => m.Value)
+        .filter(Boolean)
+        .join('; ');
+      scopes.fail(
+        `${label} ${s.spec.namespace}/${s.spec.name} ${s.dimensionValue}`,
+        `${r.StatusCode}${detail ? `: ${detail}` : ''}`,
+      );
       return;
     }
     const timestamps = r.Timestamps ?? [];

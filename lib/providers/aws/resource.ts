@@ -1,6 +1,15 @@
-import { DescribeVolumesCommand, EC2Client, type Instance, type InstanceTypeInfo, type Volume } from '@aws-sdk/client-ec2';
+import {
+  DescribeVolumesCommand,
+  EC2Client,
+  type Instance,
+  type InstanceTypeInfo,
+  type Volume,
+} from '@aws-sdk/client-ec2';
 import { DescribeClusterCommand, EKSClient, ListClustersCommand } from '@aws-sdk/client-eks';
-import { DescribeLoadBalancersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  DescribeLoadBalancersCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { type DBInstance, RDSClient } from '@aws-sdk/client-rds';
 import type { CollectContext } from '../../collector/types';
 import type { ResourceSnapshotInput } from '../../schemas/rows';
@@ -21,7 +30,8 @@ interface RowBase {
 const tagsOf = (tags: readonly { Key?: string; Value?: string }[] | undefined): Record<string, string> =>
   Object.fromEntries((tags ?? []).filter((t) => t.Key).map((t) => [t.Key as string, t.Value ?? '']));
 
-const iso = (d: Date | undefined): Date | null => (d instanceof Date && !Number.isNaN(d.getTime()) ? d : null);
+const iso = (d: Date | undefined): Date | null =>
+  d instanceof Date && !Number.isNaN(d.getTime()) ? d : null;
 
 /**
  * An EC2 instance in the normalized shape. vCPUs, memory and GPUs come from its instance
@@ -52,7 +62,9 @@ export function mapEc2Instance(i: Instance, type: InstanceTypeInfo, base: RowBas
       platform: i.PlatformDetails ?? '',
       image_id: i.ImageId ?? '',
       vpc_id: i.VpcId ?? '',
-      ...(type.InstanceStorageInfo?.TotalSizeInGB ? { instance_storage_gb: type.InstanceStorageInfo.TotalSizeInGB } : {}),
+      ...(type.InstanceStorageInfo?.TotalSizeInGB
+        ? { instance_storage_gb: type.InstanceStorageInfo.TotalSizeInGB }
+        : {}),
       ...(gpus.length ? { gpu_memory_mib: type.GpuInfo?.TotalGpuMemoryInMiB ?? null } : {}),
     },
   };
@@ -111,19 +123,32 @@ export function mapRdsInstance(db: DBInstance, base: RowBase): ResourceSnapshotI
  * is left out too, rather than written without its size. Hourly prices are not filled:
  * AWS publishes them only through the Pricing API, which this build does not call.
  */
-export async function* collectAwsResources(ctx: CollectContext<AwsSettings>): AsyncGenerator<ResourceSnapshotInput[]> {
+export async function* collectAwsResources(
+  ctx: CollectContext<AwsSettings>,
+): AsyncGenerator<ResourceSnapshotInput[]> {
   const scopes = createCallScopes(ctx);
   const snapshotAt = ctx.now();
   for (const region of ctx.connection.settings.regions) {
     const config = awsClientConfig(ctx.connection, region);
-    const base: RowBase = { customer_id: ctx.customerId, provider: 'aws', snapshot_at: snapshotAt, task_id: ctx.taskId, region };
+    const base: RowBase = {
+      customer_id: ctx.customerId,
+      provider: 'aws',
+      snapshot_at: snapshotAt,
+      task_id: ctx.taskId,
+      region,
+    };
     const ec2 = new EC2Client(config);
 
     const instances: Instance[] = [];
     for await (const page of ec2Instances(ec2, scopes, region)) {
       instances.push(...page.filter((i) => i.InstanceId && i.State?.Name !== 'terminated'));
     }
-    const types = await ec2InstanceTypes(ec2, scopes, region, instances.map((i) => i.InstanceType ?? '').filter(Boolean));
+    const types = await ec2InstanceTypes(
+      ec2,
+      scopes,
+      region,
+      instances.map((i) => i.InstanceType ?? '').filter(Boolean),
+    );
     const rows: ResourceSnapshotInput[] = [];
     for (const i of instances) {
       const type = types.get(i.InstanceType ?? '');
@@ -174,10 +199,14 @@ export async function* collectAwsResources(ctx: CollectContext<AwsSettings>): As
     }
 
     const elb = new ElasticLoadBalancingV2Client(config);
-    for await (const lbs of awsPages(scopes, `${region} elasticloadbalancing:DescribeLoadBalancers`, async (marker) => {
-      const out = await elb.send(new DescribeLoadBalancersCommand({ PageSize: 400, Marker: marker }));
-      return { items: out.LoadBalancers ?? [], next: out.NextMarker };
-    })) {
+    for await (const lbs of awsPages(
+      scopes,
+      `${region} elasticloadbalancing:DescribeLoadBalancers`,
+      async (marker) => {
+        const out = await elb.send(new DescribeLoadBalancersCommand({ PageSize: 400, Marker: marker }));
+        return { items: out.LoadBalancers ?? [], next: out.NextMarker };
+      },
+    )) {
       yield lbs
         .filter((lb) => lb.LoadBalancerArn)
         .map((lb) => ({
@@ -192,7 +221,10 @@ export async function* collectAwsResources(ctx: CollectContext<AwsSettings>): As
             kind: 'elbv2',
             scheme: lb.Scheme ?? '',
             vpc_id: lb.VpcId ?? '',
-            zones: (lb.AvailabilityZones ?? []).map((z) => z.ZoneName ?? '').filter(Boolean).sort(),
+            zones: (lb.AvailabilityZones ?? [])
+              .map((z) => z.ZoneName ?? '')
+              .filter(Boolean)
+              .sort(),
           },
         }));
     }

@@ -1,5 +1,10 @@
 import { parseRetryAfter } from '../../collector/retry';
-import { ProviderAuthError, ProviderError, ProviderRateLimitError, ProviderUnavailableError } from '../../errors';
+import {
+  ProviderAuthError,
+  ProviderError,
+  ProviderRateLimitError,
+  ProviderUnavailableError,
+} from '../../errors';
 
 interface AzureLikeError {
   name?: string;
@@ -23,14 +28,21 @@ export function classifyAzureError(err: unknown, call: string): ProviderError {
   const status = e.statusCode;
   const detail = (e.message ?? e.name ?? 'error').replace(/\s+/g, ' ').slice(0, 300);
   const message = `${call}: ${e.code && !detail.startsWith(e.code) ? `${e.code}: ` : ''}${detail}`;
-  if (e.name === 'AuthenticationError' || e.name === 'CredentialUnavailableError' || status === 401 || status === 403) {
+  if (
+    e.name === 'AuthenticationError' ||
+    e.name === 'CredentialUnavailableError' ||
+    status === 401 ||
+    status === 403
+  ) {
     return new ProviderAuthError('azure', message, { cause: err });
   }
   if (status === 429) {
     const header = (name: string) => e.response?.headers?.get?.(name) ?? undefined;
     const ms = header('retry-after-ms') ?? header('x-ms-retry-after-ms');
     const wait = ms !== undefined ? Number(ms) : parseRetryAfter(header('retry-after'));
-    return new ProviderRateLimitError('azure', message, Number.isFinite(wait) ? wait : undefined, { cause: err });
+    return new ProviderRateLimitError('azure', message, Number.isFinite(wait) ? wait : undefined, {
+      cause: err,
+    });
   }
   if ((status !== undefined && (status >= 500 || status === 408)) || NETWORK.has(e.code ?? '')) {
     return new ProviderUnavailableError('azure', message, { cause: err });

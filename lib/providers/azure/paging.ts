@@ -19,7 +19,9 @@ export async function* armPages<T>(
       const pages = open(token);
       try {
         const r = await pages.next();
-        return r.done ? { items: [] as T[], next: undefined } : { items: [...r.value], next: r.value.continuationToken };
+        return r.done
+          ? { items: [] as T[], next: undefined }
+          : { items: [...r.value], next: r.value.continuationToken };
       } catch (err) {
         throw classifyAzureError(err, scope);
       } finally {

@@ -2,7 +2,7 @@ import { ComputeManagementClient, type VirtualMachine } from '@azure/arm-compute
 import { type Metric, MonitorClient } from '@azure/arm-monitor';
 import type { CollectContext } from '../../collector/types';
 import { mapLimit } from '../../concurrency';
-import { metricPoint, perSecond, type PointTarget } from '../../metrics/points';
+import { metricPoint, type PointTarget, perSecond } from '../../metrics/points';
 import type { MetricName } from '../../metrics/vocabulary';
 import type { PerformancePointInput } from '../../schemas/rows';
 import { floorTo } from '../../time';
@@ -35,7 +35,10 @@ export const VM_METRICS: readonly AzureMetricSpec[] = [
 ];
 
 /** Maps one VM's metrics answer to points; a metric answered with an error code is returned in `failed`. */
-export function mapVmMetrics(metrics: readonly Metric[], target: PointTarget): { points: PerformancePointInput[]; failed: string[] } {
+export function mapVmMetrics(
+  metrics: readonly Metric[],
+  target: PointTarget,
+): { points: PerformancePointInput[]; failed: string[] } {
   const points: PerformancePointInput[] = [];
   const failed: string[] = [];
   for (const m of metrics) {
@@ -68,7 +71,9 @@ export function mapVmMetrics(metrics: readonly Metric[], target: PointTarget): {
  * intervals are read; the restatement window re-reads the last ones (platform metrics
  * arrive 1–3 minutes late).
  */
-export async function* collectAzurePerformance(ctx: CollectContext<AzureSettings>): AsyncGenerator<PerformancePointInput[]> {
+export async function* collectAzurePerformance(
+  ctx: CollectContext<AzureSettings>,
+): AsyncGenerator<PerformancePointInput[]> {
   const scopes = createCallScopes(ctx);
   const start = floorTo(ctx.window.start, INTERVAL_SECONDS * 1000);
   const end = floorTo(ctx.window.end, INTERVAL_SECONDS * 1000);
@@ -80,8 +85,10 @@ export async function* collectAzurePerformance(ctx: CollectContext<AzureSettings
     for (const subscription of ctx.connection.settings.subscription_ids) {
       const compute = new ComputeManagementClient(credential, subscription, options);
       const monitor = new MonitorClient(credential, subscription, options);
-      for await (const vms of armPages<VirtualMachine>(scopes, `${subscription} compute:virtualMachines.listAll`, (token) =>
-        compute.virtualMachines.listAll().byPage({ continuationToken: token }),
+      for await (const vms of armPages<VirtualMachine>(
+        scopes,
+        `${subscription} compute:virtualMachines.listAll`,
+        (token) => compute.virtualMachines.listAll().byPage({ continuationToken: token }),
       )) {
         const batches = await mapLimit(vms, CONCURRENCY, async (vm) => {
           if (!vm.id) return [];

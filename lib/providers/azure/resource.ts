@@ -1,4 +1,9 @@
-import { ComputeManagementClient, type Disk, type ResourceSku, type VirtualMachine } from '@azure/arm-compute';
+import {
+  ComputeManagementClient,
+  type Disk,
+  type ResourceSku,
+  type VirtualMachine,
+} from '@azure/arm-compute';
 import type { CollectContext } from '../../collector/types';
 import type { ResourceSnapshotInput } from '../../schemas/rows';
 import { createCallScopes, trackFailures } from '../call-scopes';
@@ -43,7 +48,9 @@ export function azureGpuModel(size: string): string {
 
 /** PowerState/<state> from the instance view. `deallocated` is kept apart from `stopped`: a stopped (allocated) VM is still billed. */
 export function azureVmStatus(vm: VirtualMachine): string {
-  const power = vm.instanceView?.statuses?.find((s) => s.code?.startsWith('PowerState/'))?.code?.slice('PowerState/'.length);
+  const power = vm.instanceView?.statuses
+    ?.find((s) => s.code?.startsWith('PowerState/'))
+    ?.code?.slice('PowerState/'.length);
   switch (power) {
     case 'running':
       return 'running';
@@ -70,12 +77,21 @@ export function sizeShapes(skus: readonly ResourceSku[]): Map<string, SizeShape>
       const v = s.capabilities?.find((c) => c.name === n)?.value;
       return v !== undefined && v !== '' && Number.isFinite(Number(v)) ? Number(v) : null;
     };
-    out.set(s.name.toLowerCase(), { vcpus: cap('vCPUs'), memoryGib: cap('MemoryGB'), gpus: cap('GPUs') ?? 0 });
+    out.set(s.name.toLowerCase(), {
+      vcpus: cap('vCPUs'),
+      memoryGib: cap('MemoryGB'),
+      gpus: cap('GPUs') ?? 0,
+    });
   }
   return out;
 }
 
-export function mapAzureVm(vm: VirtualMachine, shape: SizeShape, subscription: string, base: RowBase): ResourceSnapshotInput {
+export function mapAzureVm(
+  vm: VirtualMachine,
+  shape: SizeShape,
+  subscription: string,
+  base: RowBase,
+): ResourceSnapshotInput {
   const size = vm.hardwareProfile?.vmSize ?? '';
   return {
     ...base,
@@ -110,7 +126,12 @@ export function mapAzureDisk(d: Disk, subscription: string, base: RowBase): Reso
     resource_id: (d.id as string).toLowerCase(),
     resource_type: 'disk',
     name: d.name ?? '',
-    status: state === 'Attached' ? 'in_use' : state === 'Unattached' ? 'available' : state.toLowerCase() || 'unknown',
+    status:
+      state === 'Attached'
+        ? 'in_use'
+        : state === 'Unattached'
+          ? 'available'
+          : state.toLowerCase() || 'unknown',
     region: d.location ?? '',
     zone: d.zones?.[0] ?? '',
     sku: d.sku?.name ?? '',
@@ -134,16 +155,25 @@ export function mapAzureDisk(d: Disk, subscription: string, base: RowBase): Reso
  * rather than written without its size. Hourly prices are not filled: Azure publishes
  * them through the separate Retail Prices API.
  */
-export async function* collectAzureResources(ctx: CollectContext<AzureSettings>): AsyncGenerator<ResourceSnapshotInput[]> {
+export async function* collectAzureResources(
+  ctx: CollectContext<AzureSettings>,
+): AsyncGenerator<ResourceSnapshotInput[]> {
   const scopes = createCallScopes(ctx);
   const credential = azureCredential(ctx.connection);
   const options = azureClientOptions(ctx.connection);
-  const base: RowBase = { customer_id: ctx.customerId, provider: 'azure', snapshot_at: ctx.now(), task_id: ctx.taskId };
+  const base: RowBase = {
+    customer_id: ctx.customerId,
+    provider: 'azure',
+    snapshot_at: ctx.now(),
+    task_id: ctx.taskId,
+  };
   for (const subscription of ctx.connection.settings.subscription_ids) {
     const compute = new ComputeManagementClient(credential, subscription, options);
     const vms: VirtualMachine[] = [];
-    for await (const page of armPages<VirtualMachine>(scopes, `${subscription} compute:virtualMachines.listAll`, (token) =>
-      compute.virtualMachines.listAll({ statusOnly: 'true' }).byPage({ continuationToken: token }),
+    for await (const page of armPages<VirtualMachine>(
+      scopes,
+      `${subscription} compute:virtualMachines.listAll`,
+      (token) => compute.virtualMachines.listAll({ statusOnly: 'true' }).byPage({ continuationToken: token }),
     )) {
       vms.push(...page.filter((vm) => vm.id));
     }
@@ -156,7 +186,10 @@ export async function* collectAzureResources(ctx: CollectContext<AzureSettings>)
           complete = false;
         }),
         `${subscription} compute:resourceSkus.list ${location}`,
-        (token) => compute.resourceSkus.list({ filter: `location eq '${location}'` }).byPage({ continuationToken: token }),
+        (token) =>
+          compute.resourceSkus
+            .list({ filter: `location eq '${location}'` })
+            .byPage({ continuationToken: token }),
       )) {
         skus.push(...page);
       }
@@ -166,7 +199,8 @@ export async function* collectAzureResources(ctx: CollectContext<AzureSettings>)
     for (const vm of vms) {
       const shape = shapes.get(vm.location ?? '')?.get((vm.hardwareProfile?.vmSize ?? '').toLowerCase());
       if (shape) rows.push(mapAzureVm(vm, shape, subscription, base));
-      else if (shapes.has(vm.location ?? '')) rows.push(mapAzureVm(vm, { vcpus: null, memoryGib: null, gpus: 0 }, subscription, base));
+      else if (shapes.has(vm.location ?? ''))
+        rows.push(mapAzureVm(vm, { vcpus: null, memoryGib: null, gpus: 0 }, subscription, base));
     }
     yield rows;
 

@@ -25,11 +25,41 @@ export interface GcpMetricSpec {
 }
 
 export const GCE_METRICS: readonly GcpMetricSpec[] = [
-  { type: 'compute.googleapis.com/instance/cpu/utilization', aligner: 'ALIGN_MEAN', metric: 'cpu_utilization', dimensionLabel: '', convert: 'percent' },
-  { type: 'compute.googleapis.com/instance/network/received_bytes_count', aligner: 'ALIGN_RATE', metric: 'network_in', dimensionLabel: '', convert: 'same' },
-  { type: 'compute.googleapis.com/instance/network/sent_bytes_count', aligner: 'ALIGN_RATE', metric: 'network_out', dimensionLabel: '', convert: 'same' },
-  { type: 'compute.googleapis.com/instance/disk/read_bytes_count', aligner: 'ALIGN_RATE', metric: 'disk_read', dimensionLabel: 'device_name', convert: 'same' },
-  { type: 'compute.googleapis.com/instance/disk/write_bytes_count', aligner: 'ALIGN_RATE', metric: 'disk_write', dimensionLabel: 'device_name', convert: 'same' },
+  {
+    type: 'compute.googleapis.com/instance/cpu/utilization',
+    aligner: 'ALIGN_MEAN',
+    metric: 'cpu_utilization',
+    dimensionLabel: '',
+    convert: 'percent',
+  },
+  {
+    type: 'compute.googleapis.com/instance/network/received_bytes_count',
+    aligner: 'ALIGN_RATE',
+    metric: 'network_in',
+    dimensionLabel: '',
+    convert: 'same',
+  },
+  {
+    type: 'compute.googleapis.com/instance/network/sent_bytes_count',
+    aligner: 'ALIGN_RATE',
+    metric: 'network_out',
+    dimensionLabel: '',
+    convert: 'same',
+  },
+  {
+    type: 'compute.googleapis.com/instance/disk/read_bytes_count',
+    aligner: 'ALIGN_RATE',
+    metric: 'disk_read',
+    dimensionLabel: 'device_name',
+    convert: 'same',
+  },
+  {
+    type: 'compute.googleapis.com/instance/disk/write_bytes_count',
+    aligner: 'ALIGN_RATE',
+    metric: 'disk_write',
+    dimensionLabel: 'device_name',
+    convert: 'same',
+  },
 ];
 
 /** us-central1-a → us-central1 */
@@ -86,11 +116,17 @@ export function mapTimeSeries(
     }
   }
   return [...sums.values()].map((s) =>
-    metricPoint(s.target, spec.metric, spec.convert === 'percent' ? ratioToPercent(s.value) : s.value, new Date(s.ts), {
-      sourceMetric: `${spec.type}:${spec.aligner}`,
-      ...(s.dimension ? { dimension: s.dimension } : {}),
-      labels: { period_s: String(ALIGNMENT_SECONDS) },
-    }),
+    metricPoint(
+      s.target,
+      spec.metric,
+      spec.convert === 'percent' ? ratioToPercent(s.value) : s.value,
+      new Date(s.ts),
+      {
+        sourceMetric: `${spec.type}:${spec.aligner}`,
+        ...(s.dimension ? { dimension: s.dimension } : {}),
+        labels: { period_s: String(ALIGNMENT_SECONDS) },
+      },
+    ),
   );
 }
 
@@ -100,18 +136,27 @@ export function mapTimeSeries(
  * server-side and paged with pageToken. Only whole periods are read; the restatement
  * window re-reads the last ones (Monitoring shows samples up to 4 minutes late).
  */
-export async function* collectGcpPerformance(ctx: CollectContext<GcpSettings>): AsyncGenerator<PerformancePointInput[]> {
+export async function* collectGcpPerformance(
+  ctx: CollectContext<GcpSettings>,
+): AsyncGenerator<PerformancePointInput[]> {
   const scopes = createCallScopes(ctx);
   const start = floorTo(ctx.window.start, ALIGNMENT_SECONDS * 1000);
   const end = floorTo(ctx.window.end, ALIGNMENT_SECONDS * 1000);
   const collectedAt = ctx.now();
   if (end.getTime() > start.getTime()) {
-    const client = new MetricServiceClient(gaxClientOptions(ctx.connection) as ConstructorParameters<typeof MetricServiceClient>[0]);
+    const client = new MetricServiceClient(
+      gaxClientOptions(ctx.connection) as ConstructorParameters<typeof MetricServiceClient>[0],
+    );
     try {
       for (const project of ctx.connection.settings.project_ids) {
         for (const spec of GCE_METRICS) {
           for await (const page of timeSeriesPages(ctx, scopes, client, project, spec, start, end)) {
-            yield mapTimeSeries(page, spec, { customerId: ctx.customerId, project, taskId: ctx.taskId, collectedAt });
+            yield mapTimeSeries(page, spec, {
+              customerId: ctx.customerId,
+              project,
+              taskId: ctx.taskId,
+              collectedAt,
+            });
           }
         }
       }
@@ -141,7 +186,10 @@ async function* timeSeriesPages(
           {
             name: `projects/${project}`,
             filter: `metric.type = "${spec.type}" AND resource.type = "gce_instance"`,
-            interval: { startTime: { seconds: start.getTime() / 1000 }, endTime: { seconds: end.getTime() / 1000 } },
+            interval: {
+              startTime: { seconds: start.getTime() / 1000 },
+              endTime: { seconds: end.getTime() / 1000 },
+            },
             aggregation: { alignmentPeriod: { seconds: ALIGNMENT_SECONDS }, perSeriesAligner: spec.aligner },
             view: 'FULL',
             pageSize: PAGE_SIZE,

@@ -57,7 +57,12 @@ export function parseCustomMachineType(name: string): MachineShape | null {
   return { vcpus: Number(m[1]), memoryGib: Number(m[2]) / 1024, gpus: [] };
 }
 
-export function mapGceInstance(i: Instance, shape: MachineShape, project: string, base: RowBase): ResourceSnapshotInput {
+export function mapGceInstance(
+  i: Instance,
+  shape: MachineShape,
+  project: string,
+  base: RowBase,
+): ResourceSnapshotInput {
   const zone = lastSegment(i.zone);
   const attached = (i.guestAccelerators ?? [])
     .map((a) => ({ model: lastSegment(a.acceleratorType), count: Number(a.acceleratorCount ?? 0) }))
@@ -95,13 +100,23 @@ export function mapGceDisk(d: Disk, project: string, base: RowBase): ResourceSna
     resource_id: String(d.id),
     resource_type: 'disk',
     name: d.name ?? '',
-    status: d.status === 'READY' ? (users.length > 0 ? 'in_use' : 'available') : (d.status ?? 'unknown').toLowerCase(),
+    status:
+      d.status === 'READY'
+        ? users.length > 0
+          ? 'in_use'
+          : 'available'
+        : (d.status ?? 'unknown').toLowerCase(),
     region: zone ? zoneToRegion(zone) : lastSegment(d.region),
     zone,
     sku: lastSegment(d.type),
     tags: { ...(d.labels ?? {}) },
     created_at: d.creationTimestamp || null,
-    attributes: { kind: 'gce_disk', project, size_gb: d.sizeGb !== null && d.sizeGb !== undefined ? Number(d.sizeGb) : null, attached_to: users },
+    attributes: {
+      kind: 'gce_disk',
+      project,
+      size_gb: d.sizeGb !== null && d.sizeGb !== undefined ? Number(d.sizeGb) : null,
+      attached_to: users,
+    },
   };
 }
 
@@ -115,7 +130,9 @@ export function mapGceDisk(d: Disk, project: string, base: RowBase): ResourceSna
 async function aggregated<T>(
   scopes: CallScopes,
   scope: string,
-  iterate: () => AsyncIterable<[string, { warning?: { code?: string | null; message?: string | null } | null } & Record<string, unknown>]>,
+  iterate: () => AsyncIterable<
+    [string, { warning?: { code?: string | null; message?: string | null } | null } & Record<string, unknown>]
+  >,
   key: string,
 ): Promise<T[] | undefined> {
   const listed = await scopes.attempt(scope, async () => {
@@ -133,7 +150,8 @@ async function aggregated<T>(
     return { items, unreachable };
   });
   if (!listed) return undefined;
-  for (const u of listed.unreachable) scopes.fail(`${scope} ${u.split(' ')[0]}`, `scope warning ${u.split(' ')[1]}`);
+  for (const u of listed.unreachable)
+    scopes.fail(`${scope} ${u.split(' ')[0]}`, `scope warning ${u.split(' ')[1]}`);
   return listed.items;
 }
 
@@ -143,19 +161,30 @@ async function aggregated<T>(
  * Hourly prices are not filled: Compute prices are per vCPU/GB SKUs in the Billing
  * Catalog, not a per-machine-type figure.
  */
-export async function* collectGcpResources(ctx: CollectContext<GcpSettings>): AsyncGenerator<ResourceSnapshotInput[]> {
+export async function* collectGcpResources(
+  ctx: CollectContext<GcpSettings>,
+): AsyncGenerator<ResourceSnapshotInput[]> {
   const scopes = createCallScopes(ctx);
   const options = gaxClientOptions(ctx.connection) as ConstructorParameters<typeof InstancesClient>[0];
   const instances = new InstancesClient(options);
   const disks = new DisksClient(options);
   const machineTypes = new MachineTypesClient(options);
-  const base: RowBase = { customer_id: ctx.customerId, provider: 'gcp', snapshot_at: ctx.now(), task_id: ctx.taskId };
+  const base: RowBase = {
+    customer_id: ctx.customerId,
+    provider: 'gcp',
+    snapshot_at: ctx.now(),
+    task_id: ctx.taskId,
+  };
   try {
     for (const project of ctx.connection.settings.project_ids) {
       const list = await aggregated<Instance>(
         scopes,
         `${project} compute:instances.aggregatedList`,
-        () => instances.aggregatedListAsync({ project, maxResults: 500, returnPartialSuccess: true }, { autoPaginate: false }) as never,
+        () =>
+          instances.aggregatedListAsync(
+            { project, maxResults: 500, returnPartialSuccess: true },
+            { autoPaginate: false },
+          ) as never,
         'instances',
       );
       if (list) {
@@ -163,17 +192,25 @@ export async function* collectGcpResources(ctx: CollectContext<GcpSettings>): As
         const rows: ResourceSnapshotInput[] = [];
         for (const i of list) {
           const shape = shapes.get(`${lastSegment(i.zone)}/${lastSegment(i.machineType)}`);
-          if (i.id !== null && i.id !== undefined && shape) rows.push(mapGceInstance(i, shape, project, base));
+          if (i.id !== null && i.id !== undefined && shape)
+            rows.push(mapGceInstance(i, shape, project, base));
         }
         yield rows;
       }
       const diskList = await aggregated<Disk>(
         scopes,
         `${project} compute:disks.aggregatedList`,
-        () => disks.aggregatedListAsync({ project, maxResults: 500, returnPartialSuccess: true }, { autoPaginate: false }) as never,
+        () =>
+          disks.aggregatedListAsync(
+            { project, maxResults: 500, returnPartialSuccess: true },
+            { autoPaginate: false },
+          ) as never,
         'disks',
       );
-      if (diskList) yield diskList.filter((d) => d.id !== null && d.id !== undefined).map((d) => mapGceDisk(d, project, base));
+      if (diskList)
+        yield diskList
+          .filter((d) => d.id !== null && d.id !== undefined)
+          .map((d) => mapGceDisk(d, project, base));
     }
   } finally {
     await Promise.all([instances.close(), disks.close(), machineTypes.close()]);
@@ -211,7 +248,10 @@ async function machineShapes(
     shapes.set(key, {
       vcpus: mt.guestCpus ?? null,
       memoryGib: mt.memoryMb !== null && mt.memoryMb !== undefined ? Number(mt.memoryMb) / 1024 : null,
-      gpus: (mt.accelerators ?? []).map((a) => ({ model: a.guestAcceleratorType ?? '', count: Number(a.guestAcceleratorCount ?? 0) })),
+      gpus: (mt.accelerators ?? []).map((a) => ({
+        model: a.guestAcceleratorType ?? '',
+        count: Number(a.guestAcceleratorCount ?? 0),
+      })),
     });
   }
   return shapes;

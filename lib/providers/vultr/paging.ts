@@ -50,7 +50,8 @@ export async function* vultrPages<T>(
     const query: Record<string, string> = { per_page: String(PER_PAGE), ...(cursor ? { cursor } : {}) };
     const body = await fetchPage(`GET /v2${path} page ${page}`, async () => {
       const b = await api.get<Page & Record<string, unknown>>(path, query);
-      if (!Array.isArray(b[key])) throw new ProviderParseError('vultr', `GET /v2${path}: "${key}" is missing or not a list`);
+      if (!Array.isArray(b[key]))
+        throw new ProviderParseError('vultr', `GET /v2${path}: "${key}" is missing or not a list`);
       return b;
     });
     if (body === undefined) return;

@@ -1,7 +1,7 @@
 import type { CollectContext, TimeWindow } from '../../collector/types';
 import { mapLimit } from '../../concurrency';
 import { ProviderParseError } from '../../errors';
-import { metricPoint, perSecond, type PointTarget } from '../../metrics/points';
+import { metricPoint, type PointTarget, perSecond } from '../../metrics/points';
 import type { PerformancePointInput } from '../../schemas/rows';
 import { DAY_MS } from '../../time';
 import { createCallScopes } from '../call-scopes';
@@ -23,7 +23,12 @@ const CONCURRENCY = 4;
  * by the seconds of that day elapsed at `now` (a whole day once it is over), i.e. the
  * average rate in bytes per second. Today's point is replaced by later runs as it grows.
  */
-export function mapBandwidth(answer: BandwidthAnswer, target: PointTarget, window: TimeWindow, now: Date): PerformancePointInput[] {
+export function mapBandwidth(
+  answer: BandwidthAnswer,
+  target: PointTarget,
+  window: TimeWindow,
+  now: Date,
+): PerformancePointInput[] {
   const points: PerformancePointInput[] = [];
   for (const [day, b] of Object.entries(answer.bandwidth)) {
     const start = Date.parse(`${day}T00:00:00Z`);
@@ -37,10 +42,20 @@ export function mapBandwidth(answer: BandwidthAnswer, target: PointTarget, windo
     const ts = new Date(start);
     const labels = { period: 'P1D' };
     if (typeof b.incoming_bytes === 'number') {
-      points.push(metricPoint(target, 'network_in', perSecond(b.incoming_bytes, seconds), ts, { sourceMetric: 'bandwidth.incoming_bytes', labels }));
+      points.push(
+        metricPoint(target, 'network_in', perSecond(b.incoming_bytes, seconds), ts, {
+          sourceMetric: 'bandwidth.incoming_bytes',
+          labels,
+        }),
+      );
     }
     if (typeof b.outgoing_bytes === 'number') {
-      points.push(metricPoint(target, 'network_out', perSecond(b.outgoing_bytes, seconds), ts, { sourceMetric: 'bandwidth.outgoing_bytes', labels }));
+      points.push(
+        metricPoint(target, 'network_out', perSecond(b.outgoing_bytes, seconds), ts, {
+          sourceMetric: 'bandwidth.outgoing_bytes',
+          labels,
+        }),
+      );
     }
   }
   return points;
@@ -51,7 +66,9 @@ export function mapBandwidth(answer: BandwidthAnswer, target: PointTarget, windo
  * memory or disk series). One call per instance, a few in flight; an instance whose call
  * fails after retries leaves the run incomplete without stopping the others.
  */
-export async function* collectVultrPerformance(ctx: CollectContext<VultrSettings>): AsyncGenerator<PerformancePointInput[]> {
+export async function* collectVultrPerformance(
+  ctx: CollectContext<VultrSettings>,
+): AsyncGenerator<PerformancePointInput[]> {
   const api = vultrApi(ctx.connection, ctx.signal);
   const scopes = createCallScopes(ctx);
   const now = ctx.now();
@@ -61,7 +78,10 @@ export async function* collectVultrPerformance(ctx: CollectContext<VultrSettings
       const answer = await scopes.attempt(`GET /v2/instances/${i.id}/bandwidth`, async () => {
         const a = await api.get<BandwidthAnswer>(`/instances/${encodeURIComponent(i.id)}/bandwidth`);
         if (!a.bandwidth || typeof a.bandwidth !== 'object') {
-          throw new ProviderParseError('vultr', `GET /v2/instances/${i.id}/bandwidth: "bandwidth" is missing`);
+          throw new ProviderParseError(
+            'vultr',
+            `GET /v2/instances/${i.id}/bandwidth: "bandwidth" is missing`,
+          );
         }
         return a;
       });

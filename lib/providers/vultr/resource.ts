@@ -93,10 +93,18 @@ function tagMap(tags: readonly string[] | undefined): Record<string, string> {
   return Object.fromEntries((tags ?? []).map((t) => [t, '']));
 }
 
-export function mapVultrInstance(i: VultrInstance, plan: VultrPlan | undefined, base: RowBase): ResourceSnapshotInput {
+export function mapVultrInstance(
+  i: VultrInstance,
+  plan: VultrPlan | undefined,
+  base: RowBase,
+): ResourceSnapshotInput {
   const gpuModel = plan?.gpu_type ?? '';
   const fullVram = GPU_VRAM_GB[gpuModel];
-  const gpuCount = !gpuModel ? 0 : fullVram && plan?.gpu_vram_gb ? Math.max(1, Math.round(plan.gpu_vram_gb / fullVram)) : 1;
+  const gpuCount = !gpuModel
+    ? 0
+    : fullVram && plan?.gpu_vram_gb
+      ? Math.max(1, Math.round(plan.gpu_vram_gb / fullVram))
+      : 1;
   return {
     ...base,
     resource_id: i.id,
@@ -140,10 +148,17 @@ interface RowBase {
  * instance whose plan cannot be looked up because the plan list failed is left out
  * rather than written without its price.
  */
-export async function* collectVultrResources(ctx: CollectContext<VultrSettings>): AsyncGenerator<ResourceSnapshotInput[]> {
+export async function* collectVultrResources(
+  ctx: CollectContext<VultrSettings>,
+): AsyncGenerator<ResourceSnapshotInput[]> {
   const api = vultrApi(ctx.connection, ctx.signal);
   const scopes = createCallScopes(ctx);
-  const base: RowBase = { customer_id: ctx.customerId, provider: 'vultr', snapshot_at: ctx.now(), task_id: ctx.taskId };
+  const base: RowBase = {
+    customer_id: ctx.customerId,
+    provider: 'vultr',
+    snapshot_at: ctx.now(),
+    task_id: ctx.taskId,
+  };
   const fetchPage = <R>(label: string, fn: () => Promise<R>) => scopes.attempt(label, fn);
 
   const plans = await readAll<VultrPlan>(api, '/plans', 'plans', scopes);
@@ -165,7 +180,8 @@ export async function* collectVultrResources(ctx: CollectContext<VultrSettings>)
       resource_id: b.id,
       resource_type: 'disk',
       name: b.label ?? '',
-      status: b.status === 'active' ? (b.attached_to_instance ? 'in_use' : 'available') : (b.status ?? 'unknown'),
+      status:
+        b.status === 'active' ? (b.attached_to_instance ? 'in_use' : 'available') : (b.status ?? 'unknown'),
       region: b.region ?? '',
       sku: b.block_type ?? '',
       created_at: b.date_created || null,
@@ -178,7 +194,12 @@ export async function* collectVultrResources(ctx: CollectContext<VultrSettings>)
     }));
   }
 
-  for await (const clusters of vultrPages<VultrCluster>(api, '/kubernetes/clusters', 'vke_clusters', fetchPage)) {
+  for await (const clusters of vultrPages<VultrCluster>(
+    api,
+    '/kubernetes/clusters',
+    'vke_clusters',
+    fetchPage,
+  )) {
     yield clusters.map((c) => ({
       ...base,
       resource_id: c.id,
@@ -206,7 +227,12 @@ export async function* collectVultrResources(ctx: CollectContext<VultrSettings>)
   scopes.finish();
 }
 
-async function readAll<T>(api: VultrApi, path: string, key: string, scopes: CallScopes): Promise<{ items: T[]; complete: boolean }> {
+async function readAll<T>(
+  api: VultrApi,
+  path: string,
+  key: string,
+  scopes: CallScopes,
+): Promise<{ items: T[]; complete: boolean }> {
   const items: T[] = [];
   let complete = true;
   const tracked = trackFailures(scopes, () => {

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { createWriter } from '../../../lib/clickhouse/writer';
 import { planScheduledJobs } from '../../../lib/collector/dispatch';
 import { runCollection } from '../../../lib/collector/run';
 import type { Connection, ProviderDefinition } from '../../../lib/collector/types';
-import { createWriter } from '../../../lib/clickhouse/writer';
 import { staticConnections } from '../../../lib/connections/source';
 import { createRegistry } from '../../../lib/providers/registry';
 import { CollectionIntervalsSchema, SCHEDULES, type ScheduleEntry } from '../../../lib/schedules';

@@ -33,7 +33,10 @@ beforeAll(async () => {
     provider: 'aws',
     enabled: true,
     settings: { regions: ['us-east-1', 'eu-west-1'], endpoint: server.url },
-    secrets: { access_key_id: 'AKIAIOSFODNN7EXAMPLE', secret_access_key: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
+    secrets: {
+      access_key_id: 'AKIAIOSFODNN7EXAMPLE',
+      secret_access_key: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+    },
     source: 'config',
   }));
   runtime = await collectionRuntime(store, connections);
@@ -66,20 +69,29 @@ async function points(customerId: string, resourceId?: string): Promise<Point[]>
   );
 }
 
-const metricCalls = () =>
-  server.requests.map(decodeAwsCall).filter((c) => c.action === 'GetMetricData');
+const metricCalls = () => server.requests.map(decodeAwsCall).filter((c) => c.action === 'GetMetricData');
 
 describe('AWS performance collector (real CloudWatch/EC2/RDS SDKs against an AWS stand-in)', () => {
   it('reads EC2 and RDS metrics in calls of at most 500 queries, joins NextToken pages, and stores them in vocabulary units', async () => {
     server.handle(awsAccount());
     server.requests.length = 0;
 
-    const result = await runJob(runtime, { customerId: 'aws-full', provider: 'aws', dataTypes: ['performance'], now: NOW });
+    const result = await runJob(runtime, {
+      customerId: 'aws-full',
+      provider: 'aws',
+      dataTypes: ['performance'],
+      now: NOW,
+    });
 
     expect(result.status).toBe('succeeded');
     expect(result.rows).toEqual({ performance: (EAST_SERIES + WEST_SERIES) * PERIODS });
     const calls = metricCalls();
-    expect(calls.map((c) => `${c.region}:${(c.json.MetricDataQueries as unknown[]).length}:${c.json.NextToken ? 'page2' : 'page1'}`)).toEqual([
+    expect(
+      calls.map(
+        (c) =>
+          `${c.region}:${(c.json.MetricDataQueries as unknown[]).length}:${c.json.NextToken ? 'page2' : 'page1'}`,
+      ),
+    ).toEqual([
       'us-east-1:500:page1',
       'us-east-1:500:page2',
       `us-east-1:${EAST_SERIES - 500}:page1`,
@@ -88,38 +100,81 @@ describe('AWS performance collector (real CloudWatch/EC2/RDS SDKs against an AWS
       `eu-west-1:${WEST_SERIES}:page2`,
     ]);
     // The JSON 1.0 wire: epoch seconds, whole periods, only running instances described.
-    expect(calls[0]?.json).toMatchObject({ StartTime: Date.parse('2026-11-20T11:05:00Z') / 1000, EndTime: Date.parse('2026-11-20T12:05:00Z') / 1000, ScanBy: 'TimestampAscending' });
+    expect(calls[0]?.json).toMatchObject({
+      StartTime: Date.parse('2026-11-20T11:05:00Z') / 1000,
+      EndTime: Date.parse('2026-11-20T12:05:00Z') / 1000,
+      ScanBy: 'TimestampAscending',
+    });
     const describe = server.requests.map(decodeAwsCall).find((c) => c.action === 'DescribeInstances');
     expect(describe?.form.get('Filter.1.Name')).toBe('instance-state-name');
 
     const api = await points('aws-full', 'i-00000000000000001');
     const byMetric = (m: string, d = '') => api.filter((p) => p.metric === m && p.dimension === d);
     expect(byMetric('cpu_utilization').map((p) => p.ts)).toEqual(
-      Array.from({ length: PERIODS }, (_, k) => `2026-11-20 ${String(11 + Math.floor((5 + 5 * k) / 60)).padStart(2, '0')}:${String((5 + 5 * k) % 60).padStart(2, '0')}:00.000`),
+      Array.from(
+        { length: PERIODS },
+        (_, k) =>
+          `2026-11-20 ${String(11 + Math.floor((5 + 5 * k) / 60)).padStart(2, '0')}:${String((5 + 5 * k) % 60).padStart(2, '0')}:00.000`,
+      ),
     );
     expect(byMetric('cpu_utilization')[0]).toEqual({
-      resource_id: 'i-00000000000000001', resource_name: 'api-01', resource_type: 'vm', region: 'us-east-1',
-      metric: 'cpu_utilization', dimension: '', unit: 'percent', value: 42.5, ts: '2026-11-20 11:05:00.000',
-      source_metric: 'AWS/EC2:CPUUtilization:Average', labels: { instance_type: 'm5.large', period_s: '300' },
+      resource_id: 'i-00000000000000001',
+      resource_name: 'api-01',
+      resource_type: 'vm',
+      region: 'us-east-1',
+      metric: 'cpu_utilization',
+      dimension: '',
+      unit: 'percent',
+      value: 42.5,
+      ts: '2026-11-20 11:05:00.000',
+      source_metric: 'AWS/EC2:CPUUtilization:Average',
+      labels: { instance_type: 'm5.large', period_s: '300' },
     });
     // Sums per 300 s period become bytes per second.
-    expect(byMetric('network_in')[0]).toMatchObject({ unit: 'bytes_per_second', value: 1250, source_metric: 'AWS/EC2:NetworkIn:Sum' });
+    expect(byMetric('network_in')[0]).toMatchObject({
+      unit: 'bytes_per_second',
+      value: 1250,
+      source_metric: 'AWS/EC2:NetworkIn:Sum',
+    });
     expect(byMetric('network_out')[0]).toMatchObject({ unit: 'bytes_per_second', value: 2500 });
-    expect(byMetric('disk_read', 'ebs')[0]).toMatchObject({ unit: 'bytes_per_second', value: 10000, source_metric: 'AWS/EC2:EBSReadBytes:Sum' });
+    expect(byMetric('disk_read', 'ebs')[0]).toMatchObject({
+      unit: 'bytes_per_second',
+      value: 10000,
+      source_metric: 'AWS/EC2:EBSReadBytes:Sum',
+    });
     expect(byMetric('disk_write', 'ebs')[0]).toMatchObject({ unit: 'bytes_per_second', value: 5000 });
-    expect(byMetric('status_check_failed')[0]).toMatchObject({ unit: 'count', value: 0, source_metric: 'AWS/EC2:StatusCheckFailed:Maximum' });
+    expect(byMetric('status_check_failed')[0]).toMatchObject({
+      unit: 'count',
+      value: 0,
+      source_metric: 'AWS/EC2:StatusCheckFailed:Maximum',
+    });
     expect(byMetric('disk_read', 'instance_store')).toEqual([]);
 
     const etl = await points('aws-full', 'i-0000000000000002e');
-    expect(etl.find((p) => p.metric === 'disk_read' && p.dimension === 'instance_store')).toMatchObject({ value: 20000, resource_name: 'etl-46' });
-    expect(etl.find((p) => p.metric === 'disk_write' && p.dimension === 'instance_store')).toMatchObject({ value: 30000 });
+    expect(etl.find((p) => p.metric === 'disk_read' && p.dimension === 'instance_store')).toMatchObject({
+      value: 20000,
+      resource_name: 'etl-46',
+    });
+    expect(etl.find((p) => p.metric === 'disk_write' && p.dimension === 'instance_store')).toMatchObject({
+      value: 30000,
+    });
 
     const db = await points('aws-full', 'arn:aws:rds:us-east-1:123456789012:db:orders-db');
     const first = (m: string) => db.find((p) => p.metric === m);
-    expect(first('cpu_utilization')).toMatchObject({ resource_name: 'orders-db', resource_type: 'database', unit: 'percent', value: 12.25, labels: { engine: 'postgres', period_s: '300' } });
+    expect(first('cpu_utilization')).toMatchObject({
+      resource_name: 'orders-db',
+      resource_type: 'database',
+      unit: 'percent',
+      value: 12.25,
+      labels: { engine: 'postgres', period_s: '300' },
+    });
     expect(first('db_connections')).toMatchObject({ unit: 'count', value: 37 });
     expect(first('storage_free')).toMatchObject({ unit: 'bytes', value: 107374182400 });
-    expect(first('read_latency')).toMatchObject({ unit: 'ms', value: 2.5, source_metric: 'AWS/RDS:ReadLatency:Average' });
+    expect(first('read_latency')).toMatchObject({
+      unit: 'ms',
+      value: 2.5,
+      source_metric: 'AWS/RDS:ReadLatency:Average',
+    });
     expect(first('write_latency')).toMatchObject({ unit: 'ms', value: 4 });
     expect(db).toHaveLength(5 * PERIODS);
 
@@ -131,9 +186,13 @@ describe('AWS performance collector (real CloudWatch/EC2/RDS SDKs against an AWS
     expect(units.length).toBe(10);
     for (const u of units) expect(u.unit).toBe(METRICS[u.metric].unit);
 
-    expect(await getWatermark(store, { customerId: 'aws-full', provider: 'aws', dataType: 'performance' })).toEqual(new Date(NOW));
+    expect(
+      await getWatermark(store, { customerId: 'aws-full', provider: 'aws', dataType: 'performance' }),
+    ).toEqual(new Date(NOW));
     const run = await getRun(store, result.job.taskId);
-    expect(run?.billable_requests).toEqual({ 'cloudwatch:GetMetricData:metrics': 2 * (EAST_SERIES + WEST_SERIES) });
+    expect(run?.billable_requests).toEqual({
+      'cloudwatch:GetMetricData:metrics': 2 * (EAST_SERIES + WEST_SERIES),
+    });
 
     // Re-collecting the same window replaces, never duplicates.
     await runJob(runtime, { customerId: 'aws-full', provider: 'aws', dataTypes: ['performance'], now: NOW });
@@ -156,7 +215,12 @@ describe('AWS performance collector (real CloudWatch/EC2/RDS SDKs against an AWS
         return undefined;
       }),
     );
-    const result = await runJob(runtime, { customerId: 'aws-throttle', provider: 'aws', dataTypes: ['performance'], now: NOW });
+    const result = await runJob(runtime, {
+      customerId: 'aws-throttle',
+      provider: 'aws',
+      dataTypes: ['performance'],
+      now: NOW,
+    });
     expect(result.status).toBe('succeeded');
     expect([cwThrottled, ec2Throttled]).toEqual([2, 1]);
     expect(result.rows).toEqual({ performance: (EAST_SERIES + WEST_SERIES) * PERIODS });
@@ -165,34 +229,64 @@ describe('AWS performance collector (real CloudWatch/EC2/RDS SDKs against an AWS
   it('keeps what was collected when a batch keeps failing mid-way, records the failure, and does not move the watermark', async () => {
     server.handle(
       awsAccount((call) =>
-        call.action === 'GetMetricData' && call.region === 'us-east-1' && (call.json.MetricDataQueries as unknown[]).length < 500
+        call.action === 'GetMetricData' &&
+        call.region === 'us-east-1' &&
+        (call.json.MetricDataQueries as unknown[]).length < 500
           ? awsJson10(fixture('aws', 'cloudwatch-error-internal-failure.json'), 500)
           : undefined,
       ),
     );
     server.requests.length = 0;
-    const result = await runJob(runtime, { customerId: 'aws-midway', provider: 'aws', dataTypes: ['performance'], now: NOW });
+    const result = await runJob(runtime, {
+      customerId: 'aws-midway',
+      provider: 'aws',
+      dataTypes: ['performance'],
+      now: NOW,
+    });
     expect(result.status).toBe('failed');
     expect(result.rows).toEqual({ performance: (500 + WEST_SERIES) * PERIODS });
     expect(result.errors.performance).toBe(
       'aws collection incomplete, 1 failed: us-east-1 cloudwatch:GetMetricData batch 2: InternalServiceFault: Internal service error',
     );
     // Four attempts (the retry policy) at the failing batch.
-    expect(metricCalls().filter((c) => c.region === 'us-east-1' && (c.json.MetricDataQueries as unknown[]).length < 500)).toHaveLength(4);
-    expect(new Set((await points('aws-midway')).map((p) => p.region))).toEqual(new Set(['us-east-1', 'eu-west-1']));
-    expect(await getWatermark(store, { customerId: 'aws-midway', provider: 'aws', dataType: 'performance' })).toBeNull();
+    expect(
+      metricCalls().filter(
+        (c) => c.region === 'us-east-1' && (c.json.MetricDataQueries as unknown[]).length < 500,
+      ),
+    ).toHaveLength(4);
+    expect(new Set((await points('aws-midway')).map((p) => p.region))).toEqual(
+      new Set(['us-east-1', 'eu-west-1']),
+    );
+    expect(
+      await getWatermark(store, { customerId: 'aws-midway', provider: 'aws', dataType: 'performance' }),
+    ).toBeNull();
   });
 
   it('reports a region whose credentials are refused without retrying it, and still collects the others', async () => {
     server.handle(
-      awsAccount((call) => (call.region === 'eu-west-1' && call.action === 'DescribeInstances' ? xml('ec2-error-unauthorized-operation.xml', 403) : undefined)),
+      awsAccount((call) =>
+        call.region === 'eu-west-1' && call.action === 'DescribeInstances'
+          ? xml('ec2-error-unauthorized-operation.xml', 403)
+          : undefined,
+      ),
     );
     server.requests.length = 0;
-    const result = await runJob(runtime, { customerId: 'aws-auth', provider: 'aws', dataTypes: ['performance'], now: NOW });
+    const result = await runJob(runtime, {
+      customerId: 'aws-auth',
+      provider: 'aws',
+      dataTypes: ['performance'],
+      now: NOW,
+    });
     expect(result.status).toBe('failed');
-    expect(result.errors.performance).toMatch(/^aws collection incomplete, 1 failed: eu-west-1 ec2:DescribeInstances: UnauthorizedOperation: You are not authorized/);
+    expect(result.errors.performance).toMatch(
+      /^aws collection incomplete, 1 failed: eu-west-1 ec2:DescribeInstances: UnauthorizedOperation: You are not authorized/,
+    );
     expect(result.errors.performance).not.toContain('wJalrXUtnFEMI');
-    expect(server.requests.map(decodeAwsCall).filter((c) => c.region === 'eu-west-1' && c.action === 'DescribeInstances')).toHaveLength(1);
+    expect(
+      server.requests
+        .map(decodeAwsCall)
+        .filter((c) => c.region === 'eu-west-1' && c.action === 'DescribeInstances'),
+    ).toHaveLength(1);
     expect(result.rows).toEqual({ performance: EAST_SERIES * PERIODS });
   });
 });

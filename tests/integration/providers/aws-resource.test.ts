@@ -25,7 +25,10 @@ beforeAll(async () => {
     provider: 'aws',
     enabled: true,
     settings: { regions: ['us-east-1', 'eu-west-1'], endpoint: server.url },
-    secrets: { access_key_id: 'AKIAIOSFODNN7EXAMPLE', secret_access_key: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
+    secrets: {
+      access_key_id: 'AKIAIOSFODNN7EXAMPLE',
+      secret_access_key: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+    },
     source: 'config',
   }));
   runtime = await collectionRuntime(store, connections);
@@ -75,7 +78,12 @@ describe('AWS inventory collector (real EC2/RDS/EKS/ELBv2 SDKs against an AWS st
   it('collects instances with their type’s size and GPUs, volumes, databases, clusters and load balancers, across pages and regions', async () => {
     server.handle(awsAccount());
     server.requests.length = 0;
-    const result = await runJob(runtime, { customerId: 'awsr-full', provider: 'aws', dataTypes: ['resource'], now: NOW });
+    const result = await runJob(runtime, {
+      customerId: 'awsr-full',
+      provider: 'aws',
+      dataTypes: ['resource'],
+      now: NOW,
+    });
     expect(result.status).toBe('succeeded');
 
     const snap = await snapshot('awsr-full', NOW);
@@ -92,18 +100,16 @@ describe('AWS inventory collector (real EC2/RDS/EKS/ELBv2 SDKs against an AWS st
     expect(snap.every((r) => r.complete === 1)).toBe(true);
     // The instance list is unfiltered and paged; instance types are asked once per region.
     const calls = server.requests.map(decodeAwsCall);
-    expect(calls.filter((c) => c.action === 'DescribeInstances' && c.region === 'us-east-1').map((c) => c.form.get('NextToken'))).toEqual([
-      null,
-      'eyJ2IjoiMiIsImMiOiJwYWdlMiJ9',
-    ]);
+    expect(
+      calls
+        .filter((c) => c.action === 'DescribeInstances' && c.region === 'us-east-1')
+        .map((c) => c.form.get('NextToken')),
+    ).toEqual([null, 'eyJ2IjoiMiIsImMiOiJwYWdlMiJ9']);
     expect(calls.find((c) => c.action === 'DescribeInstances')?.form.get('Filter.1.Name')).toBeNull();
     const typesCall = calls.find((c) => c.action === 'DescribeInstanceTypes' && c.region === 'us-east-1');
-    expect([...(typesCall?.form.entries() ?? [])].filter(([k]) => k.startsWith('InstanceType.')).map(([, v]) => v)).toEqual([
-      'c6gd.2xlarge',
-      'g5.xlarge',
-      'm5.large',
-      't3.micro',
-    ]);
+    expect(
+      [...(typesCall?.form.entries() ?? [])].filter(([k]) => k.startsWith('InstanceType.')).map(([, v]) => v),
+    ).toEqual(['c6gd.2xlarge', 'g5.xlarge', 'm5.large', 't3.micro']);
 
     const byName = Object.fromEntries(snap.map((r) => [r.name, r]));
     expect(byName['infer-67']).toMatchObject({
@@ -134,11 +140,26 @@ describe('AWS inventory collector (real EC2/RDS/EKS/ELBv2 SDKs against an AWS st
     });
     expect(byName['train-paused']).toMatchObject({ status: 'stopped', gpu_count: 1 });
     expect(byName['api-01']).toMatchObject({ vcpus: 2, memory_gib: 8, gpu_count: 0, gpu_model: '' });
-    expect(byName['api-01-root']).toMatchObject({ resource_type: 'disk', status: 'in_use', sku: 'gp3', zone: 'us-east-1a', created_at: '2026-03-02 09:15:00.000' });
-    expect(JSON.parse(byName['api-01-root']?.attributes ?? '{}')).toEqual({
-      kind: 'ebs_volume', size_gib: 100, iops: 3000, throughput_mibps: 125, encrypted: true, attached_to: ['i-00000000000000001'],
+    expect(byName['api-01-root']).toMatchObject({
+      resource_type: 'disk',
+      status: 'in_use',
+      sku: 'gp3',
+      zone: 'us-east-1a',
+      created_at: '2026-03-02 09:15:00.000',
     });
-    expect(byName['datasets-scratch']).toMatchObject({ status: 'available', sku: 'st1', tags: { Name: 'datasets-scratch', team: 'ml' } });
+    expect(JSON.parse(byName['api-01-root']?.attributes ?? '{}')).toEqual({
+      kind: 'ebs_volume',
+      size_gib: 100,
+      iops: 3000,
+      throughput_mibps: 125,
+      encrypted: true,
+      attached_to: ['i-00000000000000001'],
+    });
+    expect(byName['datasets-scratch']).toMatchObject({
+      status: 'available',
+      sku: 'st1',
+      tags: { Name: 'datasets-scratch', team: 'ml' },
+    });
     expect(byName['orders-db']).toMatchObject({
       resource_id: 'arn:aws:rds:us-east-1:123456789012:db:orders-db',
       resource_type: 'database',
@@ -148,7 +169,11 @@ describe('AWS inventory collector (real EC2/RDS/EKS/ELBv2 SDKs against an AWS st
       tags: { team: 'platform' },
       created_at: '2025-05-10 11:20:00.000',
     });
-    expect(JSON.parse(byName['vector-db']?.attributes ?? '{}')).toMatchObject({ engine: 'postgres', storage_gib: 500, multi_az: false });
+    expect(JSON.parse(byName['vector-db']?.attributes ?? '{}')).toMatchObject({
+      engine: 'postgres',
+      storage_gib: 500,
+      multi_az: false,
+    });
     expect(byName['ml-inference']).toMatchObject({
       resource_id: 'arn:aws:eks:us-east-1:123456789012:cluster/ml-inference',
       resource_type: 'kubernetes_cluster',
@@ -157,9 +182,17 @@ describe('AWS inventory collector (real EC2/RDS/EKS/ELBv2 SDKs against an AWS st
       tags: { team: 'ml', env: 'prod' },
       created_at: '2026-01-01 00:00:00.123',
     });
-    expect(byName['api-public']).toMatchObject({ resource_type: 'load_balancer', status: 'active', sku: 'application', created_at: '2025-11-04 10:30:00.000' });
+    expect(byName['api-public']).toMatchObject({
+      resource_type: 'load_balancer',
+      status: 'active',
+      sku: 'application',
+      created_at: '2025-11-04 10:30:00.000',
+    });
     expect(JSON.parse(byName['api-public']?.attributes ?? '{}')).toEqual({
-      kind: 'elbv2', scheme: 'internet-facing', vpc_id: 'vpc-0a1b2c3d4e5f67890', zones: ['us-east-1a', 'us-east-1b'],
+      kind: 'elbv2',
+      scheme: 'internet-facing',
+      vpc_id: 'vpc-0a1b2c3d4e5f67890',
+      zones: ['us-east-1a', 'us-east-1b'],
     });
   });
 
@@ -179,7 +212,12 @@ describe('AWS inventory collector (real EC2/RDS/EKS/ELBv2 SDKs against an AWS st
         return undefined;
       }),
     );
-    const result = await runJob(runtime, { customerId: 'awsr-throttle', provider: 'aws', dataTypes: ['resource'], now: NOW });
+    const result = await runJob(runtime, {
+      customerId: 'awsr-throttle',
+      provider: 'aws',
+      dataTypes: ['resource'],
+      now: NOW,
+    });
     expect(result.status).toBe('succeeded');
     expect([ec2, rds]).toEqual([2, 1]);
     expect(result.rows).toEqual({ resource: 100 });
@@ -190,10 +228,17 @@ describe('AWS inventory collector (real EC2/RDS/EKS/ELBv2 SDKs against an AWS st
     await runJob(runtime, { customerId: 'awsr-midway', provider: 'aws', dataTypes: ['resource'], now: NOW });
     server.handle(
       awsAccount((call) =>
-        call.action === 'DescribeInstances' && call.form.get('NextToken') ? xml('ec2-error-request-limit-exceeded.xml', 503) : undefined,
+        call.action === 'DescribeInstances' && call.form.get('NextToken')
+          ? xml('ec2-error-request-limit-exceeded.xml', 503)
+          : undefined,
       ),
     );
-    const result = await runJob(runtime, { customerId: 'awsr-midway', provider: 'aws', dataTypes: ['resource'], now: LATER });
+    const result = await runJob(runtime, {
+      customerId: 'awsr-midway',
+      provider: 'aws',
+      dataTypes: ['resource'],
+      now: LATER,
+    });
     expect(result.status).toBe('failed');
     expect(result.errors.resource).toBe(
       'aws collection incomplete, 1 failed: us-east-1 ec2:DescribeInstances page 2: RequestLimitExceeded: Request limit exceeded.',
@@ -201,7 +246,9 @@ describe('AWS inventory collector (real EC2/RDS/EKS/ELBv2 SDKs against an AWS st
     const snap = await snapshot('awsr-midway', LATER);
     expect(count(snap)).toMatchObject({ 'us-east-1:vm': 50, 'eu-west-1:vm': 2, 'us-east-1:disk': 2 });
     expect(snap.every((r) => r.complete === 0)).toBe(true);
-    expect(await rows(store, `SELECT * FROM resource_changes FINAL WHERE customer_id = 'awsr-midway'`)).toEqual([]);
+    expect(
+      await rows(store, `SELECT * FROM resource_changes FINAL WHERE customer_id = 'awsr-midway'`),
+    ).toEqual([]);
     expect(await latestSnapshot(store, { customerId: 'awsr-midway', provider: 'aws' })).toEqual({
       snapshotAt: '2026-11-20 12:17:00.000',
       complete: false,
@@ -210,10 +257,23 @@ describe('AWS inventory collector (real EC2/RDS/EKS/ELBv2 SDKs against an AWS st
   });
 
   it('leaves out instances whose type could not be described, instead of writing them without a size', async () => {
-    server.handle(awsAccount((call) => (call.action === 'DescribeInstanceTypes' && call.region === 'eu-west-1' ? xml('ec2-error-unauthorized-operation.xml', 403) : undefined)));
-    const result = await runJob(runtime, { customerId: 'awsr-types', provider: 'aws', dataTypes: ['resource'], now: NOW });
+    server.handle(
+      awsAccount((call) =>
+        call.action === 'DescribeInstanceTypes' && call.region === 'eu-west-1'
+          ? xml('ec2-error-unauthorized-operation.xml', 403)
+          : undefined,
+      ),
+    );
+    const result = await runJob(runtime, {
+      customerId: 'awsr-types',
+      provider: 'aws',
+      dataTypes: ['resource'],
+      now: NOW,
+    });
     expect(result.status).toBe('failed');
-    expect(result.errors.resource).toMatch(/^aws collection incomplete, 1 failed: eu-west-1 ec2:DescribeInstanceTypes: UnauthorizedOperation/);
+    expect(result.errors.resource).toMatch(
+      /^aws collection incomplete, 1 failed: eu-west-1 ec2:DescribeInstanceTypes: UnauthorizedOperation/,
+    );
     const snap = await snapshot('awsr-types', NOW);
     expect(count(snap)['eu-west-1:vm']).toBeUndefined();
     expect(count(snap)['us-east-1:vm']).toBe(91);

@@ -63,13 +63,23 @@ describe('GCP performance collector (real @google-cloud/monitoring over REST aga
     server.handle(gcpProject());
     server.requests.length = 0;
 
-    const result = await runJob(runtime, { customerId: 'gcp-full', provider: 'gcp', dataTypes: ['performance'], now: NOW });
+    const result = await runJob(runtime, {
+      customerId: 'gcp-full',
+      provider: 'gcp',
+      dataTypes: ['performance'],
+      now: NOW,
+    });
 
     expect(result.status).toBe('succeeded');
     // 4 instances × 3 periods × (cpu, network in, network out, disk read, disk write) + the A100's local SSD read/write.
     expect(result.rows).toEqual({ performance: 4 * 3 * 5 + 2 * 3 });
     const calls = seriesCalls();
-    expect(calls.map((r) => `${filterMetricType(r).replace('compute.googleapis.com/instance/', '')}${r.query.get('pageToken') ? ' p2' : ''}`)).toEqual([
+    expect(
+      calls.map(
+        (r) =>
+          `${filterMetricType(r).replace('compute.googleapis.com/instance/', '')}${r.query.get('pageToken') ? ' p2' : ''}`,
+      ),
+    ).toEqual([
       'cpu/utilization',
       'cpu/utilization p2',
       'network/received_bytes_count',
@@ -78,7 +88,9 @@ describe('GCP performance collector (real @google-cloud/monitoring over REST aga
       'disk/write_bytes_count',
     ]);
     const q = calls[0]?.query;
-    expect(q?.get('filter')).toBe('metric.type = "compute.googleapis.com/instance/cpu/utilization" AND resource.type = "gce_instance"');
+    expect(q?.get('filter')).toBe(
+      'metric.type = "compute.googleapis.com/instance/cpu/utilization" AND resource.type = "gce_instance"',
+    );
     expect(q?.get('interval.startTime')).toBe('2026-11-20T11:05:00.000Z');
     expect(q?.get('interval.endTime')).toBe('2026-11-20T12:05:00.000Z');
     expect(q?.get('aggregation.alignmentPeriod')).toBe('300s');
@@ -91,8 +103,14 @@ describe('GCP performance collector (real @google-cloud/monitoring over REST aga
     const at = (m: string, d = '') => api.filter((p) => p.metric === m && p.dimension === d);
     expect(at('cpu_utilization')).toEqual(
       ['11:50', '11:55', '12:00'].map((hm) => ({
-        resource_id: '6120938475610293847', resource_name: 'api-n2-0', region: 'us-central1', metric: 'cpu_utilization', dimension: '',
-        unit: 'percent', value: 42.5, ts: `2026-11-20 ${hm}:00.000`,
+        resource_id: '6120938475610293847',
+        resource_name: 'api-n2-0',
+        region: 'us-central1',
+        metric: 'cpu_utilization',
+        dimension: '',
+        unit: 'percent',
+        value: 42.5,
+        ts: `2026-11-20 ${hm}:00.000`,
         source_metric: 'compute.googleapis.com/instance/cpu/utilization:ALIGN_MEAN',
         labels: { project: GCP_PROJECT, zone: 'us-central1-a', period_s: '300' },
       })),
@@ -102,7 +120,9 @@ describe('GCP performance collector (real @google-cloud/monitoring over REST aga
     expect(at('network_out')[0]).toMatchObject({ unit: 'bytes_per_second', value: 3500.25 });
     expect(at('disk_read', 'persistent-disk-0')[0]).toMatchObject({ unit: 'bytes_per_second', value: 2048 });
     const trainer = (await points('gcp-full')).filter((p) => p.resource_name === 'trainer-a100-0');
-    expect(trainer.find((p) => p.metric === 'disk_read' && p.dimension === 'local-ssd-0')).toMatchObject({ value: 4096 });
+    expect(trainer.find((p) => p.metric === 'disk_read' && p.dimension === 'local-ssd-0')).toMatchObject({
+      value: 4096,
+    });
     expect(trainer.find((p) => p.metric === 'cpu_utilization')).toMatchObject({ value: 92.5 });
 
     const units = await rows<{ metric: MetricName; unit: string }>(
@@ -111,7 +131,9 @@ describe('GCP performance collector (real @google-cloud/monitoring over REST aga
     );
     expect(units).toHaveLength(5);
     for (const u of units) expect(u.unit).toBe(METRICS[u.metric].unit);
-    expect(await getWatermark(store, { customerId: 'gcp-full', provider: 'gcp', dataType: 'performance' })).toEqual(new Date(NOW));
+    expect(
+      await getWatermark(store, { customerId: 'gcp-full', provider: 'gcp', dataType: 'performance' }),
+    ).toEqual(new Date(NOW));
     const run = await getRun(store, result.job.taskId);
     expect(run?.billable_requests).toEqual({ 'monitoring:time_series_returned': 4 + 8 + 8 + 5 + 5 });
   });
@@ -120,14 +142,23 @@ describe('GCP performance collector (real @google-cloud/monitoring over REST aga
     let throttled = 0;
     server.handle(
       gcpProject((req) => {
-        if (req.path.endsWith('/timeSeries') && filterMetricType(req).endsWith('sent_bytes_count') && throttled < 2) {
+        if (
+          req.path.endsWith('/timeSeries') &&
+          filterMetricType(req).endsWith('sent_bytes_count') &&
+          throttled < 2
+        ) {
           throttled++;
           return { status: 429, body: fixture('gcp', 'error-429-resource-exhausted.json') };
         }
         return undefined;
       }),
     );
-    const result = await runJob(runtime, { customerId: 'gcp-throttle', provider: 'gcp', dataTypes: ['performance'], now: NOW });
+    const result = await runJob(runtime, {
+      customerId: 'gcp-throttle',
+      provider: 'gcp',
+      dataTypes: ['performance'],
+      now: NOW,
+    });
     expect(result.status).toBe('succeeded');
     expect(throttled).toBe(2);
     expect(result.rows).toEqual({ performance: 66 });
@@ -142,24 +173,42 @@ describe('GCP performance collector (real @google-cloud/monitoring over REST aga
       ),
     );
     server.requests.length = 0;
-    const result = await runJob(runtime, { customerId: 'gcp-midway', provider: 'gcp', dataTypes: ['performance'], now: NOW });
+    const result = await runJob(runtime, {
+      customerId: 'gcp-midway',
+      provider: 'gcp',
+      dataTypes: ['performance'],
+      now: NOW,
+    });
     expect(result.status).toBe('failed');
     expect(result.errors.performance).toBe(
       `gcp collection incomplete, 1 failed: ${GCP_PROJECT} monitoring:timeSeries.list instance/disk/write_bytes_count: UNAVAILABLE: The service is currently unavailable.`,
     );
     expect(seriesCalls().filter((r) => filterMetricType(r).endsWith('write_bytes_count'))).toHaveLength(4);
     expect(result.rows).toEqual({ performance: 66 - 15 });
-    expect(await getWatermark(store, { customerId: 'gcp-midway', provider: 'gcp', dataType: 'performance' })).toBeNull();
+    expect(
+      await getWatermark(store, { customerId: 'gcp-midway', provider: 'gcp', dataType: 'performance' }),
+    ).toBeNull();
   });
 
   it('does not retry a permission error', async () => {
     server.handle(
-      gcpProject((req) => (req.path.endsWith('/timeSeries') ? { status: 403, body: fixture('gcp', 'error-403-permission-denied.json') } : undefined)),
+      gcpProject((req) =>
+        req.path.endsWith('/timeSeries')
+          ? { status: 403, body: fixture('gcp', 'error-403-permission-denied.json') }
+          : undefined,
+      ),
     );
     server.requests.length = 0;
-    const result = await runJob(runtime, { customerId: 'gcp-auth', provider: 'gcp', dataTypes: ['performance'], now: NOW });
+    const result = await runJob(runtime, {
+      customerId: 'gcp-auth',
+      provider: 'gcp',
+      dataTypes: ['performance'],
+      now: NOW,
+    });
     expect(result.status).toBe('failed');
-    expect(result.errors.performance).toMatch(/^gcp collection incomplete, 5 failed: .* PERMISSION_DENIED: Permission monitoring.timeSeries.list denied/);
+    expect(result.errors.performance).toMatch(
+      /^gcp collection incomplete, 5 failed: .* PERMISSION_DENIED: Permission monitoring.timeSeries.list denied/,
+    );
     expect(seriesCalls()).toHaveLength(5);
   });
 });

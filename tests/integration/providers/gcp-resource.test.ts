@@ -66,7 +66,12 @@ describe('GCP inventory collector (real @google-cloud/compute over REST against 
   it('collects instances across aggregated pages with machine-type shapes and GPUs, and disks', async () => {
     server.handle(gcpProject());
     server.requests.length = 0;
-    const result = await runJob(runtime, { customerId: 'gcpr-full', provider: 'gcp', dataTypes: ['resource'], now: NOW });
+    const result = await runJob(runtime, {
+      customerId: 'gcpr-full',
+      provider: 'gcp',
+      dataTypes: ['resource'],
+      now: NOW,
+    });
     expect(result.status).toBe('succeeded');
     expect(result.rows).toEqual({ resource: 9 });
 
@@ -74,7 +79,9 @@ describe('GCP inventory collector (real @google-cloud/compute over REST against 
     expect(instancePages.map((r) => r.query.get('pageToken'))).toEqual([null, 'Q29tcHV0ZV9QYWdlXzI']);
     expect(instancePages[0]?.query.get('returnPartialSuccess')).toBe('true');
     // Predefined types are looked up once per zone; the custom type is read from its name.
-    expect(server.requests.filter((r) => r.path.includes('/machineTypes/')).map((r) => r.path.split('/zones/')[1])).toEqual([
+    expect(
+      server.requests.filter((r) => r.path.includes('/machineTypes/')).map((r) => r.path.split('/zones/')[1]),
+    ).toEqual([
       'us-central1-a/machineTypes/a2-highgpu-1g',
       'us-central1-a/machineTypes/n2-standard-8',
       'us-central1-b/machineTypes/g2-standard-8',
@@ -98,17 +105,43 @@ describe('GCP inventory collector (real @google-cloud/compute over REST against 
       complete: 1,
     });
     expect(JSON.parse(byName['trainer-a100-0']?.attributes ?? '{}')).toEqual({
-      kind: 'gce_instance', project: GCP_PROJECT, provisioning_model: 'SPOT', cpu_platform: 'Intel Cascade Lake',
+      kind: 'gce_instance',
+      project: GCP_PROJECT,
+      provisioning_model: 'SPOT',
+      cpu_platform: 'Intel Cascade Lake',
     });
     // GCE's TERMINATED is a stopped VM.
-    expect(byName['infer-l4-0']).toMatchObject({ status: 'stopped', vcpus: 8, memory_gib: 32, gpu_count: 1, gpu_model: 'nvidia-l4', region: 'us-central1' });
-    expect(byName['etl-custom-0']).toMatchObject({ sku: 'n2-custom-4-16384', vcpus: 4, memory_gib: 16, gpu_count: 0, region: 'europe-west4' });
+    expect(byName['infer-l4-0']).toMatchObject({
+      status: 'stopped',
+      vcpus: 8,
+      memory_gib: 32,
+      gpu_count: 1,
+      gpu_model: 'nvidia-l4',
+      region: 'us-central1',
+    });
+    expect(byName['etl-custom-0']).toMatchObject({
+      sku: 'n2-custom-4-16384',
+      vcpus: 4,
+      memory_gib: 16,
+      gpu_count: 0,
+      region: 'europe-west4',
+    });
     expect(byName['api-n2-0']).toMatchObject({ vcpus: 8, memory_gib: 32, gpu_count: 0, gpu_model: '' });
 
     const disks = Object.fromEntries(snap.filter((r) => r.resource_type === 'disk').map((r) => [r.name, r]));
     expect(Object.keys(disks)).toHaveLength(5);
-    expect(disks['datasets-archive']).toMatchObject({ status: 'available', sku: 'pd-standard', zone: 'us-central1-a', tags: { team: 'ml' } });
-    expect(JSON.parse(disks['datasets-archive']?.attributes ?? '{}')).toEqual({ kind: 'gce_disk', project: GCP_PROJECT, size_gb: 4000, attached_to: [] });
+    expect(disks['datasets-archive']).toMatchObject({
+      status: 'available',
+      sku: 'pd-standard',
+      zone: 'us-central1-a',
+      tags: { team: 'ml' },
+    });
+    expect(JSON.parse(disks['datasets-archive']?.attributes ?? '{}')).toEqual({
+      kind: 'gce_disk',
+      project: GCP_PROJECT,
+      size_gb: 4000,
+      attached_to: [],
+    });
     expect(disks['trainer-a100-0']).toMatchObject({ status: 'in_use', sku: 'pd-ssd' });
   });
 
@@ -123,7 +156,12 @@ describe('GCP inventory collector (real @google-cloud/compute over REST against 
         return undefined;
       }),
     );
-    const result = await runJob(runtime, { customerId: 'gcpr-throttle', provider: 'gcp', dataTypes: ['resource'], now: NOW });
+    const result = await runJob(runtime, {
+      customerId: 'gcpr-throttle',
+      provider: 'gcp',
+      dataTypes: ['resource'],
+      now: NOW,
+    });
     expect(result.status).toBe('succeeded');
     expect(result.rows).toEqual({ resource: 9 });
   });
@@ -134,23 +172,44 @@ describe('GCP inventory collector (real @google-cloud/compute over REST against 
     server.handle(
       gcpProject((req) => {
         if (!req.path.endsWith('/aggregated/instances') || req.query.get('pageToken')) return undefined;
-        const page = fixture<{ items: Record<string, unknown> }>('gcp', 'compute-instances-aggregated-page1.json');
+        const page = fixture<{ items: Record<string, unknown> }>(
+          'gcp',
+          'compute-instances-aggregated-page1.json',
+        );
         page.items['zones/us-central1-b'] = {
-          warning: { code: 'UNREACHABLE', message: "Scope 'zones/us-central1-b' is unreachable.", data: [{ key: 'scope', value: 'zones/us-central1-b' }] },
+          warning: {
+            code: 'UNREACHABLE',
+            message: "Scope 'zones/us-central1-b' is unreachable.",
+            data: [{ key: 'scope', value: 'zones/us-central1-b' }],
+          },
         };
         return { body: page };
       }),
     );
-    const result = await runJob(runtime, { customerId: 'gcpr-midway', provider: 'gcp', dataTypes: ['resource'], now: LATER });
+    const result = await runJob(runtime, {
+      customerId: 'gcpr-midway',
+      provider: 'gcp',
+      dataTypes: ['resource'],
+      now: LATER,
+    });
     expect(result.status).toBe('failed');
     expect(result.errors.resource).toBe(
       `gcp collection incomplete, 1 failed: ${GCP_PROJECT} compute:instances.aggregatedList zones/us-central1-b: scope warning UNREACHABLE`,
     );
     const snap = await snapshot('gcpr-midway', LATER);
-    expect(snap.filter((r) => r.resource_type === 'vm').map((r) => r.name)).toEqual(['api-n2-0', 'etl-custom-0', 'trainer-a100-0']);
+    expect(snap.filter((r) => r.resource_type === 'vm').map((r) => r.name)).toEqual([
+      'api-n2-0',
+      'etl-custom-0',
+      'trainer-a100-0',
+    ]);
     expect(snap.every((r) => r.complete === 0)).toBe(true);
-    expect(await rows(store, `SELECT * FROM resource_changes FINAL WHERE customer_id = 'gcpr-midway'`)).toEqual([]);
-    expect(await latestSnapshot(store, { customerId: 'gcpr-midway', provider: 'gcp' })).toMatchObject({ complete: false, resources: 8 });
+    expect(
+      await rows(store, `SELECT * FROM resource_changes FINAL WHERE customer_id = 'gcpr-midway'`),
+    ).toEqual([]);
+    expect(await latestSnapshot(store, { customerId: 'gcpr-midway', provider: 'gcp' })).toMatchObject({
+      complete: false,
+      resources: 8,
+    });
   });
 
   it('retries a listing that fails mid-way from the start, without duplicating the first page', async () => {
@@ -165,7 +224,12 @@ describe('GCP inventory collector (real @google-cloud/compute over REST against 
       }),
     );
     server.requests.length = 0;
-    const result = await runJob(runtime, { customerId: 'gcpr-types', provider: 'gcp', dataTypes: ['resource'], now: NOW });
+    const result = await runJob(runtime, {
+      customerId: 'gcpr-types',
+      provider: 'gcp',
+      dataTypes: ['resource'],
+      now: NOW,
+    });
     expect(result.status).toBe('succeeded');
     expect(server.requests.filter((r) => r.path.endsWith('/aggregated/instances'))).toHaveLength(4);
     expect((await snapshot('gcpr-types', NOW)).filter((r) => r.resource_type === 'vm')).toHaveLength(4);

@@ -1,10 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../../lib/clickhouse/client';
 import type { Connection } from '../../../lib/collector/types';
-import type { Runtime } from '../../../lib/runtime';
 import { latestSnapshot } from '../../../lib/resources/snapshots';
+import type { Runtime } from '../../../lib/runtime';
 import { collectionRuntime, runJob } from '../../helpers/collect';
-import { type FakeHandler, type FakeReply, type FakeServer, startFakeServer } from '../../helpers/fake-server';
+import {
+  type FakeHandler,
+  type FakeReply,
+  type FakeServer,
+  startFakeServer,
+} from '../../helpers/fake-server';
 import { fixture } from '../../helpers/fixtures';
 import { rows, testStore } from '../../helpers/store';
 
@@ -20,10 +25,13 @@ function vultr(override?: (req: Parameters<FakeHandler>[0]) => FakeReply | undef
   return (req) => {
     const o = override?.(req);
     if (o) return o;
-    if (req.headers.authorization !== `Bearer ${API_KEY}`) return { status: 401, body: fixture('vultr', 'error-401.json') };
+    if (req.headers.authorization !== `Bearer ${API_KEY}`)
+      return { status: 401, body: fixture('vultr', 'error-401.json') };
     switch (req.path) {
       case '/v2/instances':
-        return { body: fixture('vultr', req.query.get('cursor') ? 'instances-page2.json' : 'instances-page1.json') };
+        return {
+          body: fixture('vultr', req.query.get('cursor') ? 'instances-page2.json' : 'instances-page1.json'),
+        };
       case '/v2/plans':
         return { body: fixture('vultr', 'plans.json') };
       case '/v2/blocks':
@@ -94,7 +102,12 @@ describe('Vultr inventory collector (real fetch against a Vultr API stand-in)', 
     server.handle(vultr());
     server.requests.length = 0;
 
-    const result = await runJob(runtime, { customerId: 'v-full', provider: 'vultr', dataTypes: ['resource'], now: NOW });
+    const result = await runJob(runtime, {
+      customerId: 'v-full',
+      provider: 'vultr',
+      dataTypes: ['resource'],
+      now: NOW,
+    });
 
     expect(result.status).toBe('succeeded');
     expect(result.rows).toEqual({ resource: 8 });
@@ -137,12 +150,32 @@ describe('Vultr inventory collector (real fetch against a Vultr API stand-in)', 
       allowed_bandwidth_gb: 2,
       monthly_cost: 20,
     });
-    expect(byName['batch-old']).toMatchObject({ status: 'stopped', hourly_price: null, price_currency: '', vcpus: 1, memory_gib: 1 });
-    expect(byName['trainer-a100']).toMatchObject({ gpu_count: 1, gpu_model: 'NVIDIA_A100', vcpus: 12, memory_gib: 120, hourly_price: '2.604' });
-    expect(byName['infer-a16-frac']).toMatchObject({ status: 'pending', gpu_count: 1, gpu_model: 'NVIDIA_A16', hourly_price: '0.128' });
+    expect(byName['batch-old']).toMatchObject({
+      status: 'stopped',
+      hourly_price: null,
+      price_currency: '',
+      vcpus: 1,
+      memory_gib: 1,
+    });
+    expect(byName['trainer-a100']).toMatchObject({
+      gpu_count: 1,
+      gpu_model: 'NVIDIA_A100',
+      vcpus: 12,
+      memory_gib: 120,
+      hourly_price: '2.604',
+    });
+    expect(byName['infer-a16-frac']).toMatchObject({
+      status: 'pending',
+      gpu_count: 1,
+      gpu_model: 'NVIDIA_A16',
+      hourly_price: '0.128',
+    });
     expect(byName.datasets).toMatchObject({ status: 'available', sku: 'storage_opt', region: 'ord' });
     expect(byName['api-data']).toMatchObject({ status: 'in_use', sku: 'high_perf' });
-    expect(JSON.parse(byName['ml-serving']?.attributes ?? '{}')).toMatchObject({ kind: 'vultr_kubernetes_cluster', nodes: 5 });
+    expect(JSON.parse(byName['ml-serving']?.attributes ?? '{}')).toMatchObject({
+      kind: 'vultr_kubernetes_cluster',
+      nodes: 5,
+    });
     expect(byName['ml-serving']).toMatchObject({ status: 'active', sku: 'v1.31.2+1', region: 'ord' });
   });
 
@@ -157,7 +190,12 @@ describe('Vultr inventory collector (real fetch against a Vultr API stand-in)', 
         return undefined;
       }),
     );
-    const result = await runJob(runtime, { customerId: 'v-throttle', provider: 'vultr', dataTypes: ['resource'], now: NOW });
+    const result = await runJob(runtime, {
+      customerId: 'v-throttle',
+      provider: 'vultr',
+      dataTypes: ['resource'],
+      now: NOW,
+    });
     expect(result.status).toBe('succeeded');
     expect(throttled).toBe(2);
     expect((await snapshotRows('v-throttle', NOW)).filter((r) => r.complete === 1)).toHaveLength(8);
@@ -167,51 +205,111 @@ describe('Vultr inventory collector (real fetch against a Vultr API stand-in)', 
     server.handle(vultr());
     await runJob(runtime, { customerId: 'v-midway', provider: 'vultr', dataTypes: ['resource'], now: NOW });
     server.handle(
-      vultr((req) => (req.path === '/v2/instances' && req.query.get('cursor') ? { status: 500, body: fixture('vultr', 'error-500.json') } : undefined)),
+      vultr((req) =>
+        req.path === '/v2/instances' && req.query.get('cursor')
+          ? { status: 500, body: fixture('vultr', 'error-500.json') }
+          : undefined,
+      ),
     );
     server.requests.length = 0;
 
-    const result = await runJob(runtime, { customerId: 'v-midway', provider: 'vultr', dataTypes: ['resource'], now: LATER });
+    const result = await runJob(runtime, {
+      customerId: 'v-midway',
+      provider: 'vultr',
+      dataTypes: ['resource'],
+      now: LATER,
+    });
 
     expect(result.status).toBe('failed');
     // 4 attempts (the retry policy), then the rest of the inventory is still collected.
-    expect(server.requests.filter((r) => r.path === '/v2/instances' && r.query.get('cursor'))).toHaveLength(4);
+    expect(server.requests.filter((r) => r.path === '/v2/instances' && r.query.get('cursor'))).toHaveLength(
+      4,
+    );
     expect(result.errors.resource).toBe(
       `vultr collection incomplete, 1 failed: GET /v2/instances page 2: 127.0.0.1:${server.port}/v2/instances: HTTP 500 Internal server error`,
     );
     const snap = await snapshotRows('v-midway', LATER);
-    expect(snap.map((r) => r.name)).toEqual(['api-data', 'datasets', 'ml-serving', 'api-1', 'api-2', 'batch-old']);
+    expect(snap.map((r) => r.name)).toEqual([
+      'api-data',
+      'datasets',
+      'ml-serving',
+      'api-1',
+      'api-2',
+      'batch-old',
+    ]);
     expect(snap.every((r) => r.complete === 0)).toBe(true);
-    const changes = await rows(store, `SELECT change_type, resource_id FROM resource_changes FINAL WHERE customer_id = 'v-midway'`);
+    const changes = await rows(
+      store,
+      `SELECT change_type, resource_id FROM resource_changes FINAL WHERE customer_id = 'v-midway'`,
+    );
     expect(changes).toEqual([]);
-    expect(await latestSnapshot(store, { customerId: 'v-midway', provider: 'vultr' })).toMatchObject({ complete: false, resources: 6 });
+    expect(await latestSnapshot(store, { customerId: 'v-midway', provider: 'vultr' })).toMatchObject({
+      complete: false,
+      resources: 6,
+    });
   });
 
   it('leaves out instances whose plan could not be looked up, rather than writing them without a price', async () => {
-    server.handle(vultr((req) => (req.path === '/v2/plans' ? { status: 503, body: { error: 'Service unavailable', status: 503 } } : undefined)));
-    const result = await runJob(runtime, { customerId: 'v-plans', provider: 'vultr', dataTypes: ['resource'], now: NOW });
+    server.handle(
+      vultr((req) =>
+        req.path === '/v2/plans'
+          ? { status: 503, body: { error: 'Service unavailable', status: 503 } }
+          : undefined,
+      ),
+    );
+    const result = await runJob(runtime, {
+      customerId: 'v-plans',
+      provider: 'vultr',
+      dataTypes: ['resource'],
+      now: NOW,
+    });
     expect(result.status).toBe('failed');
-    expect(result.errors.resource).toMatch(/^vultr collection incomplete, 1 failed: GET \/v2\/plans page 1: .*HTTP 503 Service unavailable$/);
+    expect(result.errors.resource).toMatch(
+      /^vultr collection incomplete, 1 failed: GET \/v2\/plans page 1: .*HTTP 503 Service unavailable$/,
+    );
     const names = (await snapshotRows('v-plans', NOW)).map((r) => r.name);
     expect(names).toEqual(['api-data', 'datasets', 'ml-serving']);
   });
 
   it('fails with the provider’s message on a rejected key, never showing the key, and records no snapshot', async () => {
-    server.handle(vultr((req) => (req.path.startsWith('/v2/') ? { status: 401, body: fixture('vultr', 'error-401.json') } : undefined)));
+    server.handle(
+      vultr((req) =>
+        req.path.startsWith('/v2/') ? { status: 401, body: fixture('vultr', 'error-401.json') } : undefined,
+      ),
+    );
     server.requests.length = 0;
-    const result = await runJob(runtime, { customerId: 'v-auth', provider: 'vultr', dataTypes: ['resource'], now: NOW });
+    const result = await runJob(runtime, {
+      customerId: 'v-auth',
+      provider: 'vultr',
+      dataTypes: ['resource'],
+      now: NOW,
+    });
     expect(result.status).toBe('failed');
     expect(result.errors.resource).toContain('HTTP 401 Invalid API token.');
     expect(result.errors.resource).not.toContain(API_KEY);
     // 401 is not retried: one request per list.
-    expect(server.requests.map((r) => r.path)).toEqual(['/v2/plans', '/v2/instances', '/v2/blocks', '/v2/kubernetes/clusters']);
+    expect(server.requests.map((r) => r.path)).toEqual([
+      '/v2/plans',
+      '/v2/instances',
+      '/v2/blocks',
+      '/v2/kubernetes/clusters',
+    ]);
     expect(await latestSnapshot(store, { customerId: 'v-auth', provider: 'vultr' })).toBeNull();
   });
 
   it('reports a malformed answer as a parse error', async () => {
-    server.handle(vultr((req) => (req.path === '/v2/blocks' ? { body: { blocks: 'none', meta: {} } } : undefined)));
-    const result = await runJob(runtime, { customerId: 'v-malformed', provider: 'vultr', dataTypes: ['resource'], now: NOW });
+    server.handle(
+      vultr((req) => (req.path === '/v2/blocks' ? { body: { blocks: 'none', meta: {} } } : undefined)),
+    );
+    const result = await runJob(runtime, {
+      customerId: 'v-malformed',
+      provider: 'vultr',
+      dataTypes: ['resource'],
+      now: NOW,
+    });
     expect(result.status).toBe('failed');
-    expect(result.errors.resource).toBe('vultr collection incomplete, 1 failed: GET /v2/blocks page 1: GET /v2/blocks: "blocks" is missing or not a list');
+    expect(result.errors.resource).toBe(
+      'vultr collection incomplete, 1 failed: GET /v2/blocks page 1: GET /v2/blocks: "blocks" is missing or not a list',
+    );
   });
 });

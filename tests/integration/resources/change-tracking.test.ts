@@ -54,22 +54,25 @@ let runtime: Runtime;
 
 beforeAll(async () => {
   store = await testStore();
-  runtime = await createRuntime(parseConfig({ RETRY_MAX_ATTEMPTS: '2', RETRY_BASE_MS: '1', RETRY_CAP_MS: '2' }), {
-    mode: 'lambda',
-    env: {},
-    store,
-    logger: silentLogger(),
-    registry: createRegistry([inventoryProvider as ProviderDefinition<unknown>]),
-    connections: ['acme', 'beta', 'gamma', 'delta', 'eps', 'zeta'].map((customerId) => ({
-      id: 'main',
-      customerId,
-      provider: 'invcloud',
-      enabled: true,
-      settings: {},
-      secrets: {},
-      source: 'config' as const,
-    })),
-  });
+  runtime = await createRuntime(
+    parseConfig({ RETRY_MAX_ATTEMPTS: '2', RETRY_BASE_MS: '1', RETRY_CAP_MS: '2' }),
+    {
+      mode: 'lambda',
+      env: {},
+      store,
+      logger: silentLogger(),
+      registry: createRegistry([inventoryProvider as ProviderDefinition<unknown>]),
+      connections: ['acme', 'beta', 'gamma', 'delta', 'eps', 'zeta'].map((customerId) => ({
+        id: 'main',
+        customerId,
+        provider: 'invcloud',
+        enabled: true,
+        settings: {},
+        secrets: {},
+        source: 'config' as const,
+      })),
+    },
+  );
 });
 
 /** Runs one resource collection through the real runtime (its default resource sink) at `at`. */
@@ -111,7 +114,13 @@ async function changes(customerId: string, snapshotAt?: string): Promise<ChangeR
 }
 
 async function snapshotRows(customerId: string) {
-  return rows<{ resource_id: string; snapshot_at: string; complete: number; status: string; task_id: string }>(
+  return rows<{
+    resource_id: string;
+    snapshot_at: string;
+    complete: number;
+    status: string;
+    task_id: string;
+  }>(
     store,
     `SELECT resource_id, toString(snapshot_at) AS snapshot_at, complete, status, task_id
      FROM resource_snapshots FINAL WHERE customer_id = {c:String} ORDER BY snapshot_at, resource_id`,
@@ -130,7 +139,10 @@ describe('inventory change tracking', () => {
   it('reports created, modified and deleted resources across three snapshots', async () => {
     // Prepare / Act: S1 {a, b}; S2 {a, b changed, c new}; S3 {a, c}
     const s1 = await snapshot('acme', T1, {
-      batches: [[{ resource_id: 'a', name: 'alpha', sku: 'm5.large' }], [{ resource_id: 'b', name: 'bravo', tags: { team: 'ml' } }]],
+      batches: [
+        [{ resource_id: 'a', name: 'alpha', sku: 'm5.large' }],
+        [{ resource_id: 'b', name: 'bravo', tags: { team: 'ml' } }],
+      ],
     });
     const s2 = await snapshot('acme', T2, {
       batches: [
@@ -142,21 +154,46 @@ describe('inventory change tracking', () => {
       ],
     });
     const s3 = await snapshot('acme', T3, {
-      batches: [[{ resource_id: 'a', name: 'alpha', sku: 'm5.large' }, { resource_id: 'c', name: 'charlie', hourly_price: '0.096', price_currency: 'USD' }]],
+      batches: [
+        [
+          { resource_id: 'a', name: 'alpha', sku: 'm5.large' },
+          { resource_id: 'c', name: 'charlie', hourly_price: '0.096', price_currency: 'USD' },
+        ],
+      ],
     });
 
     // Assess
     expect([s1, s2, s3].map((s) => s.result.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
     expect(s2.result.rows).toEqual({ resource: 3 });
     expect(await changes('acme')).toEqual([
-      { resource_id: 'b', change_type: 'modified', name: 'bravo', snapshot_at: '2026-11-20 10:15:00.000', previous_snapshot_at: '2026-11-20 10:00:00.000',
+      {
+        resource_id: 'b',
+        change_type: 'modified',
+        name: 'bravo',
+        snapshot_at: '2026-11-20 10:15:00.000',
+        previous_snapshot_at: '2026-11-20 10:00:00.000',
         changes: [
           ch('status', 'running', 'stopped'),
           ch('tags.env', '', 'prod'),
           ch('tags.team', 'ml', 'research'),
-        ] },
-      { resource_id: 'c', change_type: 'created', name: 'charlie', snapshot_at: '2026-11-20 10:15:00.000', previous_snapshot_at: '2026-11-20 10:00:00.000', changes: [] },
-      { resource_id: 'b', change_type: 'deleted', name: 'bravo', snapshot_at: '2026-11-20 10:30:00.000', previous_snapshot_at: '2026-11-20 10:15:00.000', changes: [] },
+        ],
+      },
+      {
+        resource_id: 'c',
+        change_type: 'created',
+        name: 'charlie',
+        snapshot_at: '2026-11-20 10:15:00.000',
+        previous_snapshot_at: '2026-11-20 10:00:00.000',
+        changes: [],
+      },
+      {
+        resource_id: 'b',
+        change_type: 'deleted',
+        name: 'bravo',
+        snapshot_at: '2026-11-20 10:30:00.000',
+        previous_snapshot_at: '2026-11-20 10:15:00.000',
+        changes: [],
+      },
     ]);
     const snaps = await snapshotRows('acme');
     expect(snaps.map((r) => `${r.snapshot_at} ${r.resource_id} ${r.complete}`)).toEqual([
@@ -168,16 +205,48 @@ describe('inventory change tracking', () => {
       '2026-11-20 10:30:00.000 a 1',
       '2026-11-20 10:30:00.000 c 1',
     ]);
-    expect(snaps.filter((r) => r.snapshot_at.startsWith('2026-11-20 10:15')).every((r) => r.task_id === s2.job.taskId)).toBe(true);
-    const heads = await rows<{ snapshot_at: string; complete: number; resources: number; created: number; modified: number; deleted: number }>(
+    expect(
+      snaps
+        .filter((r) => r.snapshot_at.startsWith('2026-11-20 10:15'))
+        .every((r) => r.task_id === s2.job.taskId),
+    ).toBe(true);
+    const heads = await rows<{
+      snapshot_at: string;
+      complete: number;
+      resources: number;
+      created: number;
+      modified: number;
+      deleted: number;
+    }>(
       store,
       `SELECT toString(snapshot_at) AS snapshot_at, complete, resources, created, modified, deleted
        FROM resource_snapshot_runs FINAL WHERE customer_id = 'acme' ORDER BY snapshot_at`,
     );
     expect(heads).toEqual([
-      { snapshot_at: '2026-11-20 10:00:00.000', complete: 1, resources: 2, created: 0, modified: 0, deleted: 0 },
-      { snapshot_at: '2026-11-20 10:15:00.000', complete: 1, resources: 3, created: 1, modified: 1, deleted: 0 },
-      { snapshot_at: '2026-11-20 10:30:00.000', complete: 1, resources: 2, created: 0, modified: 0, deleted: 1 },
+      {
+        snapshot_at: '2026-11-20 10:00:00.000',
+        complete: 1,
+        resources: 2,
+        created: 0,
+        modified: 0,
+        deleted: 0,
+      },
+      {
+        snapshot_at: '2026-11-20 10:15:00.000',
+        complete: 1,
+        resources: 3,
+        created: 1,
+        modified: 1,
+        deleted: 0,
+      },
+      {
+        snapshot_at: '2026-11-20 10:30:00.000',
+        complete: 1,
+        resources: 2,
+        created: 0,
+        modified: 0,
+        deleted: 1,
+      },
     ]);
   });
 
@@ -188,17 +257,38 @@ describe('inventory change tracking', () => {
     // S2: a region answers (a changed, d new), then the next call keeps failing.
     const s2 = await snapshot('beta', T2, {
       batches: [[{ resource_id: 'a', status: 'stopped' }, { resource_id: 'd' }]],
-      failWith: new ProviderUnavailableError('invcloud', 'eu-west-1 DescribeInstances: HTTP 503 after 4 attempts'),
+      failWith: new ProviderUnavailableError(
+        'invcloud',
+        'eu-west-1 DescribeInstances: HTTP 503 after 4 attempts',
+      ),
     });
     expect(s2.result.status).toBe('failed');
     expect(s2.result.rows).toEqual({ resource: 2 });
     const run = await getRun(store, s2.job.taskId);
     expect(run?.errors.resource).toBe('eu-west-1 DescribeInstances: HTTP 503 after 4 attempts');
     expect(await changes('beta', T2)).toEqual([
-      { resource_id: 'a', change_type: 'modified', name: '', snapshot_at: '2026-11-20 10:15:00.000', previous_snapshot_at: '2026-11-20 10:00:00.000', changes: [ch('status', 'running', 'stopped')] },
-      { resource_id: 'd', change_type: 'created', name: '', snapshot_at: '2026-11-20 10:15:00.000', previous_snapshot_at: '2026-11-20 10:00:00.000', changes: [] },
+      {
+        resource_id: 'a',
+        change_type: 'modified',
+        name: '',
+        snapshot_at: '2026-11-20 10:15:00.000',
+        previous_snapshot_at: '2026-11-20 10:00:00.000',
+        changes: [ch('status', 'running', 'stopped')],
+      },
+      {
+        resource_id: 'd',
+        change_type: 'created',
+        name: '',
+        snapshot_at: '2026-11-20 10:15:00.000',
+        previous_snapshot_at: '2026-11-20 10:00:00.000',
+        changes: [],
+      },
     ]);
-    expect((await snapshotRows('beta')).filter((r) => r.snapshot_at.startsWith('2026-11-20 10:15')).map((r) => r.complete)).toEqual([0, 0]);
+    expect(
+      (await snapshotRows('beta'))
+        .filter((r) => r.snapshot_at.startsWith('2026-11-20 10:15'))
+        .map((r) => r.complete),
+    ).toEqual([0, 0]);
     expect(await latestSnapshot(store, { customerId: 'beta', provider: 'invcloud' })).toEqual({
       snapshotAt: '2026-11-20 10:15:00.000',
       complete: false,
@@ -211,13 +301,23 @@ describe('inventory change tracking', () => {
       batches: [[{ resource_id: 'a', status: 'stopped' }, { resource_id: 'c' }, { resource_id: 'd' }]],
     });
     expect(await changes('beta', T3)).toEqual([
-      { resource_id: 'b', change_type: 'deleted', name: '', snapshot_at: '2026-11-20 10:30:00.000', previous_snapshot_at: '2026-11-20 10:00:00.000', changes: [] },
+      {
+        resource_id: 'b',
+        change_type: 'deleted',
+        name: '',
+        snapshot_at: '2026-11-20 10:30:00.000',
+        previous_snapshot_at: '2026-11-20 10:00:00.000',
+        changes: [],
+      },
     ]);
   });
 
   it('records nothing for a collector that fails before finding any resource', async () => {
     await snapshot('gamma', T1, { batches: [[{ resource_id: 'a' }, { resource_id: 'b' }]] });
-    const s2 = await snapshot('gamma', T2, { batches: [], failWith: new ProviderUnavailableError('invcloud', 'HTTP 503') });
+    const s2 = await snapshot('gamma', T2, {
+      batches: [],
+      failWith: new ProviderUnavailableError('invcloud', 'HTTP 503'),
+    });
     expect(s2.result.status).toBe('failed');
     expect(await latestSnapshot(store, { customerId: 'gamma', provider: 'invcloud' })).toEqual({
       snapshotAt: '2026-11-20 10:00:00.000',
@@ -225,16 +325,19 @@ describe('inventory change tracking', () => {
       resources: 2,
     });
     await snapshot('gamma', T3, { batches: [[{ resource_id: 'a' }]] });
-    expect((await changes('gamma')).map((c) => `${c.snapshot_at} ${c.resource_id} ${c.change_type}`)).toEqual([
-      '2026-11-20 10:30:00.000 b deleted',
-    ]);
+    expect((await changes('gamma')).map((c) => `${c.snapshot_at} ${c.resource_id} ${c.change_type}`)).toEqual(
+      ['2026-11-20 10:30:00.000 b deleted'],
+    );
   });
 
   it('records an empty complete snapshot, so every resource is reported deleted and the latest inventory is empty', async () => {
     await snapshot('delta', T1, { batches: [[{ resource_id: 'a' }, { resource_id: 'b' }]] });
     const s2 = await snapshot('delta', T2, { batches: [] });
     expect(s2.result.status).toBe('succeeded');
-    expect((await changes('delta')).map((c) => `${c.resource_id} ${c.change_type}`)).toEqual(['a deleted', 'b deleted']);
+    expect((await changes('delta')).map((c) => `${c.resource_id} ${c.change_type}`)).toEqual([
+      'a deleted',
+      'b deleted',
+    ]);
     expect(await latestSnapshot(store, { customerId: 'delta', provider: 'invcloud' })).toEqual({
       snapshotAt: '2026-11-20 10:15:00.000',
       complete: true,
@@ -243,7 +346,20 @@ describe('inventory change tracking', () => {
   });
 
   it('records no changes for the first snapshot, nor for an unchanged re-collection', async () => {
-    const same = { batches: [[{ resource_id: 'a', name: 'alpha', hourly_price: '1.50', vcpus: 0.25, memory_gib: 1.5, attributes: { disks: [1, 2] } }]] };
+    const same = {
+      batches: [
+        [
+          {
+            resource_id: 'a',
+            name: 'alpha',
+            hourly_price: '1.50',
+            vcpus: 0.25,
+            memory_gib: 1.5,
+            attributes: { disks: [1, 2] },
+          },
+        ],
+      ],
+    };
     await snapshot('eps', T1, same);
     await snapshot('eps', T2, same);
     await snapshot('eps', T3, same);
