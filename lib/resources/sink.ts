@@ -14,6 +14,8 @@ import { loadPreviousInventory, recordSnapshotRun } from './snapshots';
 interface PendingSnapshot {
   rows: Map<string, ResourceSnapshotInput>;
   states: Map<string, ResourceState>;
+  /** Set once persisting started: the runner calls finish again (ok: false) if it throws. */
+  persisting?: boolean;
 }
 
 /**
@@ -86,17 +88,22 @@ export function createResourceSink(deps: { store: Store; writer: Writer; now?: (
 
     async finish(ctx, outcome) {
       const key = keyOf(ctx);
-      const snap = pending.get(key);
-      pending.delete(key);
-      if (!snap || snap.rows.size === 0) {
-        if (outcome.ok) await persist(ctx, { rows: new Map(), states: new Map() }, true, '');
-        else
-          ctx.logger.warn(
-            'inventory snapshot not recorded: the collector failed before finding any resource',
-          );
+      const snap: PendingSnapshot = pending.get(key) ?? { rows: new Map(), states: new Map() };
+      if (snap.persisting) {
+        // The runner's second call after persisting this snapshot failed: the failure is
+        // already the data type's error, and what was written stays as written.
+        pending.delete(key);
         return;
       }
+      if (snap.rows.size === 0 && !outcome.ok) {
+        pending.delete(key);
+        ctx.logger.warn('inventory snapshot not recorded: the collector failed before finding any resource');
+        return;
+      }
+      snap.persisting = true;
+      pending.set(key, snap);
       await persist(ctx, snap, outcome.ok, outcome.ok ? '' : errorMessage(outcome.error));
+      pending.delete(key);
     },
   };
 

@@ -280,8 +280,10 @@ async function getMetricData(
     for (const r of answer.MetricDataResults ?? []) {
       if (!r.Id) continue;
       const prev = joined.get(r.Id);
+      const failedBefore = prev?.StatusCode === 'Forbidden' || prev?.StatusCode === 'InternalError';
       joined.set(r.Id, {
         ...r,
+        StatusCode: failedBefore ? prev?.StatusCode : r.StatusCode,
         Timestamps: [...(prev?.Timestamps ?? []), ...(r.Timestamps ?? [])],
         Values: [...(prev?.Values ?? []), ...(r.Values ?? [])],
         Messages: [...(prev?.Messages ?? []), ...(r.Messages ?? [])],
@@ -305,9 +307,7 @@ function mapResults(
     const r = results.get(`m${n}`);
     if (!r) return;
     if (r.StatusCode === 'Forbidden' || r.StatusCode === 'InternalError') {
-      const detail = r.Messages?.map((m) => m.Value)
-        .filter(Boolean)
-        .join('; ');
+      const detail = [...new Set(r.Messages?.map((m) => m.Value).filter(Boolean))].join('; ');
       scopes.fail(
         `${label} ${s.spec.namespace}/${s.spec.name} ${s.dimensionValue}`,
         `${r.StatusCode}${detail ? `: ${detail}` : ''}`,

@@ -5,13 +5,13 @@ import { getWatermark } from '../../../lib/clickhouse/repos/watermarks';
 import type { Connection } from '../../../lib/collector/types';
 import { METRICS, type MetricName } from '../../../lib/metrics/vocabulary';
 import type { Runtime } from '../../../lib/runtime';
-import { awsAccount, awsJson10, decodeAwsCall, xml } from '../../helpers/aws-fake';
+import { awsAccount, awsJson10, decodeAwsCall, getMetricData, xml } from '../../helpers/aws-fake';
 import { collectionRuntime, runJob } from '../../helpers/collect';
 import { type FakeServer, startFakeServer } from '../../helpers/fake-server';
 import { fixture } from '../../helpers/fixtures';
 import { rows, testStore } from '../../helpers/store';
 
-const CUSTOMERS = ['aws-full', 'aws-throttle', 'aws-midway', 'aws-auth'];
+const CUSTOMERS = ['aws-full', 'aws-throttle', 'aws-midway', 'aws-auth', 'aws-forbidden'];
 /** Window [11:07, 12:07) aligned to whole 5-minute periods: [11:05, 12:05), 12 periods. */
 const NOW = '2026-11-20T12:07:00.000Z';
 const PERIODS = 12;
@@ -288,5 +288,43 @@ describe('AWS performance collector (real CloudWatch/EC2/RDS SDKs against an AWS
         .filter((c) => c.region === 'eu-west-1' && c.action === 'DescribeInstances'),
     ).toHaveLength(1);
     expect(result.rows).toEqual({ performance: EAST_SERIES * PERIODS });
+  });
+
+  it('records a query CloudWatch answers Forbidden as a failure, keeping the other queries of the call', async () => {
+    server.handle(
+      awsAccount((call) => {
+        if (call.action !== 'GetMetricData' || call.region !== 'eu-west-1') return undefined;
+        const reply = getMetricData(call);
+        const body = JSON.parse(reply.body as string) as {
+          MetricDataResults: {
+            Id: string;
+            StatusCode: string;
+            Timestamps: number[];
+            Values: number[];
+            Messages?: unknown[];
+          }[];
+        };
+        const m0 = body.MetricDataResults.find((r) => r.Id === 'm0');
+        if (m0)
+          Object.assign(m0, {
+            StatusCode: 'Forbidden',
+            Timestamps: [],
+            Values: [],
+            Messages: [{ Code: 'Forbidden', Value: 'Access denied to metric' }],
+          });
+        return { ...reply, body: JSON.stringify(body) };
+      }),
+    );
+    const result = await runJob(runtime, {
+      customerId: 'aws-forbidden',
+      provider: 'aws',
+      dataTypes: ['performance'],
+      now: NOW,
+    });
+    expect(result.status).toBe('failed');
+    expect(result.errors.performance).toBe(
+      'aws collection incomplete, 1 failed: eu-west-1 cloudwatch:GetMetricData batch 1 AWS/EC2/CPUUtilization i-0000000000000012c: Forbidden: Access denied to metric',
+    );
+    expect(result.rows).toEqual({ performance: (EAST_SERIES + WEST_SERIES - 1) * PERIODS });
   });
 });

@@ -1,17 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { Store } from '../../../lib/clickhouse/client';
+import { createStore, type Store } from '../../../lib/clickhouse/client';
 import { getRun } from '../../../lib/clickhouse/repos/runs';
+import { createWriter } from '../../../lib/clickhouse/writer';
 import { runCollection } from '../../../lib/collector/run';
 import type { CollectionJob, ProviderDefinition } from '../../../lib/collector/types';
 import { parseConfig } from '../../../lib/config/schema';
 import { ProviderUnavailableError } from '../../../lib/errors';
 import { createRegistry } from '../../../lib/providers/registry';
+import { createResourceSink } from '../../../lib/resources/sink';
 import { latestSnapshot } from '../../../lib/resources/snapshots';
 import { createRuntime, type Runtime } from '../../../lib/runtime';
 import type { ResourceSnapshotInput } from '../../../lib/schemas/rows';
-import { rows, silentLogger, testStore } from '../../helpers/store';
+import { rows, silentLogger, TEST_DATA_DIR, testStore } from '../../helpers/store';
 
 /** What the fake inventory collector yields next: batches, then optionally a failure. */
 interface Plan {
@@ -62,7 +64,7 @@ beforeAll(async () => {
       store,
       logger: silentLogger(),
       registry: createRegistry([inventoryProvider as ProviderDefinition<unknown>]),
-      connections: ['acme', 'beta', 'gamma', 'delta', 'eps', 'zeta'].map((customerId) => ({
+      connections: ['acme', 'beta', 'gamma', 'delta', 'eps', 'zeta', 'eta'].map((customerId) => ({
         id: 'main',
         customerId,
         provider: 'invcloud',
@@ -374,5 +376,28 @@ describe('inventory change tracking', () => {
     expect(s1.result.errors.resource).toMatch(/row 0: row belongs to acme\/invcloud, not zeta\/invcloud/);
     expect(await snapshotRows('zeta')).toEqual([]);
     expect(await latestSnapshot(store, { customerId: 'zeta', provider: 'invcloud' })).toBeNull();
+  });
+
+  it('fails the data type with the storage error when the snapshot cannot be recorded', async () => {
+    // A database without the tables: reading the previous inventory fails.
+    const bare = await createStore({ database: `bare_${Date.now()}`, dataDir: TEST_DATA_DIR });
+    plans.set('eta', { batches: [[{ resource_id: 'a' }]] });
+    const job: CollectionJob = {
+      taskId: randomUUID(),
+      customerId: 'eta',
+      provider: 'invcloud',
+      dataTypes: ['resource'],
+      trigger: 'manual',
+      queuedAt: T1,
+    };
+    const result = await runCollection(job, {
+      ...runtime.runDeps,
+      sinks: { resource: createResourceSink({ store: bare, writer: createWriter(bare) }) },
+      now: () => new Date(T1),
+    });
+    expect(result.status).toBe('failed');
+    expect(result.errors.resource).toMatch(/resource_snapshot_runs/);
+    expect(await getRun(store, job.taskId)).toMatchObject({ status: 'failed' });
+    expect(await snapshotRows('eta')).toEqual([]);
   });
 });
