@@ -28,7 +28,9 @@ export const AwsSettingsSchema = z
      * CloudWatch period for performance metrics. 300 matches EC2 basic monitoring; 60 needs
      * detailed monitoring (with basic monitoring a 60 s Sum holds five minutes of bytes).
      */
-    metrics_period_seconds: z.union([z.literal(60), z.literal(300), z.literal(900), z.literal(3600)]).default(300),
+    metrics_period_seconds: z
+      .union([z.literal(60), z.literal(300), z.literal(900), z.literal(3600)])
+      .default(300),
     /** Overrides every AWS endpoint (tests, LocalStack). */
     endpoint: z.string().url().optional(),
     /** Minutes between scheduled performance / inventory collections (default 15; multiples of 5). */

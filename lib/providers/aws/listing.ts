@@ -42,11 +42,13 @@ export function ec2Instances(
   ec2: EC2Client,
   scopes: CallScopes,
   region: string,
+  signal: AbortSignal,
   filters?: Filter[],
 ): AsyncGenerator<Instance[]> {
   return awsPages(scopes, `${region} ec2:DescribeInstances`, async (token) => {
     const out = await ec2.send(
       new DescribeInstancesCommand({ MaxResults: 1000, NextToken: token, Filters: filters }),
+      { abortSignal: signal },
     );
     return { items: (out.Reservations ?? []).flatMap((r) => r.Instances ?? []), next: out.NextToken };
   });
@@ -57,9 +59,12 @@ export function rdsInstances(
   rds: RDSClient,
   scopes: CallScopes,
   region: string,
+  signal: AbortSignal,
 ): AsyncGenerator<DBInstance[]> {
   return awsPages(scopes, `${region} rds:DescribeDBInstances`, async (marker) => {
-    const out = await rds.send(new DescribeDBInstancesCommand({ MaxRecords: 100, Marker: marker }));
+    const out = await rds.send(new DescribeDBInstancesCommand({ MaxRecords: 100, Marker: marker }), {
+      abortSignal: signal,
+    });
     return { items: out.DBInstances ?? [], next: out.Marker };
   });
 }
@@ -73,6 +78,7 @@ export async function ec2InstanceTypes(
   scopes: CallScopes,
   region: string,
   types: readonly string[],
+  signal: AbortSignal,
 ): Promise<Map<string, InstanceTypeInfo>> {
   const out = new Map<string, InstanceTypeInfo>();
   const unique = [...new Set(types)].sort();
@@ -81,6 +87,7 @@ export async function ec2InstanceTypes(
     for await (const infos of awsPages(scopes, `${region} ec2:DescribeInstanceTypes`, async (token) => {
       const res = await ec2.send(
         new DescribeInstanceTypesCommand({ InstanceTypes: chunk as _InstanceType[], NextToken: token }),
+        { abortSignal: signal },
       );
       return { items: res.InstanceTypes ?? [], next: res.NextToken };
     })) {

@@ -197,12 +197,13 @@ async function listSeries(
     { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'shutting-down'] },
   ];
   const instances = [];
-  for await (const page of ec2Instances(ec2, scopes, region, filters)) instances.push(...page);
+  for await (const page of ec2Instances(ec2, scopes, region, ctx.signal, filters)) instances.push(...page);
   const types = await ec2InstanceTypes(
     ec2,
     scopes,
     region,
     instances.map((i) => i.InstanceType ?? '').filter(Boolean),
+    ctx.signal,
   );
   for (const i of instances) {
     if (!i.InstanceId) continue;
@@ -213,7 +214,7 @@ async function listSeries(
     for (const spec of specs)
       series.push({ target: t, dimensionName: 'InstanceId', dimensionValue: i.InstanceId, spec });
   }
-  for await (const page of rdsInstances(rds, scopes, region)) {
+  for await (const page of rdsInstances(rds, scopes, region, ctx.signal)) {
     for (const db of page) {
       if (!db.DBInstanceIdentifier) continue;
       const t = target(db.DBInstanceArn ?? db.DBInstanceIdentifier, db.DBInstanceIdentifier, 'database', {
@@ -271,6 +272,7 @@ async function getMetricData(
             ScanBy: 'TimestampAscending',
             NextToken: token,
           }),
+          { abortSignal: ctx.signal },
         );
       } catch (err) {
         throw classifyAwsError(err, scope);

@@ -140,7 +140,7 @@ export async function* collectAwsResources(
     const ec2 = new EC2Client(config);
 
     const instances: Instance[] = [];
-    for await (const page of ec2Instances(ec2, scopes, region)) {
+    for await (const page of ec2Instances(ec2, scopes, region, ctx.signal)) {
       instances.push(...page.filter((i) => i.InstanceId && i.State?.Name !== 'terminated'));
     }
     const types = await ec2InstanceTypes(
@@ -148,6 +148,7 @@ export async function* collectAwsResources(
       scopes,
       region,
       instances.map((i) => i.InstanceType ?? '').filter(Boolean),
+      ctx.signal,
     );
     const rows: ResourceSnapshotInput[] = [];
     for (const i of instances) {
@@ -157,19 +158,23 @@ export async function* collectAwsResources(
     yield rows;
 
     for await (const volumes of awsPages(scopes, `${region} ec2:DescribeVolumes`, async (token) => {
-      const out = await ec2.send(new DescribeVolumesCommand({ MaxResults: 500, NextToken: token }));
+      const out = await ec2.send(new DescribeVolumesCommand({ MaxResults: 500, NextToken: token }), {
+        abortSignal: ctx.signal,
+      });
       return { items: out.Volumes ?? [], next: out.NextToken };
     })) {
       yield volumes.filter((v) => v.VolumeId).map((v) => mapEbsVolume(v, base));
     }
 
-    for await (const dbs of rdsInstances(new RDSClient(config), scopes, region)) {
+    for await (const dbs of rdsInstances(new RDSClient(config), scopes, region, ctx.signal)) {
       yield dbs.filter((db) => db.DBInstanceIdentifier).map((db) => mapRdsInstance(db, base));
     }
 
     const eks = new EKSClient(config);
     for await (const names of awsPages(scopes, `${region} eks:ListClusters`, async (token) => {
-      const out = await eks.send(new ListClustersCommand({ maxResults: 100, nextToken: token }));
+      const out = await eks.send(new ListClustersCommand({ maxResults: 100, nextToken: token }), {
+        abortSignal: ctx.signal,
+      });
       return { items: out.clusters ?? [], next: out.nextToken };
     })) {
       const clusters: ResourceSnapshotInput[] = [];
@@ -177,7 +182,8 @@ export async function* collectAwsResources(
         const scope = `${region} eks:DescribeCluster ${name}`;
         const c = await scopes.attempt(scope, async () => {
           try {
-            return (await eks.send(new DescribeClusterCommand({ name }))).cluster;
+            return (await eks.send(new DescribeClusterCommand({ name }), { abortSignal: ctx.signal }))
+              .cluster;
           } catch (err) {
             throw classifyAwsError(err, scope);
           }
@@ -203,7 +209,9 @@ export async function* collectAwsResources(
       scopes,
       `${region} elasticloadbalancing:DescribeLoadBalancers`,
       async (marker) => {
-        const out = await elb.send(new DescribeLoadBalancersCommand({ PageSize: 400, Marker: marker }));
+        const out = await elb.send(new DescribeLoadBalancersCommand({ PageSize: 400, Marker: marker }), {
+          abortSignal: ctx.signal,
+        });
         return { items: out.LoadBalancers ?? [], next: out.NextMarker };
       },
     )) {

@@ -88,7 +88,8 @@ export async function* collectAzurePerformance(
       for await (const vms of armPages<VirtualMachine>(
         scopes,
         `${subscription} compute:virtualMachines.listAll`,
-        (token) => compute.virtualMachines.listAll().byPage({ continuationToken: token }),
+        (token) =>
+          compute.virtualMachines.listAll({ abortSignal: ctx.signal }).byPage({ continuationToken: token }),
       )) {
         const batches = await mapLimit(vms, CONCURRENCY, async (vm) => {
           if (!vm.id) return [];
@@ -102,6 +103,7 @@ export async function* collectAzurePerformance(
                 interval: 'PT5M',
                 metricnames: VM_METRICS.map((m) => m.name).join(','),
                 aggregation: 'Average,Total',
+                abortSignal: ctx.signal,
               });
             } catch (err) {
               throw classifyAzureError(err, scope);

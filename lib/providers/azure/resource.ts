@@ -173,7 +173,10 @@ export async function* collectAzureResources(
     for await (const page of armPages<VirtualMachine>(
       scopes,
       `${subscription} compute:virtualMachines.listAll`,
-      (token) => compute.virtualMachines.listAll({ statusOnly: 'true' }).byPage({ continuationToken: token }),
+      (token) =>
+        compute.virtualMachines
+          .listAll({ statusOnly: 'true', abortSignal: ctx.signal })
+          .byPage({ continuationToken: token }),
     )) {
       vms.push(...page.filter((vm) => vm.id));
     }
@@ -188,7 +191,7 @@ export async function* collectAzureResources(
         `${subscription} compute:resourceSkus.list ${location}`,
         (token) =>
           compute.resourceSkus
-            .list({ filter: `location eq '${location}'` })
+            .list({ filter: `location eq '${location}'`, abortSignal: ctx.signal })
             .byPage({ continuationToken: token }),
       )) {
         skus.push(...page);
@@ -205,7 +208,7 @@ export async function* collectAzureResources(
     yield rows;
 
     for await (const disks of armPages<Disk>(scopes, `${subscription} compute:disks.list`, (token) =>
-      compute.disks.list().byPage({ continuationToken: token }),
+      compute.disks.list({ abortSignal: ctx.signal }).byPage({ continuationToken: token }),
     )) {
       yield disks.filter((d) => d.id).map((d) => mapAzureDisk(d, subscription, base));
     }
