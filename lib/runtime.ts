@@ -15,6 +15,7 @@ import { createLogger, type Logger } from './logger';
 import { EXTERNAL_ID_SECRET_MIN_LENGTH, fillExternalId, withGeneratedExternalIds } from './providers/aws/external-id';
 import { checkConnectionsFile } from './providers/generic/validate';
 import { createRegistry, PROVIDERS, type ProviderRegistry } from './providers/registry';
+import { createResourceSink } from './resources/sink';
 
 /** Everything a handler, worker or the local server needs, built once per process. */
 export interface Runtime {
@@ -131,7 +132,9 @@ export async function createRuntime(config: AppConfig, opts: RuntimeOptions): Pr
     retry: config.collection.retry,
     maxBackfillMs: config.collection.maxBackfillMs,
     // Cost rows are restated by the clouds: written all at once, with tombstones (lib/costs/sink.ts).
-    sinks: { cost: createCostSink(store, writer), ...opts.sinks },
+    // Inventory snapshots go through change tracking (lib/resources/sink.ts). A caller's sinks
+    // replace the defaults per data type.
+    sinks: { cost: createCostSink(store, writer), resource: createResourceSink({ store, writer }), ...opts.sinks },
     secrets: [config.clickhouse.password, externalIdSecret, ...applications.secrets].filter((v): v is string => !!v),
   };
   return { config, env: opts.env, store, writer, registry, connections, queue, logger, runDeps, mode: opts.mode, applications };

@@ -1,4 +1,6 @@
-import type { DataType } from './collector/types';
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { Connection, DataType } from './collector/types';
 
 /**
  * The schedule table: one EventBridge rule per entry in AWS (stacks/Collectors.ts), the
@@ -21,7 +23,16 @@ export interface ScheduleEntry {
    */
   readonly localOnly?: boolean;
   readonly description: string;
+  /**
+   * For an entry whose cadence each connection may choose: the expression fires every
+   * `tickMinutes`, and the dispatcher queues a connection only at the ticks due for its
+   * interval (`settings.collection_intervals.<data type>`, else `defaultMinutes`).
+   */
+  readonly interval?: { readonly defaultMinutes: number; readonly tickMinutes: number };
 }
+
+/** The finest interval a connection may choose for performance and inventory collection. */
+export const COLLECTION_TICK_MINUTES = 5;
 
 export const SCHEDULES: readonly ScheduleEntry[] = [
   {
@@ -34,11 +45,25 @@ export const SCHEDULES: readonly ScheduleEntry[] = [
   },
   {
     id: 'performance',
-    expression: 'rate(15 minutes)',
-    dataTypes: ['performance', 'resource'],
+    // Every tick; each connection is queued every 15 minutes unless it chooses otherwise.
+    expression: 'cron(0/5 * * * ? *)',
+    dataTypes: ['performance'],
     providers: '*',
     exclude: ['local'],
-    description: 'Utilisation metrics and inventory snapshots.',
+    interval: { defaultMinutes: 15, tickMinutes: COLLECTION_TICK_MINUTES },
+    description:
+      'Utilisation metrics, every 15 minutes per connection by default (settings.collection_intervals.performance).',
+  },
+  {
+    id: 'resource',
+    // Two minutes after the performance ticks, so the two fan-outs do not start together.
+    expression: 'cron(2/5 * * * ? *)',
+    dataTypes: ['resource'],
+    providers: '*',
+    exclude: ['local'],
+    interval: { defaultMinutes: 15, tickMinutes: COLLECTION_TICK_MINUTES },
+    description:
+      'Inventory snapshots and change tracking, every 15 minutes per connection by default (settings.collection_intervals.resource).',
   },
   {
     id: 'cost',
@@ -99,4 +124,63 @@ export function isValidExpression(expression: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * A connection's chosen collection intervals, in minutes: a multiple of the 5-minute tick,
+ * at most a day. Provider settings schemas include it as `collection_intervals`, so a bad
+ * value fails the connection's runs with an error naming the field.
+ */
+export const CollectionIntervalsSchema = z.strictObject({
+  performance: z
+    .number()
+    .int()
+    .min(COLLECTION_TICK_MINUTES)
+    .max(1440)
+    .refine((n) => n % COLLECTION_TICK_MINUTES === 0, `must be a multiple of ${COLLECTION_TICK_MINUTES} minutes`)
+    .optional(),
+  resource: z
+    .number()
+    .int()
+    .min(COLLECTION_TICK_MINUTES)
+    .max(1440)
+    .refine((n) => n % COLLECTION_TICK_MINUTES === 0, `must be a multiple of ${COLLECTION_TICK_MINUTES} minutes`)
+    .optional(),
+});
+
+/**
+ * The interval (minutes) at which `entry` collects `dataType` for `connection`: the
+ * connection's own setting when valid for the entry's tick, else the entry's default.
+ */
+export function connectionIntervalMinutes(
+  entry: ScheduleEntry,
+  connection: Pick<Connection, 'settings'>,
+  dataType: DataType,
+): number | null {
+  if (!entry.interval) return null;
+  const { defaultMinutes, tickMinutes } = entry.interval;
+  const raw = (connection.settings as { collection_intervals?: Record<string, unknown> } | null)?.collection_intervals?.[dataType];
+  const ok = typeof raw === 'number' && Number.isInteger(raw) && raw >= tickMinutes && raw <= 1440 && raw % tickMinutes === 0;
+  return ok ? raw : defaultMinutes;
+}
+
+/**
+ * Whether a connection is due at `now` for an interval of `minutes`. Stateless: the tick
+ * `now` falls in is due every `minutes / tick` ticks, at a phase derived from the
+ * connection's identity, so connections sharing an interval are spread over its ticks
+ * instead of all starting at once (a retried or late dispatch of the same tick decides
+ * the same way).
+ */
+export function isDue(
+  entry: ScheduleEntry,
+  connection: Pick<Connection, 'customerId' | 'provider' | 'id'>,
+  minutes: number,
+  now: Date,
+): boolean {
+  const tick = entry.interval?.tickMinutes ?? minutes;
+  const slots = Math.max(1, Math.round(minutes / tick));
+  if (slots === 1) return true;
+  const tickIndex = Math.floor(now.getTime() / (tick * 60_000));
+  const digest = createHash('sha256').update(`${connection.customerId}/${connection.provider}/${connection.id}`).digest();
+  return tickIndex % slots === digest.readUInt32BE(0) % slots;
 }

@@ -3,14 +3,15 @@ import { recordRun, runFieldsOf } from '../clickhouse/repos/runs';
 import type { Writer } from '../clickhouse/writer';
 import type { ConnectionSource } from '../connections/source';
 import type { ProviderRegistry } from '../providers/registry';
-import { providerMatches, type ScheduleEntry } from '../schedules';
+import { connectionIntervalMinutes, isDue, providerMatches, type ScheduleEntry } from '../schedules';
 import type { JobQueue } from './queue';
 import type { CollectionJob, DataType } from './types';
 
 /**
  * One job per enabled connection the entry covers, with the data types its provider
- * collects; plus, for data types the customer brings (application samples), the jobs
- * their source plans from its backlog (see CustomerDataSource).
+ * collects. For an entry with a per-connection interval, only the data types due for that
+ * connection at `now` are included (see `isDue`). Plus, for data types the customer brings
+ * (application samples), the jobs their source plans from its backlog (see CustomerDataSource).
  */
 export async function planScheduledJobs(
   entry: ScheduleEntry,
@@ -28,9 +29,11 @@ export async function planScheduledJobs(
   for (const c of await deps.connections.list()) {
     if (!c.enabled || !providerMatches(entry, c.provider)) continue;
     const supported = deps.registry.dataTypes(c.provider);
-    const dataTypes = entry.dataTypes.filter(
-      (d) => supported.includes(d) && !deps.registry.customerSource?.(d),
-    ) as DataType[];
+    const dataTypes = entry.dataTypes.filter((d) => {
+      if (!supported.includes(d) || deps.registry.customerSource?.(d)) return false;
+      const minutes = connectionIntervalMinutes(entry, c, d);
+      return minutes === null || isDue(entry, c, minutes, now);
+    }) as DataType[];
     if (dataTypes.length === 0) continue;
     jobs.push({
       taskId: randomUUID(),

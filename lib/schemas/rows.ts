@@ -177,10 +177,10 @@ export const ResourceChangeSchema = z.object({
   resource_type: text,
   name: text,
   change_type: z.enum(['created', 'deleted', 'modified']),
-  changes: z
-    .array(z.object({ field: z.string(), old_value: z.string(), new_value: z.string() }))
-    .default([])
-    .transform((list) => list.map((c) => [c.field, c.old_value, c.new_value] as const)),
+  // Named-tuple elements go to ClickHouse as JSON objects: JSONEachRow reads a named
+  // Tuple from an object (input_format_json_named_tuples_as_objects, on by default) and
+  // rejects the array form.
+  changes: z.array(z.object({ field: z.string(), old_value: z.string(), new_value: z.string() })).default([]),
   previous_snapshot_at: time.nullable().default(null),
   snapshot_at: time,
   detected_at: time,

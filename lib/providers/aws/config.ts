@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CollectionIntervalsSchema } from '../../schedules';
 
 const REGION = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region such as us-east-1');
 
@@ -25,8 +26,17 @@ export const AwsSettingsSchema = z
     cost_explorer_daily_budget: z.number().int().min(0).default(8),
     /** Day of the month from which last month's costs are final and no longer re-read. */
     cost_month_final_day: z.number().int().min(1).max(28).default(5),
+    /**
+     * CloudWatch period for performance metrics. 300 matches EC2 basic monitoring; 60 needs
+     * detailed monitoring (with basic monitoring a 60 s Sum holds five minutes of bytes).
+     */
+    metrics_period_seconds: z
+      .union([z.literal(60), z.literal(300), z.literal(900), z.literal(3600)])
+      .default(300),
     /** Overrides every AWS endpoint (tests, LocalStack). */
     endpoint: z.string().url().optional(),
+    /** Minutes between scheduled performance / inventory collections (default 15; multiples of 5). */
+    collection_intervals: CollectionIntervalsSchema.optional(),
   })
   .refine((s) => !s.role_arn || s.external_id, {
     message:

@@ -1,9 +1,11 @@
 import type { ProviderDefinition } from '../../collector/types';
 import { openMonthsStart } from '../../costs/periods';
 import { parseConnectionSettings } from '../../costs/settings';
-import { DAY_MS } from '../../time';
 import { type AwsSettings, AwsSettingsSchema } from './config';
 import { CE_API_PREFIX, callerAccount, collectAwsCost } from './cost';
+import { collectAwsPerformance } from './performance';
+import { collectAwsResources } from './resource';
+import { DAY_MS, MINUTE_MS } from '../../time';
 
 /** Amazon Web Services. Collectors live one file per data type next to this one. */
 export const awsProvider: ProviderDefinition<AwsSettings> = {
@@ -13,6 +15,8 @@ export const awsProvider: ProviderDefinition<AwsSettings> = {
   settingsSchema: AwsSettingsSchema,
   collectors: {
     cost: collectAwsCost,
+    performance: collectAwsPerformance,
+    resource: collectAwsResources,
   },
   windows: {
     // Cost Explorer revises the open month and the first days after it closes. A new
@@ -21,6 +25,8 @@ export const awsProvider: ProviderDefinition<AwsSettings> = {
       maxBackfillMs: 70 * DAY_MS,
       restateFrom: (now, s, watermark) => openMonthsStart(now, watermark ? s.cost_month_final_day : 31),
     },
+    // CloudWatch publishes EC2/RDS data a few minutes late: re-read the last 20 minutes.
+    performance: { initialLookbackMs: 60 * MINUTE_MS, restatementMs: 20 * MINUTE_MS },
   },
   requestBudgets: {
     cost: (s) => ({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CollectionIntervalsSchema } from '../../schedules';
 
 const GUID = z.string().regex(/^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$/, 'must be a GUID');
 
@@ -16,5 +17,7 @@ export const AzureSettingsSchema = z.object({
   cost_month_final_day: z.number().int().min(1).max(28).default(7),
   /** Redirects every Azure call (ARM and login) to this base URL (tests). */
   endpoint: z.string().url().optional(),
+  /** Minutes between scheduled performance / inventory collections (default 15; multiples of 5). */
+  collection_intervals: CollectionIntervalsSchema.optional(),
 });
 export type AzureSettings = z.infer<typeof AzureSettingsSchema>;

@@ -1,7 +1,6 @@
 import type { ProviderDefinition } from '../../collector/types';
 import { openMonthsStart, startOfUtcDay } from '../../costs/periods';
 import { parseConnectionSettings } from '../../costs/settings';
-import { DAY_MS } from '../../time';
 import { type AzureSettings, AzureSettingsSchema } from './config';
 import {
   azureCostDefinition,
@@ -10,6 +9,9 @@ import {
   collectAzureCost,
   createCostManagementClient,
 } from './cost';
+import { collectAzurePerformance } from './performance';
+import { collectAzureResources } from './resource';
+import { DAY_MS, MINUTE_MS } from '../../time';
 
 /** Microsoft Azure. Collectors live one file per data type next to this one. */
 export const azureProvider: ProviderDefinition<AzureSettings> = {
@@ -19,6 +21,8 @@ export const azureProvider: ProviderDefinition<AzureSettings> = {
   settingsSchema: AzureSettingsSchema,
   collectors: {
     cost: collectAzureCost,
+    performance: collectAzurePerformance,
+    resource: collectAzureResources,
   },
   windows: {
     // Azure refreshes cost data about every 4 hours and keeps revising the open month.
@@ -26,6 +30,8 @@ export const azureProvider: ProviderDefinition<AzureSettings> = {
       maxBackfillMs: 70 * DAY_MS,
       restateFrom: (now, s, watermark) => openMonthsStart(now, watermark ? s.cost_month_final_day : 31),
     },
+    // Platform metrics arrive 1–3 minutes late: re-read the last 20 minutes.
+    performance: { initialLookbackMs: 60 * MINUTE_MS, restatementMs: 20 * MINUTE_MS },
   },
   /** A token for the service principal and one tiny cost query (today, first scope): free, a fraction of one QPU. */
   async testConnection({ connection: raw, signal }) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CollectionIntervalsSchema } from '../../schedules';
 
 /**
  * A GCP connection. Credentials: a service-account key (JSON) in the connection's secret
@@ -23,5 +24,7 @@ export const GcpSettingsSchema = z.object({
   cost_query_max_bytes_billed: z.number().int().positive().optional(),
   /** Overrides Google API endpoints (tests): http://127.0.0.1:PORT */
   endpoint: z.string().url().optional(),
+  /** Minutes between scheduled performance / inventory collections (default 15; multiples of 5). */
+  collection_intervals: CollectionIntervalsSchema.optional(),
 });
 export type GcpSettings = z.infer<typeof GcpSettingsSchema>;

@@ -3,11 +3,13 @@ import { CloudBillingClient } from '@google-cloud/billing';
 import type { ProviderDefinition } from '../../collector/types';
 import { openMonthsStart } from '../../costs/periods';
 import { parseConnectionSettings } from '../../costs/settings';
-import { DAY_MS } from '../../time';
 import { gaxClientOptions } from './clients';
 import { type GcpSettings, GcpSettingsSchema } from './config';
 import { bigQueryOptions, collectGcpCost } from './cost';
 import { classifyGoogleError } from './cost-errors';
+import { collectGcpPerformance } from './performance';
+import { collectGcpResources } from './resource';
+import { DAY_MS, MINUTE_MS } from '../../time';
 
 /** Google Cloud. Collectors live one file per data type next to this one. */
 export const gcpProvider: ProviderDefinition<GcpSettings> = {
@@ -17,6 +19,8 @@ export const gcpProvider: ProviderDefinition<GcpSettings> = {
   settingsSchema: GcpSettingsSchema,
   collectors: {
     cost: collectGcpCost,
+    performance: collectGcpPerformance,
+    resource: collectGcpResources,
   },
   windows: {
     // Export rows for a day keep arriving and changing for days, and after month end.
@@ -24,6 +28,8 @@ export const gcpProvider: ProviderDefinition<GcpSettings> = {
       maxBackfillMs: 70 * DAY_MS,
       restateFrom: (now, s, watermark) => openMonthsStart(now, watermark ? s.cost_month_final_day : 31),
     },
+    // Compute Engine samples show up to 4 minutes late: re-read the last 20 minutes.
+    performance: { initialLookbackMs: 60 * MINUTE_MS, restatementMs: 20 * MINUTE_MS },
   },
   /**
    * Free calls that prove what cost collection needs: the export table is readable

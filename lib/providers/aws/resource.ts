@@ -1,0 +1,241 @@
+import {
+  DescribeVolumesCommand,
+  EC2Client,
+  type Instance,
+  type InstanceTypeInfo,
+  type Volume,
+} from '@aws-sdk/client-ec2';
+import { DescribeClusterCommand, EKSClient, ListClustersCommand } from '@aws-sdk/client-eks';
+import {
+  DescribeLoadBalancersCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { type DBInstance, RDSClient } from '@aws-sdk/client-rds';
+import type { CollectContext } from '../../collector/types';
+import type { ResourceSnapshotInput } from '../../schemas/rows';
+import { createCallScopes } from '../call-scopes';
+import { awsClientConfig } from './clients';
+import type { AwsSettings } from './config';
+import { classifyAwsError } from './errors';
+import { awsPages, ec2Instances, ec2InstanceTypes, nameTag, rdsInstances } from './listing';
+
+interface RowBase {
+  customer_id: string;
+  provider: 'aws';
+  snapshot_at: Date;
+  task_id: string;
+  region: string;
+}
+
+const tagsOf = (tags: readonly { Key?: string; Value?: string }[] | undefined): Record<string, string> =>
+  Object.fromEntries((tags ?? []).filter((t) => t.Key).map((t) => [t.Key as string, t.Value ?? '']));
+
+const iso = (d: Date | undefined): Date | null =>
+  d instanceof Date && !Number.isNaN(d.getTime()) ? d : null;
+
+/**
+ * An EC2 instance in the normalized shape. vCPUs, memory and GPUs come from its instance
+ * type. `created_at` is when its primary network interface was attached, which survives
+ * stop/start (LaunchTime does not); LaunchTime when that is unknown.
+ */
+export function mapEc2Instance(i: Instance, type: InstanceTypeInfo, base: RowBase): ResourceSnapshotInput {
+  const gpus = type.GpuInfo?.Gpus ?? [];
+  const primary = i.NetworkInterfaces?.find((n) => n.Attachment?.DeviceIndex === 0);
+  return {
+    ...base,
+    resource_id: i.InstanceId as string,
+    resource_type: 'vm',
+    name: nameTag(i.Tags),
+    status: i.State?.Name ?? 'unknown',
+    zone: i.Placement?.AvailabilityZone ?? '',
+    sku: i.InstanceType ?? '',
+    vcpus: type.VCpuInfo?.DefaultVCpus ?? null,
+    memory_gib: type.MemoryInfo?.SizeInMiB !== undefined ? type.MemoryInfo.SizeInMiB / 1024 : null,
+    gpu_count: gpus.reduce((n, g) => n + (g.Count ?? 0), 0),
+    gpu_model: gpus.map((g) => [g.Manufacturer, g.Name].filter(Boolean).join(' ')).join(', '),
+    tags: tagsOf(i.Tags),
+    created_at: iso(primary?.Attachment?.AttachTime) ?? iso(i.LaunchTime),
+    attributes: {
+      kind: 'ec2_instance',
+      lifecycle: i.InstanceLifecycle ?? 'on-demand',
+      architecture: i.Architecture ?? '',
+      platform: i.PlatformDetails ?? '',
+      image_id: i.ImageId ?? '',
+      vpc_id: i.VpcId ?? '',
+      ...(type.InstanceStorageInfo?.TotalSizeInGB
+        ? { instance_storage_gb: type.InstanceStorageInfo.TotalSizeInGB }
+        : {}),
+      ...(gpus.length ? { gpu_memory_mib: type.GpuInfo?.TotalGpuMemoryInMiB ?? null } : {}),
+    },
+  };
+}
+
+export function mapEbsVolume(v: Volume, base: RowBase): ResourceSnapshotInput {
+  return {
+    ...base,
+    resource_id: v.VolumeId as string,
+    resource_type: 'disk',
+    name: nameTag(v.Tags),
+    status: v.State === 'in-use' ? 'in_use' : (v.State ?? 'unknown'),
+    zone: v.AvailabilityZone ?? '',
+    sku: v.VolumeType ?? '',
+    tags: tagsOf(v.Tags),
+    created_at: iso(v.CreateTime),
+    attributes: {
+      kind: 'ebs_volume',
+      size_gib: v.Size ?? null,
+      iops: v.Iops ?? null,
+      throughput_mibps: v.Throughput ?? null,
+      encrypted: v.Encrypted ?? false,
+      attached_to: (v.Attachments ?? []).map((a) => a.InstanceId ?? '').filter(Boolean),
+    },
+  };
+}
+
+export function mapRdsInstance(db: DBInstance, base: RowBase): ResourceSnapshotInput {
+  return {
+    ...base,
+    resource_id: db.DBInstanceArn ?? (db.DBInstanceIdentifier as string),
+    resource_type: 'database',
+    name: db.DBInstanceIdentifier ?? '',
+    status: db.DBInstanceStatus ?? 'unknown',
+    zone: db.AvailabilityZone ?? '',
+    sku: db.DBInstanceClass ?? '',
+    tags: tagsOf(db.TagList),
+    created_at: iso(db.InstanceCreateTime),
+    attributes: {
+      kind: 'rds_instance',
+      engine: db.Engine ?? '',
+      engine_version: db.EngineVersion ?? '',
+      storage_gib: db.AllocatedStorage ?? null,
+      storage_type: db.StorageType ?? '',
+      multi_az: db.MultiAZ ?? false,
+    },
+  };
+}
+
+/**
+ * AWS inventory per region: EC2 instances (with their type's vCPUs, memory and GPUs), EBS
+ * volumes, RDS instances, EKS clusters and load balancers (ELBv2). Every list is paged
+ * and each page retried on its own; a list that fails leaves the snapshot incomplete while
+ * the rest is still collected. Terminated instances are left out (they no longer exist;
+ * change tracking reports them deleted). An instance whose type could not be described
+ * is left out too, rather than written without its size. Hourly prices are not filled:
+ * AWS publishes them only through the Pricing API, which this build does not call.
+ */
+export async function* collectAwsResources(
+  ctx: CollectContext<AwsSettings>,
+): AsyncGenerator<ResourceSnapshotInput[]> {
+  const scopes = createCallScopes(ctx);
+  const snapshotAt = ctx.now();
+  for (const region of ctx.connection.settings.regions) {
+    const config = awsClientConfig(ctx.connection, region);
+    const base: RowBase = {
+      customer_id: ctx.customerId,
+      provider: 'aws',
+      snapshot_at: snapshotAt,
+      task_id: ctx.taskId,
+      region,
+    };
+    const ec2 = new EC2Client(config);
+
+    const instances: Instance[] = [];
+    for await (const page of ec2Instances(ec2, scopes, region, ctx.signal)) {
+      instances.push(...page.filter((i) => i.InstanceId && i.State?.Name !== 'terminated'));
+    }
+    const types = await ec2InstanceTypes(
+      ec2,
+      scopes,
+      region,
+      instances.map((i) => i.InstanceType ?? '').filter(Boolean),
+      ctx.signal,
+    );
+    const rows: ResourceSnapshotInput[] = [];
+    for (const i of instances) {
+      const type = types.get(i.InstanceType ?? '');
+      if (type) rows.push(mapEc2Instance(i, type, base));
+    }
+    yield rows;
+
+    for await (const volumes of awsPages(scopes, `${region} ec2:DescribeVolumes`, async (token) => {
+      const out = await ec2.send(new DescribeVolumesCommand({ MaxResults: 500, NextToken: token }), {
+        abortSignal: ctx.signal,
+      });
+      return { items: out.Volumes ?? [], next: out.NextToken };
+    })) {
+      yield volumes.filter((v) => v.VolumeId).map((v) => mapEbsVolume(v, base));
+    }
+
+    for await (const dbs of rdsInstances(new RDSClient(config), scopes, region, ctx.signal)) {
+      yield dbs.filter((db) => db.DBInstanceIdentifier).map((db) => mapRdsInstance(db, base));
+    }
+
+    const eks = new EKSClient(config);
+    for await (const names of awsPages(scopes, `${region} eks:ListClusters`, async (token) => {
+      const out = await eks.send(new ListClustersCommand({ maxResults: 100, nextToken: token }), {
+        abortSignal: ctx.signal,
+      });
+      return { items: out.clusters ?? [], next: out.nextToken };
+    })) {
+      const clusters: ResourceSnapshotInput[] = [];
+      for (const name of names) {
+        const scope = `${region} eks:DescribeCluster ${name}`;
+        const c = await scopes.attempt(scope, async () => {
+          try {
+            return (await eks.send(new DescribeClusterCommand({ name }), { abortSignal: ctx.signal }))
+              .cluster;
+          } catch (err) {
+            throw classifyAwsError(err, scope);
+          }
+        });
+        if (!c) continue;
+        clusters.push({
+          ...base,
+          resource_id: c.arn ?? name,
+          resource_type: 'kubernetes_cluster',
+          name,
+          status: (c.status ?? 'unknown').toLowerCase(),
+          sku: c.version ?? '',
+          tags: c.tags ?? {},
+          created_at: iso(c.createdAt),
+          attributes: { kind: 'eks_cluster', platform_version: c.platformVersion ?? '' },
+        });
+      }
+      yield clusters;
+    }
+
+    const elb = new ElasticLoadBalancingV2Client(config);
+    for await (const lbs of awsPages(
+      scopes,
+      `${region} elasticloadbalancing:DescribeLoadBalancers`,
+      async (marker) => {
+        const out = await elb.send(new DescribeLoadBalancersCommand({ PageSize: 400, Marker: marker }), {
+          abortSignal: ctx.signal,
+        });
+        return { items: out.LoadBalancers ?? [], next: out.NextMarker };
+      },
+    )) {
+      yield lbs
+        .filter((lb) => lb.LoadBalancerArn)
+        .map((lb) => ({
+          ...base,
+          resource_id: lb.LoadBalancerArn as string,
+          resource_type: 'load_balancer',
+          name: lb.LoadBalancerName ?? '',
+          status: lb.State?.Code ?? 'unknown',
+          sku: lb.Type ?? '',
+          created_at: iso(lb.CreatedTime),
+          attributes: {
+            kind: 'elbv2',
+            scheme: lb.Scheme ?? '',
+            vpc_id: lb.VpcId ?? '',
+            zones: (lb.AvailabilityZones ?? [])
+              .map((z) => z.ZoneName ?? '')
+              .filter(Boolean)
+              .sort(),
+          },
+        }));
+    }
+  }
+  scopes.finish();
+}
