@@ -114,6 +114,7 @@ export const lambdaLabsAdapter: ProviderAdapter = {
   },
 
   async test(ctx) {
-    await instances(ctx);
+    const data = await ctx.http.getJson<unknown>(`${ctx.baseUrl}/instance-types`, { headers: bearer(ctx, 'api_key') });
+    parseResponse(ID, 'GET /instance-types', z.object({ data: z.record(z.string(), z.unknown()) }), data);
   },
 };
