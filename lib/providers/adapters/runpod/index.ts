@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ProviderAuthError, ProviderError, ProviderRateLimitError } from '../../../errors';
+import { ProviderAuthError, ProviderError, ProviderRateLimitError, ProviderUnavailableError } from '../../../errors';
 import type { PerformancePointInput } from '../../../schemas/rows';
 import { numberToDecimal } from '../../hourly-cost';
 import { bearer, parseResponse, pointRow, priceTimeCostRows, round3, snapshotRow } from '../common';
@@ -69,9 +69,9 @@ const GraphqlErrorsSchema = z.object({
 });
 
 /**
- * GraphQL reports failures as HTTP 200 with an `errors` array. Authentication and
- * throttling failures get their own classes so the run reports them clearly and retries
- * the latter.
+ * GraphQL reports failures as HTTP 200 with an `errors` array. Authentication,
+ * throttling and server failures get their own classes so the run reports them clearly
+ * and retries the transient ones.
  */
 export function checkGraphqlErrors(data: unknown): void {
   const parsed = GraphqlErrorsSchema.safeParse(data);
@@ -89,6 +89,7 @@ export function checkGraphqlErrors(data: unknown): void {
   if (/RATE_LIMIT|THROTTL/i.test(code) || /rate limit|too many requests/i.test(message)) {
     throw new ProviderRateLimitError(ID, text);
   }
+  if (/INTERNAL_SERVER_ERROR|SERVICE_UNAVAILABLE/i.test(code)) throw new ProviderUnavailableError(ID, text);
   throw new ProviderError(ID, 'request_failed', text, false);
 }
 
