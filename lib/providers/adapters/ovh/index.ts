@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { ProviderAuthError } from '../../../errors';
 import type { CostRowInput } from '../../../schemas/rows';
 import { billingMonth, numberToDecimal } from '../../hourly-cost';
-import { parseResponse, snapshotRow, timestamp } from '../common';
+import { isHttpStatus, parseResponse, snapshotRow, timestamp } from '../common';
 import type { AdapterContext, ProviderAdapter } from '../types';
 import { ovhSignature } from './sign';
 
@@ -51,6 +52,16 @@ function clockDelta(ctx: AdapterContext): Promise<number> {
 async function ovhGet(ctx: AdapterContext, path: string): Promise<unknown> {
   const url = `${ctx.baseUrl}${path}`;
   const delta = await clockDelta(ctx);
+  return signedGet(ctx, url, delta).catch((err: unknown) => {
+    // A wrong application secret shows up as "400 Invalid signature": a credentials problem.
+    if (isHttpStatus(err, 400) && /invalid signature/i.test((err as Error).message)) {
+      throw new ProviderAuthError(ID, (err as Error).message, { cause: err });
+    }
+    throw err;
+  });
+}
+
+function signedGet(ctx: AdapterContext, url: string, delta: number): Promise<unknown> {
   return ctx.http.getJson<unknown>(url, {
     headers: () => {
       const ts = Math.floor(Date.now() / 1000) + delta;
