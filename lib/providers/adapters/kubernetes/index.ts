@@ -34,7 +34,7 @@ export function kubernetesSettingsSchema(defaults: {
     /** Names the cluster in inventory rows (the API does not know its own name). */
     cluster_name: z.string().max(128).default(''),
     include_pods: z.boolean().default(true),
-    page_size: z.number().int().min(10).max(5000).default(500),
+    page_size: z.number().int().min(1).max(5000).default(500),
     /** Node label whose value is looked up in `prices` (an instance type or GPU class). */
     price_label: z.string().min(1).default(defaults.price_label),
     /** Node label naming the GPU model (GPU feature discovery sets nvidia.com/gpu.product). */
@@ -127,7 +127,7 @@ async function listAll<T>(ctx: AdapterContext, path: string, item: z.ZodType<T>)
           err.provider,
           'list_expired',
           `GET ${path}: the list changed too much while paging (continue token expired); the next collection lists again`,
-          true,
+          false,
           { cause: err },
         );
       }
