@@ -48,7 +48,6 @@ type Container = z.infer<typeof ContainerSchema>;
 const CpuStats = z.object({
   cpu_usage: z.object({ total_usage: z.number() }),
   system_cpu_usage: z.number().nullish(),
-  online_cpus: z.number().nullish(),
 });
 const StatsSchema = z.object({
   read: z.string().nullish(),
@@ -79,14 +78,17 @@ async function containers(ctx: AdapterContext): Promise<Container[]> {
 
 const nameOf = (c: Container) => (c.Names?.[0] ?? c.Id.slice(0, 12)).replace(/^\//, '');
 
-/** CPU percent of the whole host, as `docker stats` computes it; null without a previous sample. */
+/**
+ * CPU use as a percent of the whole host (0–100), from the stats' own previous sample;
+ * `docker stats` shows this × the number of CPUs. Null without a previous sample.
+ */
 export function cpuPercent(s: Stats): number | null {
   const pre = s.precpu_stats;
   if (!pre?.cpu_usage || pre.system_cpu_usage == null || s.cpu_stats.system_cpu_usage == null) return null;
   const cpuDelta = s.cpu_stats.cpu_usage.total_usage - pre.cpu_usage.total_usage;
   const systemDelta = s.cpu_stats.system_cpu_usage - pre.system_cpu_usage;
   if (systemDelta <= 0 || cpuDelta < 0) return null;
-  return (cpuDelta / systemDelta) * (s.cpu_stats.online_cpus ?? 1) * 100;
+  return (cpuDelta / systemDelta) * 100;
 }
 
 /** Memory in use without the page cache (cgroup v2 `inactive_file`, v1 `cache`), as `docker stats` shows it. */

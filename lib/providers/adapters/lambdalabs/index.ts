@@ -114,7 +114,9 @@ export const lambdaLabsAdapter: ProviderAdapter = {
   },
 
   async test(ctx) {
-    const data = await ctx.http.getJson<unknown>(`${ctx.baseUrl}/instance-types`, { headers: bearer(ctx, 'api_key') });
+    const data = await ctx.http.getJson<unknown>(`${ctx.baseUrl}/instance-types`, {
+      headers: bearer(ctx, 'api_key'),
+    });
     parseResponse(ID, 'GET /instance-types', z.object({ data: z.record(z.string(), z.unknown()) }), data);
   },
 };

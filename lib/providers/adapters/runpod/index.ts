@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { ProviderAuthError, ProviderError, ProviderRateLimitError, ProviderUnavailableError } from '../../../errors';
+import {
+  ProviderAuthError,
+  ProviderError,
+  ProviderRateLimitError,
+  ProviderUnavailableError,
+} from '../../../errors';
 import type { PerformancePointInput } from '../../../schemas/rows';
 import { numberToDecimal } from '../../hourly-cost';
 import { bearer, parseResponse, pointRow, priceTimeCostRows, round3, snapshotRow } from '../common';
