@@ -34,12 +34,14 @@ export function formatDecimal(units: bigint): string {
   return `${sign}${int}${frac ? `.${frac}` : ''}`;
 }
 
-/** A number from a JSON API (e.g. `costPerHr: 0.44`) as exact decimal text, via its shortest round-trip form. */
+/**
+ * A number from a JSON API (e.g. `costPerHr: 0.44`) as exact decimal text: its shortest
+ * round-trip form (what the provider wrote), rounded to the 10 fraction digits we store.
+ */
 export function numberToDecimal(value: number): string {
   if (!Number.isFinite(value)) throw new RangeError(`not a finite number: ${value}`);
   const text = String(value);
-  if (!/e/i.test(text)) return text;
-  return formatDecimal(parseDecimal(value.toFixed(FRACTION_DIGITS + 1)));
+  return formatDecimal(parseDecimal(/e/i.test(text) ? value.toFixed(FRACTION_DIGITS + 1) : text));
 }
 
 /** `cents` (an integer count of 1/100) as decimal text: 329 → "3.29". */

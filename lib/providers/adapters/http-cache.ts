@@ -62,21 +62,28 @@ export class ResponseCache {
  * Run caches by scope (task id × customer × connection × adapter). A run's data types are
  * collected one after another with separate contexts; this is what lets the cost collector
  * reuse the instance list the resource collector fetched a moment before. A cache is
- * dropped once all its entries have expired, so a long-lived process (the local runtime,
- * a warm Lambda) holds at most the runs of the last five minutes.
+ * dropped once all its entries have expired, and at most MAX_RUN_CACHES are held (least
+ * recently used first out), so a long-lived process (the local runtime, a warm Lambda, a
+ * worker draining a queue) holds the responses of its recent runs only. A run whose cache
+ * was evicted simply asks again.
  */
 const RUN_CACHES = new Map<string, { cache: ResponseCache; createdAt: number }>();
+export const MAX_RUN_CACHES = 256;
 
 export function runResponseCache(scope: string, now: number = Date.now()): ResponseCache {
-  for (const [key, held] of RUN_CACHES) {
-    if (key !== scope && Math.max(held.createdAt + RESPONSE_TTL_MS, held.cache.expiresAt) <= now) {
-      RUN_CACHES.delete(key);
-    }
-  }
   let held = RUN_CACHES.get(scope);
-  if (!held) {
+  if (held) {
+    RUN_CACHES.delete(scope);
+  } else {
     held = { cache: new ResponseCache(), createdAt: now };
-    RUN_CACHES.set(scope, held);
+  }
+  for (const [key, other] of RUN_CACHES) {
+    if (Math.max(other.createdAt + RESPONSE_TTL_MS, other.cache.expiresAt) <= now) RUN_CACHES.delete(key);
+  }
+  RUN_CACHES.set(scope, held);
+  while (RUN_CACHES.size > MAX_RUN_CACHES) {
+    const oldest = RUN_CACHES.keys().next().value as string;
+    RUN_CACHES.delete(oldest);
   }
   return held.cache;
 }

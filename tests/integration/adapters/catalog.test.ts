@@ -4,9 +4,18 @@ import { createRegistry, KNOWN_PROVIDER_IDS } from '../../../lib/providers/regis
 
 describe('ADAPTERS', () => {
   it('ships one adapter per GPU/general cloud and self-hosted platform of the issue, each a known provider id', () => {
-    expect(ADAPTERS.map((a) => a.id).sort()).toEqual(
-      ['coreweave', 'digitalocean', 'docker', 'hetzner', 'kubernetes', 'lambdalabs', 'linode', 'ovh', 'paperspace', 'runpod'],
-    );
+    expect(ADAPTERS.map((a) => a.id).sort()).toEqual([
+      'coreweave',
+      'digitalocean',
+      'docker',
+      'hetzner',
+      'kubernetes',
+      'lambdalabs',
+      'linode',
+      'ovh',
+      'paperspace',
+      'runpod',
+    ]);
     for (const a of ADAPTERS) expect(KNOWN_PROVIDER_IDS).toContain(a.id);
     expect(getAdapter('hetzner')?.displayName).toBe('Hetzner Cloud');
     expect(getAdapter('nope')).toBeUndefined();

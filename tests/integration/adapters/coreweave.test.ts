@@ -21,7 +21,8 @@ beforeEach(() => {
   // A CKS cluster's API server (the Kubernetes wire format; pagination, errors and
   // throttling are covered by kubernetes.test.ts against the same adapter code).
   server.handle((req) => {
-    if (req.headers.authorization !== `Bearer ${TOKEN}`) return { status: 401, body: fixture('kubernetes', 'status-unauthorized') };
+    if (req.headers.authorization !== `Bearer ${TOKEN}`)
+      return { status: 401, body: fixture('kubernetes', 'status-unauthorized') };
     if (req.path === '/api/v1/nodes') return { body: fixture('coreweave', 'nodes') };
     return { status: 404, body: fixture('kubernetes', 'status-metrics-not-found') };
   });
@@ -29,7 +30,11 @@ beforeEach(() => {
 
 describe('coreweave adapter (Kubernetes-native)', () => {
   it('reads CKS nodes with CoreWeave’s GPU class label and instance-type prices', async () => {
-    const ctx = adapterContext(coreweaveAdapter, { base_url: server.url, prices: PRICES, include_pods: false }, secrets);
+    const ctx = adapterContext(
+      coreweaveAdapter,
+      { base_url: server.url, prices: PRICES, include_pods: false },
+      secrets,
+    );
     const [gpu, cpu] = await coreweaveAdapter.resources!(ctx);
     expect(gpu).toMatchObject({
       provider: 'coreweave',
@@ -66,8 +71,17 @@ describe('coreweave adapter (Kubernetes-native)', () => {
   });
 
   it('requires the cluster’s API server URL', async () => {
-    const result = await collectThroughPipeline({ store, adapter: coreweaveAdapter, customerId: 'cw-cfg', api: { prices: PRICES }, secrets, dataTypes: ['resource'] });
-    expect(result.errors.resource).toBe('invalid settings for connection "main": api.base_url: Invalid input: expected string, received undefined');
+    const result = await collectThroughPipeline({
+      store,
+      adapter: coreweaveAdapter,
+      customerId: 'cw-cfg',
+      api: { prices: PRICES },
+      secrets,
+      dataTypes: ['resource'],
+    });
+    expect(result.errors.resource).toBe(
+      'invalid settings for connection "main": api.base_url: Invalid input: expected string, received undefined',
+    );
     expect(await storedCounts(store, 'cw-cfg')).toEqual({ resources: 0, costs: 0, points: 0 });
   });
 });

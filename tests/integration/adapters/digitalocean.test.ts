@@ -15,13 +15,18 @@ let store: Store;
 /** DigitalOcean API v2: droplets paged by `page`/`per_page` with absolute `links.pages.next`, Bearer auth. */
 function digitalocean(overrides: { page1?: unknown } = {}): FakeHandler {
   return (req) => {
-    if (req.headers.authorization !== `Bearer ${TOKEN}`) return { status: 401, body: fixture('digitalocean', 'error-unauthorized') };
+    if (req.headers.authorization !== `Bearer ${TOKEN}`)
+      return { status: 401, body: fixture('digitalocean', 'error-unauthorized') };
     if (req.path === '/v2/droplets') {
-      if (req.query.get('page') === '1') return { body: overrides.page1 ?? fixture('digitalocean', 'droplets-page-1') };
+      if (req.query.get('page') === '1')
+        return { body: overrides.page1 ?? fixture('digitalocean', 'droplets-page-1') };
       if (req.query.get('page') === '2') return { body: fixture('digitalocean', 'droplets-page-2') };
     }
     if (req.path === '/v2/account') return { body: fixture('digitalocean', 'account') };
-    return { status: 404, body: { id: 'not_found', message: 'The resource you requested could not be found.' } };
+    return {
+      status: 404,
+      body: { id: 'not_found', message: 'The resource you requested could not be found.' },
+    };
   };
 }
 const api = () => ({ base_url: server.url });
@@ -37,7 +42,9 @@ beforeEach(() => {
 
 describe('digitalocean adapter', () => {
   it('lists droplets across pages, following next links on our own base URL only', async () => {
-    const snapshots = await digitalOceanAdapter.resources!(adapterContext(digitalOceanAdapter, api(), secrets));
+    const snapshots = await digitalOceanAdapter.resources!(
+      adapterContext(digitalOceanAdapter, api(), secrets),
+    );
     expect(snapshots.map((s) => [s.resource_id, s.status, s.region, s.sku])).toEqual([
       ['3164444', 'active', 'nyc3', 's-1vcpu-1gb'],
       ['3164445', 'active', 'tor1', 'gpu-h100x1-80gb'],
@@ -55,11 +62,21 @@ describe('digitalocean adapter', () => {
     });
     expect(snapshots[0]?.tags).toEqual({ web: '', env: 'prod' });
     expect(snapshots[0]?.hourly_price).toBe('0.0089299998');
-    expect(server.requests.map((r) => r.url)).toEqual(['/v2/droplets?page=1&per_page=200', '/v2/droplets?page=2&per_page=200']);
+    expect(server.requests.map((r) => r.url)).toEqual([
+      '/v2/droplets?page=1&per_page=200',
+      '/v2/droplets?page=2&per_page=200',
+    ]);
   });
 
   it('stores droplets and price × time cost (powered-off droplets are billed too)', async () => {
-    const result = await collectThroughPipeline({ store, adapter: digitalOceanAdapter, customerId: 'do-store', api: api(), secrets, dataTypes: ['resource', 'cost'] });
+    const result = await collectThroughPipeline({
+      store,
+      adapter: digitalOceanAdapter,
+      customerId: 'do-store',
+      api: api(),
+      secrets,
+      dataTypes: ['resource', 'cost'],
+    });
     expect(result).toMatchObject({ status: 'succeeded', rows: { resource: 3, cost: 6 } });
     expect(await storedCostTotal(store, 'do-store')).toBe('2.6094599997');
     const gpu = await rows<{ start: string; billed: string; service: string }>(
@@ -101,7 +118,14 @@ describe('digitalocean adapter', () => {
       }
       return normal(req);
     });
-    const result = await collectThroughPipeline({ store, adapter: digitalOceanAdapter, customerId: 'do-429', api: api(), secrets, dataTypes: ['resource'] });
+    const result = await collectThroughPipeline({
+      store,
+      adapter: digitalOceanAdapter,
+      customerId: 'do-429',
+      api: api(),
+      secrets,
+      dataTypes: ['resource'],
+    });
     expect(result).toMatchObject({ status: 'succeeded', rows: { resource: 3 } });
     expect(server.requests.map((r) => r.url)).toEqual([
       '/v2/droplets?page=1&per_page=200',
@@ -114,10 +138,22 @@ describe('digitalocean adapter', () => {
     const page1 = fixture<{ droplets: Record<string, unknown>[] }>('digitalocean', 'droplets-page-1');
     page1.droplets[1]!.created_at = 'yesterday';
     server.handle(digitalocean({ page1 }));
-    await expect(digitalOceanAdapter.cost!(adapterContext(digitalOceanAdapter, api(), secrets, { dataType: 'cost' }))).rejects.toThrow(
-      new ProviderParseError('digitalocean', 'GET /v2/droplets: unexpected response at droplets.1.created_at: not a timestamp: "yesterday"'),
+    await expect(
+      digitalOceanAdapter.cost!(adapterContext(digitalOceanAdapter, api(), secrets, { dataType: 'cost' })),
+    ).rejects.toThrow(
+      new ProviderParseError(
+        'digitalocean',
+        'GET /v2/droplets: unexpected response at droplets.1.created_at: not a timestamp: "yesterday"',
+      ),
     );
-    const result = await collectThroughPipeline({ store, adapter: digitalOceanAdapter, customerId: 'do-bad', api: api(), secrets, dataTypes: ['resource', 'cost'] });
+    const result = await collectThroughPipeline({
+      store,
+      adapter: digitalOceanAdapter,
+      customerId: 'do-bad',
+      api: api(),
+      secrets,
+      dataTypes: ['resource', 'cost'],
+    });
     expect(result.status).toBe('failed');
     expect(await storedCounts(store, 'do-bad')).toEqual({ resources: 0, costs: 0, points: 0 });
   });
@@ -126,21 +162,37 @@ describe('digitalocean adapter', () => {
     const page1 = fixture<{ links: { pages: { next: string } } }>('digitalocean', 'droplets-page-1');
     page1.links.pages.next = 'https://api.digitalocean.com/v2/droplets?page=1&per_page=200';
     server.handle(digitalocean({ page1 }));
-    await expect(digitalOceanAdapter.resources!(adapterContext(digitalOceanAdapter, api(), secrets))).rejects.toThrow(
-      /links\.pages\.next does not advance/,
-    );
+    await expect(
+      digitalOceanAdapter.resources!(adapterContext(digitalOceanAdapter, api(), secrets)),
+    ).rejects.toThrow(/links\.pages\.next does not advance/);
   });
 
   it('asks each page once per run and again in a new run', async () => {
-    await collectThroughPipeline({ store, adapter: digitalOceanAdapter, customerId: 'do-cache', api: api(), secrets, dataTypes: ['resource', 'cost'] });
+    await collectThroughPipeline({
+      store,
+      adapter: digitalOceanAdapter,
+      customerId: 'do-cache',
+      api: api(),
+      secrets,
+      dataTypes: ['resource', 'cost'],
+    });
     expect(server.requests).toHaveLength(2);
-    await collectThroughPipeline({ store, adapter: digitalOceanAdapter, customerId: 'do-cache', api: api(), secrets, dataTypes: ['cost'] });
+    await collectThroughPipeline({
+      store,
+      adapter: digitalOceanAdapter,
+      customerId: 'do-cache',
+      api: api(),
+      secrets,
+      dataTypes: ['cost'],
+    });
     expect(server.requests).toHaveLength(4);
   });
 
   it('tests the connection with the account endpoint', async () => {
     await digitalOceanAdapter.test(adapterContext(digitalOceanAdapter, api(), secrets));
     expect(server.requests.map((r) => r.url)).toEqual(['/v2/account']);
-    await expect(digitalOceanAdapter.test(adapterContext(digitalOceanAdapter, api(), { token: 'nope-nope' }))).rejects.toThrow(/HTTP 401/);
+    await expect(
+      digitalOceanAdapter.test(adapterContext(digitalOceanAdapter, api(), { token: 'nope-nope' })),
+    ).rejects.toThrow(/HTTP 401/);
   });
 });

@@ -43,10 +43,19 @@ beforeAll(async () => {
   socketPath = join(dir, 'docker.sock');
   sock = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const recorded = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, host: req.headers.host ?? '' };
+    const recorded = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: url.searchParams,
+      host: req.headers.host ?? '',
+    };
     requests.push(recorded);
     const reply = handler(recorded);
-    res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', 'api-version': '1.47', server: 'Docker/27.3.1 (linux)' });
+    res.writeHead(reply.status ?? 200, {
+      'content-type': 'application/json',
+      'api-version': '1.47',
+      server: 'Docker/27.3.1 (linux)',
+    });
     res.end(typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body));
   });
   await new Promise<void>((r) => sock.listen(socketPath, r));
@@ -81,11 +90,21 @@ describe('docker adapter (Engine API over a unix socket)', () => {
       created_at: 1795380000 * 1000,
       tags: { 'com.docker.compose.project': 'inference', 'com.docker.compose.service': 'vllm' },
     });
-    expect(requests.map((r) => `${r.path}?${r.query}`).sort()).toEqual(['/containers/json?all=true', '/info?']);
+    expect(requests.map((r) => `${r.path}?${r.query}`).sort()).toEqual([
+      '/containers/json?all=true',
+      '/info?',
+    ]);
   });
 
   it('stores inventory and CPU/memory utilisation of running containers through the pipeline', async () => {
-    const result = await collectThroughPipeline({ store, adapter: dockerAdapter, customerId: 'dk-store', api: api(), secrets: {}, dataTypes: ['resource', 'performance'] });
+    const result = await collectThroughPipeline({
+      store,
+      adapter: dockerAdapter,
+      customerId: 'dk-store',
+      api: api(),
+      secrets: {},
+      dataTypes: ['resource', 'performance'],
+    });
     expect(result).toMatchObject({ status: 'succeeded', rows: { resource: 4, performance: 6 } });
     const points = await rows<{ resource_name: string; metric: string; value: number }>(
       store,
@@ -101,18 +120,35 @@ describe('docker adapter (Engine API over a unix socket)', () => {
     ]);
     // The container list was read once for both data types; stats only for running containers.
     expect(requests.filter((r) => r.path === '/containers/json')).toHaveLength(1);
-    expect(requests.filter((r) => r.path.endsWith('/stats')).map((r) => r.query.get('stream'))).toEqual(['false', 'false']);
+    expect(requests.filter((r) => r.path.endsWith('/stats')).map((r) => r.query.get('stream'))).toEqual([
+      'false',
+      'false',
+    ]);
   });
 
   it('skips a container that disappeared between the list and its stats', async () => {
-    handler = engine({ stats: (req) => (req.path.includes(REDIS) ? { status: 404, body: fixture('docker', 'error-no-such-container') } : { body: fixture('docker', 'stats-vllm') }) });
-    const points = await dockerAdapter.performance!(adapterContext(dockerAdapter, api(), {}, { dataType: 'performance' }));
+    handler = engine({
+      stats: (req) =>
+        req.path.includes(REDIS)
+          ? { status: 404, body: fixture('docker', 'error-no-such-container') }
+          : { body: fixture('docker', 'stats-vllm') },
+    });
+    const points = await dockerAdapter.performance!(
+      adapterContext(dockerAdapter, api(), {}, { dataType: 'performance' }),
+    );
     expect(new Set(points.map((p) => p.resource_id))).toEqual(new Set([VLLM]));
   });
 
   it('reports an authorization plugin’s refusal clearly and writes nothing', async () => {
     handler = () => ({ status: 403, body: fixture('docker', 'error-authz-denied') });
-    const result = await collectThroughPipeline({ store, adapter: dockerAdapter, customerId: 'dk-auth', api: api(), secrets: {}, dataTypes: ['resource'] });
+    const result = await collectThroughPipeline({
+      store,
+      adapter: dockerAdapter,
+      customerId: 'dk-auth',
+      api: api(),
+      secrets: {},
+      dataTypes: ['resource'],
+    });
     expect(result.status).toBe('failed');
     expect(result.errors.resource).toMatch(
       /^localhost\/(info|containers\/json): HTTP 403 authorization denied by plugin opa-docker-authz: request rejected by administrative policy$/,
@@ -125,11 +161,20 @@ describe('docker adapter (Engine API over a unix socket)', () => {
     let n = 0;
     handler = (req) => {
       if (req.path === '/containers/json' && n++ < 2) {
-        return n === 1 ? { status: 429, body: { message: 'rate limited by socket proxy' } } : { status: 503, body: { message: 'daemon busy' } };
+        return n === 1
+          ? { status: 429, body: { message: 'rate limited by socket proxy' } }
+          : { status: 503, body: { message: 'daemon busy' } };
       }
       return normal(req);
     };
-    const result = await collectThroughPipeline({ store, adapter: dockerAdapter, customerId: 'dk-429', api: api(), secrets: {}, dataTypes: ['resource'] });
+    const result = await collectThroughPipeline({
+      store,
+      adapter: dockerAdapter,
+      customerId: 'dk-429',
+      api: api(),
+      secrets: {},
+      dataTypes: ['resource'],
+    });
     expect(result).toMatchObject({ status: 'succeeded', rows: { resource: 4 } });
     expect(requests.filter((r) => r.path === '/containers/json')).toHaveLength(3);
   });
@@ -138,15 +183,26 @@ describe('docker adapter (Engine API over a unix socket)', () => {
     const containers = fixture<Record<string, unknown>[]>('docker', 'containers');
     containers[2]!.Created = '2026-11-18T00:00:00Z';
     handler = engine({ containers });
-    const result = await collectThroughPipeline({ store, adapter: dockerAdapter, customerId: 'dk-bad', api: api(), secrets: {}, dataTypes: ['resource', 'performance'] });
+    const result = await collectThroughPipeline({
+      store,
+      adapter: dockerAdapter,
+      customerId: 'dk-bad',
+      api: api(),
+      secrets: {},
+      dataTypes: ['resource', 'performance'],
+    });
     expect(result.status).toBe('failed');
-    expect(result.errors.resource).toBe('GET /containers/json: unexpected response at 2.Created: Invalid input: expected number, received string');
+    expect(result.errors.resource).toBe(
+      'GET /containers/json: unexpected response at 2.Created: Invalid input: expected number, received string',
+    );
     expect(await storedCounts(store, 'dk-bad')).toEqual({ resources: 0, costs: 0, points: 0 });
   });
 
   it('fails clearly when the socket is not there', async () => {
     const ctx = adapterContext(dockerAdapter, { socket_path: join(dir, 'missing.sock') }, {});
-    await expect(dockerAdapter.test(ctx)).rejects.toThrow(new ProviderUnavailableError('docker', 'localhost/info: ENOENT'));
+    await expect(dockerAdapter.test(ctx)).rejects.toThrow(
+      new ProviderUnavailableError('docker', 'localhost/info: ENOENT'),
+    );
   });
 
   it('asks again in a new run', async () => {

@@ -103,7 +103,9 @@ export async function collectThroughPipeline(args: {
       dataTypes: args.dataTypes,
       trigger: 'manual',
       queuedAt: now.toISOString(),
-      ...(args.window ? { window: { start: args.window.start.toISOString(), end: args.window.end.toISOString() } } : {}),
+      ...(args.window
+        ? { window: { start: args.window.start.toISOString(), end: args.window.end.toISOString() } }
+        : {}),
     },
     {
       store: args.store,

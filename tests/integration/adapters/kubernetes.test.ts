@@ -14,8 +14,10 @@ import { adapterContext, collectThroughPipeline, fixture, storedCostTotal, store
 
 const TOKEN = 'eyJhbGciOiJSUzI1NiIsImtpZCI6InRlc3QifQ.service-account-token.signature';
 const secrets = { token: TOKEN };
-const NODE_CONT = 'eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6ODgxMjM5OTksInN0YXJ0IjoiaXAtMTAtMC00MC0xMS5lYzIuaW50ZXJuYWxcdTAwMDAifQ';
-const POD_CONT = 'eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6ODgxMjM5OTksInN0YXJ0IjoibWwvdHJhaW4tbGxhbWEtMFx1MDAwMCJ9';
+const NODE_CONT =
+  'eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6ODgxMjM5OTksInN0YXJ0IjoiaXAtMTAtMC00MC0xMS5lYzIuaW50ZXJuYWxcdTAwMDAifQ';
+const POD_CONT =
+  'eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6ODgxMjM5OTksInN0YXJ0IjoibWwvdHJhaW4tbGxhbWEtMFx1MDAwMCJ9';
 const PRICES = { 'p4d.24xlarge': '32.7726', 'm6i.2xlarge': '0.384' };
 
 let server: FakeServer;
@@ -26,23 +28,32 @@ type Override = Partial<Record<'nodes2' | 'pods' | 'metrics', FakeHandler>>;
 /** A Kubernetes API server: lists paged with `limit`/`continue`, Status objects for errors, Bearer tokens. */
 function apiServer(o: Override = {}): FakeHandler {
   return (req) => {
-    if (req.headers.authorization !== `Bearer ${TOKEN}`) return { status: 401, body: fixture('kubernetes', 'status-unauthorized') };
+    if (req.headers.authorization !== `Bearer ${TOKEN}`)
+      return { status: 401, body: fixture('kubernetes', 'status-unauthorized') };
     const cont = req.query.get('continue');
     if (req.path === '/api/v1/nodes') {
       if (req.query.get('limit') !== '2') return { status: 400, body: 'limit expected' };
       if (!cont) return { body: fixture('kubernetes', 'nodes-page-1') };
-      if (cont === NODE_CONT) return o.nodes2 ? o.nodes2(req) : { body: fixture('kubernetes', 'nodes-page-2') };
+      if (cont === NODE_CONT)
+        return o.nodes2 ? o.nodes2(req) : { body: fixture('kubernetes', 'nodes-page-2') };
     }
     if (req.path === '/api/v1/pods') {
       if (o.pods) return o.pods(req);
       if (!cont) return { body: fixture('kubernetes', 'pods-page-1') };
       if (cont === POD_CONT) return { body: fixture('kubernetes', 'pods-page-2') };
     }
-    if (req.path === '/apis/metrics.k8s.io/v1beta1/nodes') return o.metrics ? o.metrics(req) : { body: fixture('kubernetes', 'node-metrics') };
+    if (req.path === '/apis/metrics.k8s.io/v1beta1/nodes')
+      return o.metrics ? o.metrics(req) : { body: fixture('kubernetes', 'node-metrics') };
     return { status: 404, body: fixture('kubernetes', 'status-metrics-not-found') };
   };
 }
-const api = (extra: Record<string, unknown> = {}) => ({ base_url: server.url, page_size: 2, prices: PRICES, cluster_name: 'prod-use1', ...extra });
+const api = (extra: Record<string, unknown> = {}) => ({
+  base_url: server.url,
+  page_size: 2,
+  prices: PRICES,
+  cluster_name: 'prod-use1',
+  ...extra,
+});
 
 beforeAll(async () => {
   [server, store] = await Promise.all([startFakeServer(), testStore()]);
@@ -123,8 +134,19 @@ describe('kubernetes adapter', () => {
   });
 
   it('collects no utilisation, without failing, when metrics-server is not installed', async () => {
-    server.handle(apiServer({ metrics: () => ({ status: 404, body: fixture('kubernetes', 'status-metrics-not-found') }) }));
-    const result = await collectThroughPipeline({ store, adapter: kubernetesAdapter, customerId: 'k8s-nometrics', api: api(), secrets, dataTypes: ['performance'] });
+    server.handle(
+      apiServer({
+        metrics: () => ({ status: 404, body: fixture('kubernetes', 'status-metrics-not-found') }),
+      }),
+    );
+    const result = await collectThroughPipeline({
+      store,
+      adapter: kubernetesAdapter,
+      customerId: 'k8s-nometrics',
+      api: api(),
+      secrets,
+      dataTypes: ['performance'],
+    });
     expect(result).toMatchObject({ status: 'succeeded', rows: { performance: 0 } });
   });
 
@@ -143,10 +165,21 @@ describe('kubernetes adapter', () => {
   });
 
   it('names the missing RBAC permission and writes no partial inventory', async () => {
-    server.handle(apiServer({ pods: () => ({ status: 403, body: fixture('kubernetes', 'status-forbidden') }) }));
-    const result = await collectThroughPipeline({ store, adapter: kubernetesAdapter, customerId: 'k8s-rbac', api: api(), secrets, dataTypes: ['resource'] });
+    server.handle(
+      apiServer({ pods: () => ({ status: 403, body: fixture('kubernetes', 'status-forbidden') }) }),
+    );
+    const result = await collectThroughPipeline({
+      store,
+      adapter: kubernetesAdapter,
+      customerId: 'k8s-rbac',
+      api: api(),
+      secrets,
+      dataTypes: ['resource'],
+    });
     expect(result.status).toBe('failed');
-    expect(result.errors.resource).toContain('HTTP 403 pods is forbidden: User "system:serviceaccount:optiinfra:reader" cannot list resource "pods"');
+    expect(result.errors.resource).toContain(
+      'HTTP 403 pods is forbidden: User "system:serviceaccount:optiinfra:reader" cannot list resource "pods"',
+    );
     expect(await storedCounts(store, 'k8s-rbac')).toEqual({ resources: 0, costs: 0, points: 0 });
   });
 
@@ -157,18 +190,38 @@ describe('kubernetes adapter', () => {
         nodes2: () => {
           if (throttled) return { body: fixture('kubernetes', 'nodes-page-2') };
           throttled = true;
-          return { status: 429, headers: { 'retry-after': '1' }, body: fixture('kubernetes', 'status-too-many-requests') };
+          return {
+            status: 429,
+            headers: { 'retry-after': '1' },
+            body: fixture('kubernetes', 'status-too-many-requests'),
+          };
         },
       }),
     );
-    const result = await collectThroughPipeline({ store, adapter: kubernetesAdapter, customerId: 'k8s-429', api: api({ include_pods: false }), secrets, dataTypes: ['resource'] });
+    const result = await collectThroughPipeline({
+      store,
+      adapter: kubernetesAdapter,
+      customerId: 'k8s-429',
+      api: api({ include_pods: false }),
+      secrets,
+      dataTypes: ['resource'],
+    });
     expect(result).toMatchObject({ status: 'succeeded', rows: { resource: 3 } });
     expect(server.requests.filter((r) => r.query.get('continue') === NODE_CONT)).toHaveLength(2);
   });
 
   it('explains an expired continue token (410) instead of writing half a list', async () => {
-    server.handle(apiServer({ nodes2: () => ({ status: 410, body: fixture('kubernetes', 'status-expired') }) }));
-    const result = await collectThroughPipeline({ store, adapter: kubernetesAdapter, customerId: 'k8s-410', api: api(), secrets, dataTypes: ['resource'] });
+    server.handle(
+      apiServer({ nodes2: () => ({ status: 410, body: fixture('kubernetes', 'status-expired') }) }),
+    );
+    const result = await collectThroughPipeline({
+      store,
+      adapter: kubernetesAdapter,
+      customerId: 'k8s-410',
+      api: api(),
+      secrets,
+      dataTypes: ['resource'],
+    });
     expect(result.errors.resource).toBe(
       'GET /api/v1/nodes: the list changed too much while paging (continue token expired); the next collection lists again',
     );
@@ -185,16 +238,31 @@ describe('kubernetes adapter', () => {
         },
       }),
     );
-    const result = await collectThroughPipeline({ store, adapter: kubernetesAdapter, customerId: 'k8s-bad', api: api(), secrets, dataTypes: ['resource', 'cost'] });
+    const result = await collectThroughPipeline({
+      store,
+      adapter: kubernetesAdapter,
+      customerId: 'k8s-bad',
+      api: api(),
+      secrets,
+      dataTypes: ['resource', 'cost'],
+    });
     expect(result.status).toBe('failed');
-    expect(result.errors.cost).toBe('GET /api/v1/nodes: unexpected response at items.0.status.capacity: Invalid input: expected record, received array');
+    expect(result.errors.cost).toBe(
+      'GET /api/v1/nodes: unexpected response at items.0.status.capacity: Invalid input: expected record, received array',
+    );
     expect(await storedCounts(store, 'k8s-bad')).toEqual({ resources: 0, costs: 0, points: 0 });
   });
 
   it('asks again in a new run', async () => {
-    await kubernetesAdapter.cost!(adapterContext(kubernetesAdapter, api(), secrets, { taskId: 'run-1', dataType: 'cost' }));
-    await kubernetesAdapter.cost!(adapterContext(kubernetesAdapter, api(), secrets, { taskId: 'run-1', dataType: 'cost' }));
-    await kubernetesAdapter.cost!(adapterContext(kubernetesAdapter, api(), secrets, { taskId: 'run-2', dataType: 'cost' }));
+    await kubernetesAdapter.cost!(
+      adapterContext(kubernetesAdapter, api(), secrets, { taskId: 'run-1', dataType: 'cost' }),
+    );
+    await kubernetesAdapter.cost!(
+      adapterContext(kubernetesAdapter, api(), secrets, { taskId: 'run-1', dataType: 'cost' }),
+    );
+    await kubernetesAdapter.cost!(
+      adapterContext(kubernetesAdapter, api(), secrets, { taskId: 'run-2', dataType: 'cost' }),
+    );
     expect(server.requests).toHaveLength(4);
   });
 
@@ -206,14 +274,37 @@ describe('kubernetes adapter', () => {
 
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), 'k8s-ca-'));
-      execFileSync('openssl', [
-        'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=kube-apiserver',
-        '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-      ], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-days',
+          '2',
+          '-subj',
+          '/CN=kube-apiserver',
+          '-addext',
+          'subjectAltName=IP:127.0.0.1',
+          '-keyout',
+          join(dir, 'key.pem'),
+          '-out',
+          join(dir, 'cert.pem'),
+        ],
+        { stdio: 'ignore' },
+      );
       ca = readFileSync(join(dir, 'cert.pem'), 'utf8');
       https = createServer({ key: readFileSync(join(dir, 'key.pem')), cert: ca }, (req, res) => {
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(req.url?.includes('continue') ? fixture('kubernetes', 'nodes-page-2') : fixture('kubernetes', 'nodes-page-1')));
+        res.end(
+          JSON.stringify(
+            req.url?.includes('continue')
+              ? fixture('kubernetes', 'nodes-page-2')
+              : fixture('kubernetes', 'nodes-page-1'),
+          ),
+        );
       });
       await new Promise<void>((r) => https.listen(0, '127.0.0.1', r));
       url = `https://127.0.0.1:${(https.address() as AddressInfo).port}`;
@@ -225,7 +316,12 @@ describe('kubernetes adapter', () => {
     });
 
     it('trusts the cluster CA given in settings', async () => {
-      const ctx = adapterContext(kubernetesAdapter, { base_url: url, ca_cert: ca, page_size: 2, prices: PRICES }, secrets, { dataType: 'cost' });
+      const ctx = adapterContext(
+        kubernetesAdapter,
+        { base_url: url, ca_cert: ca, page_size: 2, prices: PRICES },
+        secrets,
+        { dataType: 'cost' },
+      );
       expect(await kubernetesAdapter.cost!(ctx)).toHaveLength(4);
     });
 

@@ -3,7 +3,15 @@ import type { Store } from '../../../lib/clickhouse/client';
 import { lambdaLabsAdapter } from '../../../lib/providers/adapters/lambdalabs';
 import { type FakeHandler, type FakeServer, startFakeServer } from '../../helpers/fake-server';
 import { rows, testStore } from '../../helpers/store';
-import { adapterContext, collectThroughPipeline, fixture, HOUR, NOW, storedCostTotal, storedCounts } from './helpers';
+import {
+  adapterContext,
+  collectThroughPipeline,
+  fixture,
+  HOUR,
+  NOW,
+  storedCostTotal,
+  storedCounts,
+} from './helpers';
 
 const KEY = 'secret_lambda_0123456789abcdef.0123456789abcdef';
 const secrets = { api_key: KEY };
@@ -17,8 +25,10 @@ let store: Store;
  */
 function lambda(overrides: { instances?: unknown } = {}): FakeHandler {
   return (req) => {
-    if (req.headers.authorization !== `Bearer ${KEY}`) return { status: 401, body: fixture('lambdalabs', 'error-unauthorized') };
-    if (req.path === '/api/v1/instances') return { body: overrides.instances ?? fixture('lambdalabs', 'instances') };
+    if (req.headers.authorization !== `Bearer ${KEY}`)
+      return { status: 401, body: fixture('lambdalabs', 'error-unauthorized') };
+    if (req.path === '/api/v1/instances')
+      return { body: overrides.instances ?? fixture('lambdalabs', 'instances') };
     if (req.path === '/api/v1/instance-types') return { body: fixture('lambdalabs', 'instance-types') };
     return { status: 404, body: { error: { code: 'global/object-does-not-exist', message: 'Not found' } } };
   };
@@ -56,12 +66,27 @@ describe('lambdalabs adapter', () => {
   });
 
   it('bills instances seen running for the time between collections: consecutive runs add up, terminated ones cost nothing', async () => {
-    const first = await collectThroughPipeline({ store, adapter: lambdaLabsAdapter, customerId: 'ld-cost', api: api(), secrets, dataTypes: ['cost'] });
+    const first = await collectThroughPipeline({
+      store,
+      adapter: lambdaLabsAdapter,
+      customerId: 'ld-cost',
+      api: api(),
+      secrets,
+      dataTypes: ['cost'],
+    });
     // First run: 15 minutes back (12:15-12:30): 23.92/h and 0.75/h (booting is billed).
     expect(first).toMatchObject({ status: 'succeeded', rows: { cost: 2 } });
     expect(await storedCostTotal(store, 'ld-cost')).toBe('6.1675');
     const later = new Date(NOW.getTime() + HOUR / 2);
-    await collectThroughPipeline({ store, adapter: lambdaLabsAdapter, customerId: 'ld-cost', api: api(), secrets, dataTypes: ['cost'], now: later });
+    await collectThroughPipeline({
+      store,
+      adapter: lambdaLabsAdapter,
+      customerId: 'ld-cost',
+      api: api(),
+      secrets,
+      dataTypes: ['cost'],
+      now: later,
+    });
     // Second run: 12:30-13:00, split at 13:00 → 12.335 more.
     expect(await storedCostTotal(store, 'ld-cost')).toBe('18.5025');
     const periods = await rows<{ s: string; e: string }>(
@@ -85,7 +110,9 @@ describe('lambdalabs adapter', () => {
       dataTypes: ['resource', 'cost'],
     });
     expect(result.status).toBe('failed');
-    expect(result.errors.resource).toMatch(/\/api\/v1\/instances: HTTP 401 API key was invalid, expired, or deleted\.$/);
+    expect(result.errors.resource).toMatch(
+      /\/api\/v1\/instances: HTTP 401 API key was invalid, expired, or deleted\.$/,
+    );
     expect(await storedCounts(store, 'ld-auth')).toEqual({ resources: 0, costs: 0, points: 0 });
   });
 
@@ -95,20 +122,41 @@ describe('lambdalabs adapter', () => {
     server.handle((req) => {
       if (!throttled) {
         throttled = true;
-        return { status: 429, headers: { 'retry-after': '1' }, body: fixture('lambdalabs', 'error-rate-limit') };
+        return {
+          status: 429,
+          headers: { 'retry-after': '1' },
+          body: fixture('lambdalabs', 'error-rate-limit'),
+        };
       }
       return normal(req);
     });
-    const result = await collectThroughPipeline({ store, adapter: lambdaLabsAdapter, customerId: 'ld-429', api: api(), secrets, dataTypes: ['resource'] });
+    const result = await collectThroughPipeline({
+      store,
+      adapter: lambdaLabsAdapter,
+      customerId: 'ld-429',
+      api: api(),
+      secrets,
+      dataTypes: ['resource'],
+    });
     expect(result).toMatchObject({ status: 'succeeded', rows: { resource: 3 } });
     expect(server.requests).toHaveLength(2);
   });
 
   it('rejects an instance without a price and writes nothing', async () => {
-    const instances = fixture<{ data: { instance_type: Record<string, unknown> }[] }>('lambdalabs', 'instances');
+    const instances = fixture<{ data: { instance_type: Record<string, unknown> }[] }>(
+      'lambdalabs',
+      'instances',
+    );
     delete instances.data[1]!.instance_type.price_cents_per_hour;
     server.handle(lambda({ instances }));
-    const result = await collectThroughPipeline({ store, adapter: lambdaLabsAdapter, customerId: 'ld-bad', api: api(), secrets, dataTypes: ['resource', 'cost'] });
+    const result = await collectThroughPipeline({
+      store,
+      adapter: lambdaLabsAdapter,
+      customerId: 'ld-bad',
+      api: api(),
+      secrets,
+      dataTypes: ['resource', 'cost'],
+    });
     expect(result.status).toBe('failed');
     expect(result.errors.cost).toBe(
       'GET /instances: unexpected response at data.1.instance_type.price_cents_per_hour: Invalid input: expected number, received undefined',
@@ -117,9 +165,23 @@ describe('lambdalabs adapter', () => {
   });
 
   it('asks once per run for inventory and cost together, and again in a new run', async () => {
-    await collectThroughPipeline({ store, adapter: lambdaLabsAdapter, customerId: 'ld-cache', api: api(), secrets, dataTypes: ['resource', 'cost'] });
+    await collectThroughPipeline({
+      store,
+      adapter: lambdaLabsAdapter,
+      customerId: 'ld-cache',
+      api: api(),
+      secrets,
+      dataTypes: ['resource', 'cost'],
+    });
     expect(server.requests.map((r) => r.path)).toEqual(['/api/v1/instances']);
-    await collectThroughPipeline({ store, adapter: lambdaLabsAdapter, customerId: 'ld-cache', api: api(), secrets, dataTypes: ['resource'] });
+    await collectThroughPipeline({
+      store,
+      adapter: lambdaLabsAdapter,
+      customerId: 'ld-cache',
+      api: api(),
+      secrets,
+      dataTypes: ['resource'],
+    });
     expect(server.requests).toHaveLength(2);
   });
 

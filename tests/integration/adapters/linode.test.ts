@@ -14,12 +14,15 @@ let store: Store;
 /** Linode API v4: collections paged by `page`/`page_size` with `page`/`pages`/`results`, Bearer auth. */
 function linode(overrides: { page2?: unknown } = {}): FakeHandler {
   return (req) => {
-    if (req.headers.authorization !== `Bearer ${TOKEN}`) return { status: 401, body: fixture('linode', 'error-unauthorized') };
+    if (req.headers.authorization !== `Bearer ${TOKEN}`)
+      return { status: 401, body: fixture('linode', 'error-unauthorized') };
     if (req.path === '/v4/linode/instances') {
       if (req.query.get('page') === '1') return { body: fixture('linode', 'instances-page-1') };
-      if (req.query.get('page') === '2') return { body: overrides.page2 ?? fixture('linode', 'instances-page-2') };
+      if (req.query.get('page') === '2')
+        return { body: overrides.page2 ?? fixture('linode', 'instances-page-2') };
     }
-    if (req.path === '/v4/linode/types' && req.query.get('page') === '1') return { body: fixture('linode', 'types') };
+    if (req.path === '/v4/linode/types' && req.query.get('page') === '1')
+      return { body: fixture('linode', 'types') };
     if (req.path === '/v4/profile') return { body: fixture('linode', 'profile') };
     return { status: 404, body: { errors: [{ reason: 'Not found' }] } };
   };
@@ -59,7 +62,14 @@ describe('linode adapter', () => {
   });
 
   it('stores price × time cost for every instance, offline ones included', async () => {
-    const result = await collectThroughPipeline({ store, adapter: linodeAdapter, customerId: 'li-store', api: api(), secrets, dataTypes: ['resource', 'cost'] });
+    const result = await collectThroughPipeline({
+      store,
+      adapter: linodeAdapter,
+      customerId: 'li-store',
+      api: api(),
+      secrets,
+      dataTypes: ['resource', 'cost'],
+    });
     expect(result).toMatchObject({ status: 'succeeded', rows: { resource: 3, cost: 6 } });
     // GPU 1.5/h for 11:00-12:30, Jakarta 0.043/h and us-east 0.036/h for the same 1.5 h.
     expect(await storedCostTotal(store, 'li-store')).toBe('2.3685');
@@ -93,16 +103,32 @@ describe('linode adapter', () => {
       }
       return normal(req);
     });
-    const result = await collectThroughPipeline({ store, adapter: linodeAdapter, customerId: 'li-429', api: api(), secrets, dataTypes: ['resource'] });
+    const result = await collectThroughPipeline({
+      store,
+      adapter: linodeAdapter,
+      customerId: 'li-429',
+      api: api(),
+      secrets,
+      dataTypes: ['resource'],
+    });
     expect(result).toMatchObject({ status: 'succeeded', rows: { resource: 3 } });
-    expect(server.requests.filter((r) => r.url === '/v4/linode/instances?page=2&page_size=500')).toHaveLength(2);
+    expect(server.requests.filter((r) => r.url === '/v4/linode/instances?page=2&page_size=500')).toHaveLength(
+      2,
+    );
   });
 
   it('rejects a malformed page and writes nothing', async () => {
     const page2 = fixture<{ data: { specs: Record<string, unknown> }[] }>('linode', 'instances-page-2');
     page2.data[0]!.specs.memory = '4096';
     server.handle(linode({ page2 }));
-    const result = await collectThroughPipeline({ store, adapter: linodeAdapter, customerId: 'li-bad', api: api(), secrets, dataTypes: ['resource', 'cost'] });
+    const result = await collectThroughPipeline({
+      store,
+      adapter: linodeAdapter,
+      customerId: 'li-bad',
+      api: api(),
+      secrets,
+      dataTypes: ['resource', 'cost'],
+    });
     expect(result.status).toBe('failed');
     expect(result.errors.resource).toBe(
       'GET /v4/linode/instances: unexpected response at data.0.specs.memory: Invalid input: expected number, received string',
@@ -120,9 +146,23 @@ describe('linode adapter', () => {
   });
 
   it('asks each page once per run and again in a new run', async () => {
-    await collectThroughPipeline({ store, adapter: linodeAdapter, customerId: 'li-cache', api: api(), secrets, dataTypes: ['resource', 'cost'] });
+    await collectThroughPipeline({
+      store,
+      adapter: linodeAdapter,
+      customerId: 'li-cache',
+      api: api(),
+      secrets,
+      dataTypes: ['resource', 'cost'],
+    });
     expect(server.requests).toHaveLength(3);
-    await collectThroughPipeline({ store, adapter: linodeAdapter, customerId: 'li-cache', api: api(), secrets, dataTypes: ['resource', 'cost'] });
+    await collectThroughPipeline({
+      store,
+      adapter: linodeAdapter,
+      customerId: 'li-cache',
+      api: api(),
+      secrets,
+      dataTypes: ['resource', 'cost'],
+    });
     expect(server.requests).toHaveLength(6);
   });
 

@@ -3,12 +3,21 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../../lib/clickhouse/client';
 import { ProviderAuthError } from '../../../lib/errors';
 import { ovhAdapter } from '../../../lib/providers/adapters/ovh';
-import { type FakeHandler, type FakeServer, type RecordedRequest, startFakeServer } from '../../helpers/fake-server';
+import {
+  type FakeHandler,
+  type FakeServer,
+  type RecordedRequest,
+  startFakeServer,
+} from '../../helpers/fake-server';
 import { rows, testStore } from '../../helpers/store';
 import { adapterContext, collectThroughPipeline, fixture, storedCostTotal, storedCounts } from './helpers';
 
 const PROJECT = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
-const secrets = { application_key: 'AK7kB2x9Qw3r', application_secret: 'AS0123456789abcdefABCDEF01234567', consumer_key: 'CK9876543210fedcbaFEDCBA98765432' };
+const secrets = {
+  application_key: 'AK7kB2x9Qw3r',
+  application_secret: 'AS0123456789abcdefABCDEF01234567',
+  consumer_key: 'CK9876543210fedcbaFEDCBA98765432',
+};
 /** The fake API's clock runs two minutes ahead of ours: requests must carry its time. */
 const SKEW_S = 120;
 
@@ -21,7 +30,14 @@ function signatureProblem(req: RecordedRequest, appSecret = secrets.application_
   if (req.headers['x-ovh-consumer'] !== secrets.consumer_key) return 'This credential does not exist';
   const ts = Number(req.headers['x-ovh-timestamp']);
   if (Math.abs(ts - (Math.floor(Date.now() / 1000) + SKEW_S)) > 5) return 'Invalid timestamp';
-  const text = [appSecret, secrets.consumer_key, req.method, `${server.url}${req.url}`, req.body, String(ts)].join('+');
+  const text = [
+    appSecret,
+    secrets.consumer_key,
+    req.method,
+    `${server.url}${req.url}`,
+    req.body,
+    String(ts),
+  ].join('+');
   const expected = `$1$${createHash('sha1').update(text).digest('hex')}`;
   return req.headers['x-ovh-signature'] === expected ? null : 'Invalid signature';
 }
@@ -30,17 +46,25 @@ function signatureProblem(req: RecordedRequest, appSecret = secrets.application_
 function ovh(overrides: { usage?: unknown; instances?: unknown } = {}): FakeHandler {
   return (req) => {
     if (req.path === '/1.0/auth/time') {
-      return { headers: { 'content-type': 'application/json' }, body: String(Math.floor(Date.now() / 1000) + SKEW_S) };
+      return {
+        headers: { 'content-type': 'application/json' },
+        body: String(Math.floor(Date.now() / 1000) + SKEW_S),
+      };
     }
     const problem = signatureProblem(req);
-    if (problem === 'Invalid signature') return { status: 400, body: fixture('ovh', 'error-invalid-signature') };
+    if (problem === 'Invalid signature')
+      return { status: 400, body: fixture('ovh', 'error-invalid-signature') };
     if (problem) return { status: 403, body: { class: 'Client::Forbidden', message: problem } };
     const base = `/1.0/cloud/project/${PROJECT}`;
     if (req.path === `${base}/instance`) return { body: overrides.instances ?? fixture('ovh', 'instances') };
     if (req.path === `${base}/flavor`) return { body: fixture('ovh', 'flavors') };
-    if (req.path === `${base}/usage/current`) return { body: overrides.usage ?? fixture('ovh', 'usage-current') };
+    if (req.path === `${base}/usage/current`)
+      return { body: overrides.usage ?? fixture('ovh', 'usage-current') };
     if (req.path === base) return { body: fixture('ovh', 'project') };
-    return { status: 404, body: { class: 'Client::NotFound', message: 'The requested object does not exist' } };
+    return {
+      status: 404,
+      body: { class: 'Client::NotFound', message: 'The requested object does not exist' },
+    };
   };
 }
 const api = () => ({ base_url: `${server.url}/1.0`, project_id: PROJECT });
@@ -57,7 +81,9 @@ beforeEach(() => {
 describe('ovh adapter', () => {
   it('signs every request with the server’s clock and lists instances with their flavor', async () => {
     const snapshots = await ovhAdapter.resources!(adapterContext(ovhAdapter, api(), secrets));
-    expect(snapshots.map((s) => [s.resource_id, s.name, s.status, s.region, s.sku, s.vcpus, s.memory_gib])).toEqual([
+    expect(
+      snapshots.map((s) => [s.resource_id, s.name, s.status, s.region, s.sku, s.vcpus, s.memory_gib]),
+    ).toEqual([
       ['8e7d6c5b-4a39-4281-9f0e-d1c2b3a49586', 'gpu-l40s-1', 'active', 'GRA11', 'l40s-90', 15, 90],
       ['1f2e3d4c-5b6a-4798-8a7b-6c5d4e3f2a1b', 'api-bhs', 'active', 'BHS5', 'b3-8', 2, 8],
     ]);
@@ -67,10 +93,20 @@ describe('ovh adapter', () => {
   });
 
   it('stores month-to-date cost from usage/current, replaced (not added) as the month goes on', async () => {
-    const run = () => collectThroughPipeline({ store, adapter: ovhAdapter, customerId: 'ovh-store', api: api(), secrets, dataTypes: ['cost'] });
+    const run = () =>
+      collectThroughPipeline({
+        store,
+        adapter: ovhAdapter,
+        customerId: 'ovh-store',
+        api: api(),
+        secrets,
+        dataTypes: ['cost'],
+      });
     expect(await run()).toMatchObject({ status: 'succeeded', rows: { cost: 4 } });
     expect(await storedCostTotal(store, 'ovh-store')).toBe('86.43');
-    const usage = fixture<{ hourlyUsage: { instance: { totalPrice: number; details: { totalPrice: number }[] }[] } }>('ovh', 'usage-current');
+    const usage = fixture<{
+      hourlyUsage: { instance: { totalPrice: number; details: { totalPrice: number }[] }[] };
+    }>('ovh', 'usage-current');
     usage.hourlyUsage.instance[0]!.totalPrice = 49;
     usage.hourlyUsage.instance[0]!.details[0]!.totalPrice = 49;
     server.handle(ovh({ usage }));
@@ -82,10 +118,38 @@ describe('ovh adapter', () => {
        FROM costs FINAL WHERE x_customer_id = 'ovh-store' ORDER BY billed_cost DESC`,
     );
     expect(lines).toEqual([
-      { resource_id: '8e7d6c5b-4a39-4281-9f0e-d1c2b3a49586', sku_id: 'l40s-90.consumption', service_name: 'Compute', charge_frequency: 'Usage-Based', billed: '49', billing_currency: 'EUR' },
-      { resource_id: '1f2e3d4c-5b6a-4798-8a7b-6c5d4e3f2a1b', sku_id: 'b3-8.monthly.postpaid', service_name: 'Compute', charge_frequency: 'Recurring', billed: '24.2', billing_currency: 'EUR' },
-      { resource_id: '', sku_id: 'pcs', service_name: 'Object Storage', charge_frequency: 'Usage-Based', billed: '14.4', billing_currency: 'EUR' },
-      { resource_id: 'd1e2f3a4-b5c6-4d7e-8f90-a1b2c3d4e5f6', sku_id: 'classic', service_name: 'Block Storage', charge_frequency: 'Usage-Based', billed: '0.58', billing_currency: 'EUR' },
+      {
+        resource_id: '8e7d6c5b-4a39-4281-9f0e-d1c2b3a49586',
+        sku_id: 'l40s-90.consumption',
+        service_name: 'Compute',
+        charge_frequency: 'Usage-Based',
+        billed: '49',
+        billing_currency: 'EUR',
+      },
+      {
+        resource_id: '1f2e3d4c-5b6a-4798-8a7b-6c5d4e3f2a1b',
+        sku_id: 'b3-8.monthly.postpaid',
+        service_name: 'Compute',
+        charge_frequency: 'Recurring',
+        billed: '24.2',
+        billing_currency: 'EUR',
+      },
+      {
+        resource_id: '',
+        sku_id: 'pcs',
+        service_name: 'Object Storage',
+        charge_frequency: 'Usage-Based',
+        billed: '14.4',
+        billing_currency: 'EUR',
+      },
+      {
+        resource_id: 'd1e2f3a4-b5c6-4d7e-8f90-a1b2c3d4e5f6',
+        sku_id: 'classic',
+        service_name: 'Block Storage',
+        charge_frequency: 'Usage-Based',
+        billed: '0.58',
+        billing_currency: 'EUR',
+      },
     ]);
   });
 
@@ -105,9 +169,11 @@ describe('ovh adapter', () => {
   });
 
   it('treats a wrong application secret ("Invalid signature") as an auth failure', async () => {
-    await expect(ovhAdapter.cost!(adapterContext(ovhAdapter, api(), { ...secrets, application_secret: 'wrong-secret-value' }))).rejects.toThrow(
-      ProviderAuthError,
-    );
+    await expect(
+      ovhAdapter.cost!(
+        adapterContext(ovhAdapter, api(), { ...secrets, application_secret: 'wrong-secret-value' }),
+      ),
+    ).rejects.toThrow(ProviderAuthError);
   });
 
   it('signs a retry afresh after a 429 with Retry-After', async () => {
@@ -120,7 +186,14 @@ describe('ovh adapter', () => {
       }
       return normal(req);
     });
-    const result = await collectThroughPipeline({ store, adapter: ovhAdapter, customerId: 'ovh-429', api: api(), secrets, dataTypes: ['cost'] });
+    const result = await collectThroughPipeline({
+      store,
+      adapter: ovhAdapter,
+      customerId: 'ovh-429',
+      api: api(),
+      secrets,
+      dataTypes: ['cost'],
+    });
     expect(result).toMatchObject({ status: 'succeeded', rows: { cost: 4 } });
     const attempts = server.requests.filter((r) => r.path.endsWith('/usage/current'));
     expect(attempts).toHaveLength(2);
@@ -131,7 +204,14 @@ describe('ovh adapter', () => {
     const usage = fixture<{ hourlyUsage: { volume: Record<string, unknown>[] } }>('ovh', 'usage-current');
     usage.hourlyUsage.volume[0]!.totalPrice = null;
     server.handle(ovh({ usage }));
-    const result = await collectThroughPipeline({ store, adapter: ovhAdapter, customerId: 'ovh-bad', api: api(), secrets, dataTypes: ['cost'] });
+    const result = await collectThroughPipeline({
+      store,
+      adapter: ovhAdapter,
+      customerId: 'ovh-bad',
+      api: api(),
+      secrets,
+      dataTypes: ['cost'],
+    });
     expect(result.status).toBe('failed');
     expect(result.errors.cost).toBe(
       'GET /cloud/project/{id}/usage/current: unexpected response at hourlyUsage.volume.0.totalPrice: Invalid input: expected number, received null',
@@ -141,14 +221,30 @@ describe('ovh adapter', () => {
 
   it('asks each signed URL once per run and again in a new run', async () => {
     const signedCalls = () => server.requests.filter((r) => r.path !== '/1.0/auth/time').length;
-    await collectThroughPipeline({ store, adapter: ovhAdapter, customerId: 'ovh-cache', api: api(), secrets, dataTypes: ['resource', 'cost'] });
+    await collectThroughPipeline({
+      store,
+      adapter: ovhAdapter,
+      customerId: 'ovh-cache',
+      api: api(),
+      secrets,
+      dataTypes: ['resource', 'cost'],
+    });
     await ovhAdapter.resources!(adapterContext(ovhAdapter, api(), secrets, { taskId: 'other-run' }));
     expect(signedCalls()).toBe(5);
   });
 
   it('requires the project id and picks the API root from the endpoint', async () => {
-    const missing = await collectThroughPipeline({ store, adapter: ovhAdapter, customerId: 'ovh-cfg', api: { base_url: `${server.url}/1.0` }, secrets, dataTypes: ['cost'] });
+    const missing = await collectThroughPipeline({
+      store,
+      adapter: ovhAdapter,
+      customerId: 'ovh-cfg',
+      api: { base_url: `${server.url}/1.0` },
+      secrets,
+      dataTypes: ['cost'],
+    });
     expect(missing.errors.cost).toMatch(/^invalid settings for connection "main": api\.project_id: /);
-    expect(adapterContext(ovhAdapter, { project_id: PROJECT, endpoint: 'ca' }, secrets).baseUrl).toBe('https://ca.api.ovh.com/1.0');
+    expect(adapterContext(ovhAdapter, { project_id: PROJECT, endpoint: 'ca' }, secrets).baseUrl).toBe(
+      'https://ca.api.ovh.com/1.0',
+    );
   });
 });

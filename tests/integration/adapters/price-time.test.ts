@@ -6,6 +6,7 @@ import {
   numberToDecimal,
   parseDecimal,
 } from '../../../lib/providers/hourly-cost';
+import { localCostRows } from '../../../lib/providers/local/cost';
 
 const at = (iso: string) => new Date(iso);
 const HOUR = 3_600_000;
@@ -51,9 +52,18 @@ describe('hourlySlices', () => {
 
   it('with a known start, gives an overlapping re-collection the same figure for finished hours', () => {
     const since = at('2026-11-20T09:10:00Z');
-    const first = hourlySlices({ window: { start: at('2026-11-20T09:00:00Z'), end: at('2026-11-20T10:40:00Z') }, rate: '0.5', runningSince: since });
-    const again = hourlySlices({ window: { start: at('2026-11-20T10:20:00Z'), end: at('2026-11-20T11:05:00Z') }, rate: '0.5', runningSince: since });
-    const byHour = (list: typeof first) => Object.fromEntries(list.map((s) => [s.periodStart.toISOString(), s.amount]));
+    const first = hourlySlices({
+      window: { start: at('2026-11-20T09:00:00Z'), end: at('2026-11-20T10:40:00Z') },
+      rate: '0.5',
+      runningSince: since,
+    });
+    const again = hourlySlices({
+      window: { start: at('2026-11-20T10:20:00Z'), end: at('2026-11-20T11:05:00Z') },
+      rate: '0.5',
+      runningSince: since,
+    });
+    const byHour = (list: typeof first) =>
+      Object.fromEntries(list.map((s) => [s.periodStart.toISOString(), s.amount]));
     expect(byHour(first)).toEqual({
       '2026-11-20T09:00:00.000Z': '0.4166666667', // 50 minutes, rounded half-up at 10 digits
       '2026-11-20T10:00:00.000Z': '0.3333333333',
@@ -68,7 +78,12 @@ describe('hourlySlices', () => {
     // 0.01/hour capped at 5.00: the cap is reached after 500 hours of November.
     const since = at('2026-11-01T00:00:00Z');
     const around = (iso: string) =>
-      hourlySlices({ window: { start: at(iso), end: new Date(at(iso).getTime() + HOUR) }, rate: '0.01', runningSince: since, monthlyCap: '5' });
+      hourlySlices({
+        window: { start: at(iso), end: new Date(at(iso).getTime() + HOUR) },
+        rate: '0.01',
+        runningSince: since,
+        monthlyCap: '5',
+      });
     expect(around('2026-11-21T19:00:00Z')[0]?.amount).toBe('0.01'); // hour 499
     expect(around('2026-11-21T20:00:00Z')[0]?.amount).toBe('0'); // hour 500: cap reached
     expect(around('2026-11-21T20:00:00Z')[0]?.listAmount).toBe('0.01');
@@ -76,9 +91,19 @@ describe('hourlySlices', () => {
   });
 
   it('with an unknown start, bills only the observed part of the window, so consecutive windows add up', () => {
-    const a = hourlySlices({ window: { start: at('2026-11-20T11:50:00Z'), end: at('2026-11-20T12:10:00Z') }, rate: '6', runningSince: null });
-    const b = hourlySlices({ window: { start: at('2026-11-20T12:10:00Z'), end: at('2026-11-20T12:25:00Z') }, rate: '6', runningSince: null });
-    expect([...a, ...b].map((s) => [s.periodStart.toISOString(), s.periodEnd.toISOString(), s.amount])).toEqual([
+    const a = hourlySlices({
+      window: { start: at('2026-11-20T11:50:00Z'), end: at('2026-11-20T12:10:00Z') },
+      rate: '6',
+      runningSince: null,
+    });
+    const b = hourlySlices({
+      window: { start: at('2026-11-20T12:10:00Z'), end: at('2026-11-20T12:25:00Z') },
+      rate: '6',
+      runningSince: null,
+    });
+    expect(
+      [...a, ...b].map((s) => [s.periodStart.toISOString(), s.periodEnd.toISOString(), s.amount]),
+    ).toEqual([
       ['2026-11-20T11:50:00.000Z', '2026-11-20T12:00:00.000Z', '1'],
       ['2026-11-20T12:00:00.000Z', '2026-11-20T12:10:00.000Z', '1'],
       ['2026-11-20T12:10:00.000Z', '2026-11-20T12:25:00.000Z', '1.5'],
@@ -86,7 +111,11 @@ describe('hourlySlices', () => {
   });
 
   it('with an unknown start, assumes at most an hour however long the window', () => {
-    const slices = hourlySlices({ window: { start: at('2026-11-19T00:00:00Z'), end: at('2026-11-20T12:30:00Z') }, rate: '2', runningSince: null });
+    const slices = hourlySlices({
+      window: { start: at('2026-11-19T00:00:00Z'), end: at('2026-11-20T12:30:00Z') },
+      rate: '2',
+      runningSince: null,
+    });
     expect(slices.map((s) => [s.periodStart.toISOString(), s.amount])).toEqual([
       ['2026-11-20T11:30:00.000Z', '1'],
       ['2026-11-20T12:00:00.000Z', '1'],
@@ -101,5 +130,31 @@ describe('hourlySlices', () => {
       runningUntil: at('2026-11-20T11:15:00Z'),
     });
     expect(slices.map((s) => s.amount)).toEqual(['1', '0.25']);
+  });
+});
+
+describe('localCostRows (the local provider, on the shared price × time)', () => {
+  it('still bills the machine per clock hour from boot, prorated, in exact decimals', () => {
+    const rows = localCostRows({
+      window: { start: at('2026-11-20T10:00:00Z'), end: at('2026-11-20T11:20:00Z') },
+      upSince: at('2026-11-20T09:45:00Z'),
+      rate: '0.42',
+      currency: 'EUR',
+      customerId: 'acme',
+      resourceId: 'local:box',
+      taskId: 't',
+      collectedAt: at('2026-11-20T11:20:00Z'),
+    });
+    expect(
+      rows.map((r) => [r.charge_period_start, r.pricing_quantity, r.billed_cost, r.billing_currency]),
+    ).toEqual([
+      [at('2026-11-20T10:00:00Z'), '1', '0.42', 'EUR'],
+      [at('2026-11-20T11:00:00Z'), '0.3333333333', '0.14', 'EUR'],
+    ]);
+    expect(rows[0]).toMatchObject({
+      x_provider: 'local',
+      resource_name: 'box',
+      billing_period_start: at('2026-11-01T00:00:00Z'),
+    });
   });
 });

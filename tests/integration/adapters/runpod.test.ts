@@ -19,7 +19,8 @@ let store: Store;
 function runpod(overrides: { pods?: unknown } = {}): FakeHandler {
   return (req) => {
     if (req.method !== 'POST' || req.path !== '/graphql') return { status: 404, body: 'Not Found' };
-    if (req.headers.authorization !== `Bearer ${KEY}`) return { body: fixture('runpod', 'error-unauthenticated') };
+    if (req.headers.authorization !== `Bearer ${KEY}`)
+      return { body: fixture('runpod', 'error-unauthenticated') };
     const { query } = JSON.parse(req.body) as { query: string };
     if (query.includes('pods')) return { body: overrides.pods ?? fixture('runpod', 'pods') };
     return { body: { data: { myself: { id: 'user_2Xk9PqLmN0' } } } };
@@ -84,7 +85,9 @@ describe('runpod adapter', () => {
   });
 
   it('turns an UNAUTHENTICATED error in a 200 body into a clear auth failure and writes nothing', async () => {
-    await expect(runpodAdapter.resources!(adapterContext(runpodAdapter, api(), { api_key: 'rpa_wrong' }))).rejects.toThrow(
+    await expect(
+      runpodAdapter.resources!(adapterContext(runpodAdapter, api(), { api_key: 'rpa_wrong' })),
+    ).rejects.toThrow(
       new ProviderAuthError('runpod', 'GraphQL error: You must be authenticated to perform this action.'),
     );
     const result = await collectThroughPipeline({
@@ -102,28 +105,49 @@ describe('runpod adapter', () => {
 
   it('treats HTTP 401 the same way', async () => {
     server.handle(() => ({ status: 401, body: { error: 'Unauthorized' } }));
-    await expect(runpodAdapter.resources!(adapterContext(runpodAdapter, api(), secrets))).rejects.toBeInstanceOf(ProviderAuthError);
+    await expect(
+      runpodAdapter.resources!(adapterContext(runpodAdapter, api(), secrets)),
+    ).rejects.toBeInstanceOf(ProviderAuthError);
   });
 
   it('retries throttling, whether a 429 with Retry-After or a RATE_LIMITED error in the body', async () => {
     const normal = runpod();
     server.handle((req) => {
       const n = server.requests.length;
-      if (n === 1) return { status: 429, headers: { 'retry-after': '0' }, body: { error: 'Too Many Requests' } };
+      if (n === 1)
+        return { status: 429, headers: { 'retry-after': '0' }, body: { error: 'Too Many Requests' } };
       if (n === 2) return { body: fixture('runpod', 'error-rate-limit') };
       return normal(req);
     });
-    const result = await collectThroughPipeline({ store, adapter: runpodAdapter, customerId: 'rp-429', api: api(), secrets, dataTypes: ['resource'] });
+    const result = await collectThroughPipeline({
+      store,
+      adapter: runpodAdapter,
+      customerId: 'rp-429',
+      api: api(),
+      secrets,
+      dataTypes: ['resource'],
+    });
     expect(result).toMatchObject({ status: 'succeeded', rows: { resource: 3 } });
     expect(server.requests).toHaveLength(3);
   });
 
   it('does not cache a GraphQL error: a later data type asks again', async () => {
     const normal = runpod();
-    server.handle((req) => (server.requests.length <= 3 ? { body: fixture('runpod', 'error-internal') } : normal(req)));
-    const result = await collectThroughPipeline({ store, adapter: runpodAdapter, customerId: 'rp-500', api: api(), secrets, dataTypes: ['resource', 'cost'] });
+    server.handle((req) =>
+      server.requests.length <= 3 ? { body: fixture('runpod', 'error-internal') } : normal(req),
+    );
+    const result = await collectThroughPipeline({
+      store,
+      adapter: runpodAdapter,
+      customerId: 'rp-500',
+      api: api(),
+      secrets,
+      dataTypes: ['resource', 'cost'],
+    });
     expect(result.status).toBe('partial');
-    expect(result.errors.resource).toBe('GraphQL error: Something went wrong. Please try again later or contact support.');
+    expect(result.errors.resource).toBe(
+      'GraphQL error: Something went wrong. Please try again later or contact support.',
+    );
     expect(result.rows).toEqual({ resource: 0, cost: 3 });
     expect(server.requests).toHaveLength(4); // three attempts for resources, then one for cost
   });
@@ -132,7 +156,14 @@ describe('runpod adapter', () => {
     const pods = fixture<{ data: { myself: { pods: Record<string, unknown>[] } } }>('runpod', 'pods');
     pods.data.myself.pods[0]!.costPerHr = '5.98/hr';
     server.handle(runpod({ pods }));
-    const result = await collectThroughPipeline({ store, adapter: runpodAdapter, customerId: 'rp-bad', api: api(), secrets, dataTypes: ['resource', 'cost', 'performance'] });
+    const result = await collectThroughPipeline({
+      store,
+      adapter: runpodAdapter,
+      customerId: 'rp-bad',
+      api: api(),
+      secrets,
+      dataTypes: ['resource', 'cost', 'performance'],
+    });
     expect(result.status).toBe('failed');
     expect(result.errors.resource).toBe(
       'pods query: unexpected response at data.myself.pods.0.costPerHr: Invalid input: expected number, received string',
@@ -141,8 +172,22 @@ describe('runpod adapter', () => {
   });
 
   it('asks again in a new run', async () => {
-    await collectThroughPipeline({ store, adapter: runpodAdapter, customerId: 'rp-cache', api: api(), secrets, dataTypes: ['resource', 'performance'] });
-    await collectThroughPipeline({ store, adapter: runpodAdapter, customerId: 'rp-cache', api: api(), secrets, dataTypes: ['resource'] });
+    await collectThroughPipeline({
+      store,
+      adapter: runpodAdapter,
+      customerId: 'rp-cache',
+      api: api(),
+      secrets,
+      dataTypes: ['resource', 'performance'],
+    });
+    await collectThroughPipeline({
+      store,
+      adapter: runpodAdapter,
+      customerId: 'rp-cache',
+      api: api(),
+      secrets,
+      dataTypes: ['resource'],
+    });
     expect(server.requests).toHaveLength(2);
   });
 });
