@@ -84,6 +84,8 @@ export function pointRow(
   };
 }
 
+const PRESENT_TOLERANCE_MS = 10 * 60_000;
+
 /** A machine the provider prices by the hour, and what we know of its running time. */
 export interface PricedResource {
   resourceId: string;
@@ -117,7 +119,11 @@ export function priceTimeCostRows(
 ): CostRowInput[] {
   const rows: CostRowInput[] = [];
   const collectedAt = ctx.collect.now();
+  // A machine seen running now says nothing about a window that ended a while ago (an
+  // explicit backfill window): without a known start, only the present is billed.
+  const present = ctx.collect.window.end.getTime() >= collectedAt.getTime() - PRESENT_TOLERANCE_MS;
   for (const r of resources) {
+    if (r.runningSince === null && !present) continue;
     const slices = hourlySlices({
       window: ctx.collect.window,
       rate: r.rate,

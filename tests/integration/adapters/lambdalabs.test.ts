@@ -190,3 +190,13 @@ describe('lambdalabs adapter', () => {
     expect(server.requests.map((r) => r.path)).toEqual(['/api/v1/instance-types']);
   });
 });
+
+describe('lambdalabs adapter, explicit windows', () => {
+  it('bills nothing for a past window, since instances carry no launch time', async () => {
+    const window = { start: new Date(NOW.getTime() - 5 * HOUR), end: new Date(NOW.getTime() - 4 * HOUR) };
+    const rowsForPast = await lambdaLabsAdapter.cost!(
+      adapterContext(lambdaLabsAdapter, api(), secrets, { dataType: 'cost', window }),
+    );
+    expect(rowsForPast).toEqual([]);
+  });
+});
