@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ProviderError, ProviderParseError } from '../../errors';
+import { ProviderConfigError, ProviderError, ProviderParseError } from '../../errors';
 import type { CostRowInput, PerformancePointInput, ResourceSnapshotInput } from '../../schemas/rows';
 import { billingMonth, hourlySlices } from '../hourly-cost';
 import type { AdapterContext } from './types';
@@ -30,6 +30,22 @@ export const timestamp = z.string().transform((text, ctx) => {
   }
   return new Date(ms);
 });
+
+/**
+ * The adapter's settings with defaults filled, whoever built the context: createAdapterContext
+ * has already applied the schema (parsing again is cheap and idempotent), a context built
+ * elsewhere may not have. Errors name the field, as createAdapterContext's do.
+ */
+export function settingsOf<T>(ctx: AdapterContext, schema: z.ZodType<T>): T {
+  const result = schema.safeParse(ctx.settings);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = ['api', ...(issue?.path ?? []).map(String)].join('.');
+  throw new ProviderConfigError(
+    ctx.collect.provider,
+    `invalid settings: ${field}: ${issue?.message ?? 'invalid'}`,
+  );
+}
 
 /**
  * Whether a provider call failed with this HTTP status (fetchJson maps statuses without a

@@ -260,3 +260,15 @@ describe('hetzner adapter', () => {
     expect(server.requests).toHaveLength(0);
   });
 });
+
+describe('hetzner adapter, on a context built without its settings schema', () => {
+  it('fills its own defaults (net prices) and rejects bad settings with the field name', async () => {
+    const ctx = adapterContext(hetznerAdapter, api(), secrets);
+    const raw = { ...ctx, settings: { base_url: server.url } };
+    const [first] = await hetznerAdapter.resources!(raw);
+    expect(first?.hourly_price).toBe('0.0766');
+    await expect(hetznerAdapter.resources!({ ...ctx, settings: { price: 'list' } })).rejects.toThrow(
+      /^invalid settings: api\.price: /,
+    );
+  });
+});

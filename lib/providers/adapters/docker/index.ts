@@ -2,7 +2,7 @@ import { Agent } from 'undici';
 import { z } from 'zod';
 import { mapLimit } from '../../../concurrency';
 import type { PerformancePointInput, ResourceSnapshotInput } from '../../../schemas/rows';
-import { isHttpStatus, parseResponse, pointRow, round3, snapshotRow } from '../common';
+import { isHttpStatus, parseResponse, pointRow, round3, settingsOf, snapshotRow } from '../common';
 import type { AdapterContext, AdapterSettings, ProviderAdapter } from '../types';
 
 const ID = 'docker';
@@ -15,7 +15,7 @@ export const DockerSettingsSchema = z.object({
   stats: z.boolean().default(true),
   stats_concurrency: z.number().int().min(1).max(32).default(4),
 });
-type DockerSettings = z.infer<typeof DockerSettingsSchema>;
+export type DockerSettings = z.infer<typeof DockerSettingsSchema>;
 
 const InfoSchema = z.object({
   ID: z.string(),
@@ -113,7 +113,7 @@ export const dockerAdapter: ProviderAdapter = {
   settingsSchema: DockerSettingsSchema,
 
   httpOptions(raw: AdapterSettings) {
-    const s = raw as DockerSettings;
+    const s = DockerSettingsSchema.parse(raw);
     if (s.base_url) return {};
     let agent = agents.get(s.socket_path);
     if (!agent) {
@@ -168,7 +168,7 @@ export const dockerAdapter: ProviderAdapter = {
   },
 
   async performance(ctx) {
-    const s = ctx.settings as DockerSettings;
+    const s = settingsOf(ctx, DockerSettingsSchema);
     if (!s.stats) return [];
     const running = (await containers(ctx)).filter((c) => c.State === 'running');
     const at = ctx.collect.now();

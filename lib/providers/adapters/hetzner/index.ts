@@ -1,7 +1,15 @@
 import { z } from 'zod';
 import { ProviderParseError } from '../../../errors';
 import { formatDecimal, parseDecimal } from '../../hourly-cost';
-import { apiUrl, bearer, parseResponse, priceTimeCostRows, snapshotRow, timestamp } from '../common';
+import {
+  apiUrl,
+  bearer,
+  parseResponse,
+  priceTimeCostRows,
+  settingsOf,
+  snapshotRow,
+  timestamp,
+} from '../common';
 import type { AdapterContext, ProviderAdapter } from '../types';
 
 const ID = 'hetzner';
@@ -13,7 +21,7 @@ export const HetznerSettingsSchema = z.object({
   /** Which Hetzner price to use: net (before VAT, the default, like other clouds' list prices) or gross. */
   price: z.enum(['net', 'gross']).default('net'),
 });
-type HetznerSettings = z.infer<typeof HetznerSettingsSchema>;
+export type HetznerSettings = z.infer<typeof HetznerSettingsSchema>;
 
 const decimalText = z.string().refine((s) => {
   try {
@@ -114,7 +122,7 @@ export const hetznerAdapter: ProviderAdapter = {
   settingsSchema: HetznerSettingsSchema,
 
   async resources(ctx) {
-    const settings = ctx.settings as HetznerSettings;
+    const settings = settingsOf(ctx, HetznerSettingsSchema);
     const [list, cur] = await Promise.all([servers(ctx), currency(ctx)]);
     return list.map((s) => {
       const price = priceOf(s, settings.price);
@@ -145,7 +153,7 @@ export const hetznerAdapter: ProviderAdapter = {
   },
 
   async cost(ctx) {
-    const settings = ctx.settings as HetznerSettings;
+    const settings = settingsOf(ctx, HetznerSettingsSchema);
     const [list, cur] = await Promise.all([servers(ctx), currency(ctx)]);
     const priced = [];
     for (const s of list) {

@@ -9,6 +9,7 @@ import {
   pointRow,
   priceTimeCostRows,
   round3,
+  settingsOf,
   snapshotRow,
   timestamp,
 } from '../common';
@@ -107,8 +108,12 @@ const NodeMetricsSchema = z.object({
 const auth = (ctx: AdapterContext) => ({ authorization: `Bearer ${ctx.secrets.token}` });
 
 /** A whole list, `limit` items per page, following `metadata.continue`. */
-async function listAll<T>(ctx: AdapterContext, path: string, item: z.ZodType<T>): Promise<T[]> {
-  const settings = ctx.settings as KubernetesSettings;
+async function listAll<T>(
+  ctx: AdapterContext,
+  path: string,
+  item: z.ZodType<T>,
+  pageSize: number,
+): Promise<T[]> {
   const schema = listSchema(item);
   const all: T[] = [];
   let token: string | undefined;
@@ -116,7 +121,7 @@ async function listAll<T>(ctx: AdapterContext, path: string, item: z.ZodType<T>)
     let data: unknown;
     try {
       data = await ctx.http.getJson<unknown>(
-        apiUrl(ctx.baseUrl, path, { limit: settings.page_size, continue: token }),
+        apiUrl(ctx.baseUrl, path, { limit: pageSize, continue: token }),
         {
           headers: auth(ctx),
         },
@@ -147,8 +152,10 @@ async function listAll<T>(ctx: AdapterContext, path: string, item: z.ZodType<T>)
   throw new ProviderParseError(ctx.collect.provider, `GET ${path}: more than ${MAX_PAGES} pages`);
 }
 
-const nodes = (ctx: AdapterContext) => listAll(ctx, '/api/v1/nodes', NodeSchema);
-const pods = (ctx: AdapterContext) => listAll(ctx, '/api/v1/pods', PodSchema);
+const nodes = (ctx: AdapterContext, s: KubernetesSettings) =>
+  listAll(ctx, '/api/v1/nodes', NodeSchema, s.page_size);
+const pods = (ctx: AdapterContext, s: KubernetesSettings) =>
+  listAll(ctx, '/api/v1/pods', PodSchema, s.page_size);
 
 const label = (m: z.infer<typeof Meta>, ...keys: string[]) => {
   for (const k of keys) {
@@ -217,7 +224,7 @@ export function createKubernetesAdapter(o: KubernetesAdapterOptions): ProviderAd
     settingsSchema: schema,
 
     httpOptions(raw: AdapterSettings) {
-      const s = raw as KubernetesSettings;
+      const s = schema.parse(raw);
       if (!s.ca_cert && !s.insecure_skip_tls_verify) return {};
       const key = `${s.insecure_skip_tls_verify}\u0000${s.ca_cert ?? ''}`;
       let agent = agents.get(key);
@@ -234,10 +241,10 @@ export function createKubernetesAdapter(o: KubernetesAdapterOptions): ProviderAd
     },
 
     async resources(ctx) {
-      const s = ctx.settings as KubernetesSettings;
+      const s = settingsOf(ctx, schema);
       const [nodeList, podList] = await Promise.all([
-        nodes(ctx),
-        s.include_pods ? pods(ctx) : Promise.resolve([] as Pod[]),
+        nodes(ctx, s),
+        s.include_pods ? pods(ctx, s) : Promise.resolve([] as Pod[]),
       ]);
       const rows: ResourceSnapshotInput[] = [];
       const nodeByName = new Map(nodeList.map((n) => [n.metadata.name, n]));
@@ -307,8 +314,8 @@ export function createKubernetesAdapter(o: KubernetesAdapterOptions): ProviderAd
     },
 
     async cost(ctx) {
-      const s = ctx.settings as KubernetesSettings;
-      const list = await nodes(ctx);
+      const s = settingsOf(ctx, schema);
+      const list = await nodes(ctx, s);
       const unpriced = new Set<string>();
       const priced = [];
       for (const n of list) {
@@ -360,7 +367,7 @@ export function createKubernetesAdapter(o: KubernetesAdapterOptions): ProviderAd
         }
         throw err;
       }
-      const byName = new Map((await nodes(ctx)).map((n) => [n.metadata.name, n]));
+      const byName = new Map((await nodes(ctx, settingsOf(ctx, schema))).map((n) => [n.metadata.name, n]));
       const at = ctx.collect.now();
       const points: PerformancePointInput[] = [];
       for (const m of metrics.items) {

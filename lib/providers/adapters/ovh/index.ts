@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ProviderAuthError } from '../../../errors';
 import type { CostRowInput } from '../../../schemas/rows';
 import { billingMonth, numberToDecimal } from '../../hourly-cost';
-import { isHttpStatus, parseResponse, snapshotRow, timestamp } from '../common';
+import { isHttpStatus, parseResponse, settingsOf, snapshotRow, timestamp } from '../common';
 import type { AdapterContext, ProviderAdapter } from '../types';
 import { ovhSignature } from './sign';
 
@@ -28,7 +28,7 @@ export const OvhSettingsSchema = z.object({
     .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR')
     .default('EUR'),
 });
-type OvhSettings = z.infer<typeof OvhSettingsSchema>;
+export type OvhSettings = z.infer<typeof OvhSettingsSchema>;
 
 /** Server clock minus ours, per API root, refreshed every 30 minutes (the SDK keeps one per client). */
 const CLOCK_DELTAS = new Map<string, { deltaS: Promise<number>; at: number }>();
@@ -124,7 +124,7 @@ const UsageSchema = z.object({
 });
 type UsageDetail = z.infer<typeof UsageDetailSchema>;
 
-const project = (ctx: AdapterContext) => encodeURIComponent((ctx.settings as OvhSettings).project_id);
+const project = (ctx: AdapterContext) => encodeURIComponent(settingsOf(ctx, OvhSettingsSchema).project_id);
 
 /** Service names for the usage sections OVH reports. */
 const SERVICE: Record<string, string> = {
@@ -194,14 +194,14 @@ export const ovhAdapter: ProviderAdapter = {
           plan_code: i.planCode ?? '',
           monthly_billing: i.monthlyBilling?.status ?? '',
           ips: (i.ipAddresses ?? []).map((a) => a.ip),
-          project_id: (ctx.settings as OvhSettings).project_id,
+          project_id: settingsOf(ctx, OvhSettingsSchema).project_id,
         },
       });
     });
   },
 
   async cost(ctx) {
-    const settings = ctx.settings as OvhSettings;
+    const settings = settingsOf(ctx, OvhSettingsSchema);
     const data = await ovhGet(ctx, `/cloud/project/${project(ctx)}/usage/current`);
     const usage = parseResponse(ID, 'GET /cloud/project/{id}/usage/current', UsageSchema, data);
     const month = billingMonth(usage.period.from);

@@ -1,7 +1,15 @@
 import { z } from 'zod';
 import { ProviderParseError } from '../../../errors';
 import { MINUTE_MS } from '../../../time';
-import { apiUrl, bearer, parseResponse, priceTimeCostRows, snapshotRow, timestamp } from '../common';
+import {
+  apiUrl,
+  bearer,
+  parseResponse,
+  priceTimeCostRows,
+  settingsOf,
+  snapshotRow,
+  timestamp,
+} from '../common';
 import type { AdapterContext, ProviderAdapter } from '../types';
 
 const ID = 'paperspace';
@@ -19,7 +27,7 @@ export const PaperspaceSettingsSchema = z.object({
     .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD')
     .default('USD'),
 });
-type PaperspaceSettings = z.infer<typeof PaperspaceSettingsSchema>;
+export type PaperspaceSettings = z.infer<typeof PaperspaceSettingsSchema>;
 
 const MachineSchema = z.object({
   id: z.string().min(1),
@@ -85,7 +93,7 @@ export const paperspaceAdapter: ProviderAdapter = {
   windows: { cost: { initialLookbackMs: 15 * MINUTE_MS } },
 
   async resources(ctx) {
-    const settings = ctx.settings as PaperspaceSettings;
+    const settings = settingsOf(ctx, PaperspaceSettingsSchema);
     return (await machines(ctx)).map((m) => {
       const price = settings.prices[m.machineType];
       return snapshotRow(ctx, {
@@ -112,7 +120,7 @@ export const paperspaceAdapter: ProviderAdapter = {
   },
 
   async cost(ctx) {
-    const settings = ctx.settings as PaperspaceSettings;
+    const settings = settingsOf(ctx, PaperspaceSettingsSchema);
     const running = (await machines(ctx)).filter((m) => RUNNING.has(m.state));
     const unpriced = [
       ...new Set(running.filter((m) => !settings.prices[m.machineType]).map((m) => m.machineType)),
