@@ -104,6 +104,8 @@ async function pods(ctx: AdapterContext): Promise<Pod[]> {
     { query: PODS_QUERY, variables: {} },
     { headers: bearer(ctx, 'api_key'), cacheable: true, check: checkGraphqlErrors },
   );
+  // Again here, for an http client that does not run `check` (it is a no-op otherwise).
+  checkGraphqlErrors(data);
   return parseResponse(ID, 'pods query', PodsAnswerSchema, data).data.myself.pods;
 }
 
