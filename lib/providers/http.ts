@@ -6,6 +6,7 @@ import {
   ProviderUnavailableError,
 } from '../errors';
 import { parseRetryAfter } from '../collector/retry';
+import type { Dispatcher } from 'undici';
 
 export interface FetchJsonOptions {
   method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -16,6 +17,8 @@ export interface FetchJsonOptions {
   timeoutMs?: number;
   /** Headers besides Retry-After that carry a wait in seconds (e.g. Azure's QPU header). */
   retryAfterHeaders?: readonly string[];
+  /** An undici dispatcher for this request: a unix socket (Docker) or a private CA (Kubernetes). */
+  dispatcher?: Dispatcher;
 }
 
 export interface JsonResponse<T> {
@@ -51,7 +54,11 @@ export async function fetchJson<T = unknown>(
   const where = describeUrl(url);
   let res: Response;
   try {
-    res = await fetch(url, { method: opts.method ?? (body ? 'POST' : 'GET'), headers, body, signal });
+    const init = { method: opts.method ?? (body ? 'POST' : 'GET'), headers, body, signal };
+    res = await fetch(
+      url,
+      opts.dispatcher ? ({ ...init, dispatcher: opts.dispatcher } as RequestInit) : init,
+    );
   } catch (err) {
     if (opts.signal?.aborted) throw err;
     throw new ProviderUnavailableError(provider, `${where}: ${networkMessage(err)}`, { cause: err });

@@ -1,4 +1,6 @@
-import type { CollectContext, ProviderCategory } from '../../collector/types';
+import type { Dispatcher } from 'undici';
+import type { z } from 'zod';
+import type { CollectContext, DataType, ProviderCategory, WindowPolicy } from '../../collector/types';
 import type { CostRowInput, PerformancePointInput, ResourceSnapshotInput } from '../../schemas/rows';
 
 /**
@@ -24,6 +26,25 @@ export interface ProviderAdapter {
   performance?(ctx: AdapterContext): Promise<PerformancePointInput[]>;
   /** Cheapest authenticated call; throws ProviderAuthError on bad credentials. */
   test(ctx: AdapterContext): Promise<void>;
+  /**
+   * Validates (and fills defaults into) the connection's `api:` settings; issues name the
+   * field. Compose it into the provider's settings schema so a bad connection fails at
+   * setup with a clear message; createAdapterContext applies it again either way.
+   */
+  readonly settingsSchema?: z.ZodType<AdapterSettings>;
+  /**
+   * The window policy each data type needs; copy it into the ProviderDefinition. Price ×
+   * time for machines whose start the API does not give must see consecutive windows
+   * (no restatement), see lib/providers/hourly-cost.ts.
+   */
+  readonly windows?: { readonly [D in DataType]?: WindowPolicy };
+  /** How to reach the API when plain HTTPS is not enough: a unix socket (Docker), a private CA (Kubernetes). */
+  httpOptions?(settings: AdapterSettings): AdapterHttpOptions;
+}
+
+export interface AdapterHttpOptions {
+  /** An undici dispatcher every request of the context goes through. */
+  dispatcher?: Dispatcher;
 }
 
 /** Settings under a connection's `api:` key. */
@@ -41,7 +62,25 @@ export interface AdapterContext {
   readonly http: CachedHttp;
 }
 
+/**
+ * Request headers, or a function computing them for each attempt (signed requests such as
+ * OVH's carry a timestamp, so a retry signs again). Headers are not part of the cache key:
+ * the cache is scoped to one run of one connection, whose credentials do not change.
+ */
+export type RequestHeaders =
+  | Record<string, string>
+  | (() => Record<string, string> | Promise<Record<string, string>>);
+
+export interface RequestOptions {
+  headers?: RequestHeaders;
+  /**
+   * Runs on each answer inside the retry loop, before it is cached: for APIs that report
+   * errors in a 200 body (GraphQL). Throw a provider error; retryable ones are retried.
+   */
+  check?: (data: unknown) => void;
+}
+
 export interface CachedHttp {
-  getJson<T>(url: string, opts?: { headers?: Record<string, string> }): Promise<T>;
-  postJson<T>(url: string, body: unknown, opts?: { headers?: Record<string, string>; cacheable?: boolean }): Promise<T>;
+  getJson<T>(url: string, opts?: RequestOptions): Promise<T>;
+  postJson<T>(url: string, body: unknown, opts?: RequestOptions & { cacheable?: boolean }): Promise<T>;
 }

@@ -1,6 +1,6 @@
 import type { CollectContext, TimeWindow } from '../../collector/types';
 import type { CostRowInput } from '../../schemas/rows';
-import { HOUR_MS, floorTo } from '../../time';
+import { billingMonth, hourlySlices } from '../hourly-cost';
 import type { LocalSettings } from './config';
 import { bootTime, machineId } from './machine';
 
@@ -8,7 +8,7 @@ import { bootTime, machineId } from './machine';
  * Cost of this machine at a configured hourly rate: one row per clock hour the machine
  * was up inside the window, prorated for partial hours. The current hour is re-read by
  * the next run (restatement window) and its row replaced with the larger figure.
- * Amounts are computed in integer micro-units so they stay exact.
+ * Amounts are exact decimals (lib/providers/hourly-cost.ts).
  */
 export function localCostRows(args: {
   window: TimeWindow;
@@ -20,20 +20,9 @@ export function localCostRows(args: {
   taskId: string;
   collectedAt: Date;
 }): CostRowInput[] {
-  const rows: CostRowInput[] = [];
-  const from = new Date(Math.max(args.window.start.getTime(), args.upSince.getTime()));
-  const to = args.window.end;
-  const rateMicros = decimalToMicros(args.rate);
-  for (let h = floorTo(from, HOUR_MS).getTime(); h < to.getTime(); h += HOUR_MS) {
-    const upStart = Math.max(h, args.upSince.getTime());
-    const upEnd = Math.min(h + HOUR_MS, to.getTime());
-    if (upEnd <= upStart) continue;
-    const usedMs = upEnd - upStart;
-    const amount = microsToDecimal(Math.round((rateMicros * usedMs) / HOUR_MS));
-    const quantity = microsToDecimal(Math.round((usedMs / HOUR_MS) * 1e6));
-    const monthStart = new Date(Date.UTC(new Date(h).getUTCFullYear(), new Date(h).getUTCMonth(), 1));
-    const monthEnd = new Date(Date.UTC(monthStart.getUTCFullYear(), monthStart.getUTCMonth() + 1, 1));
-    rows.push({
+  return hourlySlices({ window: args.window, rate: args.rate, runningSince: args.upSince }).map((slice) => {
+    const month = billingMonth(slice.periodStart);
+    return {
       x_customer_id: args.customerId,
       x_provider: 'local',
       x_connection_id: 'local',
@@ -50,35 +39,23 @@ export function localCostRows(args: {
       resource_type: 'machine',
       region_id: 'local',
       region_name: 'local',
-      pricing_quantity: quantity,
+      pricing_quantity: slice.quantity,
       pricing_unit: 'Hours',
-      consumed_quantity: quantity,
+      consumed_quantity: slice.quantity,
       consumed_unit: 'Hours',
-      billed_cost: amount,
-      effective_cost: amount,
-      list_cost: amount,
-      contracted_cost: amount,
+      billed_cost: slice.amount,
+      effective_cost: slice.amount,
+      list_cost: slice.amount,
+      contracted_cost: slice.amount,
       billing_currency: args.currency,
-      charge_period_start: new Date(h),
-      charge_period_end: new Date(h + HOUR_MS),
-      billing_period_start: monthStart,
-      billing_period_end: monthEnd,
+      charge_period_start: slice.periodStart,
+      charge_period_end: slice.periodEnd,
+      billing_period_start: month.start,
+      billing_period_end: month.end,
       x_task_id: args.taskId,
       x_collected_at: args.collectedAt,
-    });
-  }
-  return rows;
-}
-
-function decimalToMicros(text: string): number {
-  const [int, frac = ''] = text.split('.');
-  return Number(int) * 1e6 + Number(frac.padEnd(6, '0').slice(0, 6));
-}
-
-function microsToDecimal(micros: number): string {
-  const sign = micros < 0 ? '-' : '';
-  const abs = Math.abs(micros);
-  return `${sign}${Math.floor(abs / 1e6)}.${String(abs % 1e6).padStart(6, '0')}`;
+    };
+  });
 }
 
 export async function* collectLocalCost(ctx: CollectContext<LocalSettings>) {

@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import { DEFAULT_RETRY, type RetryPolicy, withRetry } from '../../collector/retry';
+import type { CollectContext, Connection, RequestMeter } from '../../collector/types';
+import { ProviderConfigError } from '../../errors';
+import type { Logger } from '../../logger';
+import { createCachedHttp, type ResponseCache, runCacheScope, runResponseCache } from './http-cache';
+import type { AdapterContext, AdapterSettings, ProviderAdapter } from './types';
+
+export interface AdapterContextOptions {
+  /** The response cache to use instead of the run's shared one (tests, benchmarks). */
+  cache?: ResponseCache;
+  /** Per-request timeout (default 30 s, lib/providers/http.ts). */
+  timeoutMs?: number;
+}
+
+/**
+ * Everything an adapter needs for one data type of one run: its validated `api:` settings,
+ * the base URL (settings override the adapter's production URL), the connection's
+ * secrets, and JSON over HTTP that is retried with the run's backoff policy and cached for
+ * the run. Throws ProviderConfigError, naming the field or secret, when the connection
+ * cannot work, before any request is made.
+ *
+ * @example
+ * async *resource(ctx) {
+ *   yield await runpodAdapter.resources!(createAdapterContext(ctx, ctx.connection.settings.api, runpodAdapter));
+ * }
+ */
+export function createAdapterContext(
+  collect: CollectContext<unknown>,
+  settings: AdapterSettings | undefined,
+  adapter: ProviderAdapter,
+  opts: AdapterContextOptions = {},
+): AdapterContext {
+  const parsed = parseAdapterSettings(adapter, settings ?? {});
+  const baseUrl = (
+    typeof parsed.base_url === 'string' && parsed.base_url ? parsed.base_url : adapter.defaultBaseUrl
+  ).replace(/\/+$/, '');
+  if (!baseUrl)
+    throw new ProviderConfigError(adapter.id, `api.base_url is required for ${adapter.displayName}`);
+  const secrets = collect.connection.secrets;
+  for (const name of adapter.secretNames) {
+    if (!secrets[name]) {
+      throw new ProviderConfigError(
+        adapter.id,
+        `connection "${collect.connection.id}" has no secret "${name}" (${adapter.displayName} needs: ${adapter.secretNames.join(', ')})`,
+      );
+    }
+  }
+  const http = createCachedHttp({
+    provider: adapter.id,
+    cache: opts.cache ?? runResponseCache(runCacheScope(collect, adapter.id)),
+    retry: collect.retry,
+    signal: collect.signal,
+    logger: collect.logger,
+    ...(adapter.httpOptions?.(parsed) ?? {}),
+    ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+  });
+  return { collect, settings: parsed, baseUrl, secrets, http };
+}
+
+/**
+ * A context for a connection test (`ProviderDefinition.testConnection` has no run): a
+ * fresh task id, so nothing is reused from a collection, and the default retry policy.
+ */
+export function createTestAdapterContext(
+  test: { connection: Connection<unknown>; signal: AbortSignal; logger: Logger },
+  settings: AdapterSettings | undefined,
+  adapter: ProviderAdapter,
+  opts: AdapterContextOptions & { retry?: RetryPolicy; now?: () => Date } = {},
+): AdapterContext {
+  const now = opts.now ?? (() => new Date());
+  const at = now();
+  const counts: Record<string, number> = {};
+  const meter: RequestMeter = {
+    count(api, n = 1) {
+      counts[api] = (counts[api] ?? 0) + n;
+    },
+    get counts() {
+      return counts;
+    },
+  };
+  const collect: CollectContext<unknown> = {
+    taskId: `test-${randomUUID()}`,
+    customerId: test.connection.customerId,
+    provider: test.connection.provider,
+    dataType: 'resource',
+    connection: test.connection,
+    window: { start: at, end: at },
+    signal: test.signal,
+    logger: test.logger,
+    meter,
+    now,
+    retry: (_label, fn) => withRetry(fn, opts.retry ?? DEFAULT_RETRY, { signal: test.signal }),
+  };
+  return createAdapterContext(collect, settings, adapter, opts);
+}
+
+/** The adapter's settings schema applied, or the settings as given when it has none. */
+export function parseAdapterSettings(adapter: ProviderAdapter, settings: AdapterSettings): AdapterSettings {
+  if (!adapter.settingsSchema) return settings;
+  const result = adapter.settingsSchema.safeParse(settings);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = ['api', ...(issue?.path ?? []).map(String)].join('.');
+  throw new ProviderConfigError(adapter.id, `invalid settings: ${field}: ${issue?.message ?? 'invalid'}`);
+}
