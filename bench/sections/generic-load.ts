@@ -1,3 +1,4 @@
+import { createRequestMeter } from '../../lib/collector/run';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -611,7 +612,7 @@ const section: BenchSection = {
             window: { start: new Date(Date.now() - 3_600_000), end: new Date() },
             signal: new AbortController().signal,
             logger: ctx.logger,
-            meter: { count() {}, counts: {} },
+            meter: createRequestMeter(),
             now: () => new Date(),
             retry: (_label, fn) => withRetry(fn, DEFAULT_RETRY),
           };

@@ -93,7 +93,11 @@ export function computeWindow(args: {
 }
 
 /** Counts requests per api; `limits` (api-name prefix → requests left) caps what `remaining` reports. */
-function createMeter(): RequestMeter & { limit(prefix: string, requests: number): void } {
+/**
+ * Counts a run's billable provider requests and enforces per-API-prefix limits (request
+ * budgets). Exported for contexts built outside runCollection (connection tests, benches).
+ */
+export function createRequestMeter(): RequestMeter & { limit(prefix: string, requests: number): void } {
   const counts: Record<string, number> = {};
   const limits = new Map<string, number>();
   return {
@@ -145,7 +149,7 @@ export async function runCollection(job: CollectionJob, deps: RunDeps): Promise<
   const logger = deps.logger.createChild({
     persistentKeys: { task_id: job.taskId, customer_id: job.customerId, provider: job.provider },
   });
-  const meter = createMeter();
+  const meter = createRequestMeter();
   const base: CollectionRunInput = {
     ...runFieldsOf(job),
     status: 'running',
@@ -275,7 +279,7 @@ async function collectDataType(args: {
   connection: Connection;
   deps: RunDeps;
   logger: ReturnType<Logger['createChild']>;
-  meter: ReturnType<typeof createMeter>;
+  meter: ReturnType<typeof createRequestMeter>;
   redact: (s: string) => string;
   now: () => Date;
 }): Promise<DataTypeOutcome> {

@@ -1,3 +1,4 @@
+import { createRequestMeter } from '../../collector/run';
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_RETRY, type RetryPolicy, withRetry } from '../../collector/retry';
 import type { CollectContext, Connection, RequestMeter } from '../../collector/types';
@@ -70,15 +71,7 @@ export function createTestAdapterContext(
 ): AdapterContext {
   const now = opts.now ?? (() => new Date());
   const at = now();
-  const counts: Record<string, number> = {};
-  const meter: RequestMeter = {
-    count(api, n = 1) {
-      counts[api] = (counts[api] ?? 0) + n;
-    },
-    get counts() {
-      return counts;
-    },
-  };
+  const meter: RequestMeter = createRequestMeter();
   const collect: CollectContext<unknown> = {
     taskId: `test-${randomUUID()}`,
     customerId: test.connection.customerId,

@@ -1,3 +1,4 @@
+import { createRequestMeter } from '../../../lib/collector/run';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -47,7 +48,6 @@ export function collectContext(args: {
   const now = args.now ?? NOW;
   const customerId = args.customerId ?? 'acme';
   const signal = new AbortController().signal;
-  const counts: Record<string, number> = {};
   return {
     taskId: args.taskId ?? randomUUID(),
     customerId,
@@ -57,14 +57,7 @@ export function collectContext(args: {
     window: args.window ?? { start: new Date(now.getTime() - HOUR), end: now },
     signal,
     logger: silentLogger(),
-    meter: {
-      count(api, n = 1) {
-        counts[api] = (counts[api] ?? 0) + n;
-      },
-      get counts() {
-        return counts;
-      },
-    },
+    meter: createRequestMeter(),
     now: () => now,
     retry: (_label, fn) => withRetry(fn, FAST_RETRY, { signal }),
   };
