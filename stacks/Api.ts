@@ -1,4 +1,4 @@
-import { CATALOG_COPY } from './defaults';
+import { RUNTIME_FILES } from './defaults';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -15,7 +15,7 @@ import { ROUTES } from '../lib/api/routes';
 import type { RouteSpec } from '../lib/http/types';
 import { Collectors } from './Collectors';
 import { Config } from './Config';
-import { connectionsFileProps } from './connections';
+import { shippedFilesProps } from './connections';
 import { LOG_RETENTION } from './defaults';
 import { collectorPermissions, sendToQueue } from './permissions';
 import { Storage } from './Storage';
@@ -59,11 +59,11 @@ export function Api({ stack, app }: StackContext) {
   dependsOn(Storage);
   const config = use(Config);
   const { jobs } = use(Collectors);
-  const connections = connectionsFileProps(config.connectionsFile, app.local);
+  const connections = shippedFilesProps({ connections: config.connectionsFile, applications: config.applicationsFile }, app.local);
 
   const authorizer = new SstFunction(stack, 'Authorizer', {
     handler: 'functions/authorizer.handler',
-    copyFiles: [CATALOG_COPY],
+    copyFiles: [...RUNTIME_FILES],
     description: 'HTTP API Lambda authorizer: Bearer API key -> customer',
     timeout: 10,
     bind: [...config.clickhouse],
@@ -134,7 +134,7 @@ export function Api({ stack, app }: StackContext) {
 
   const adminKey = new SstFunction(stack, 'AdminKey', {
     handler: 'functions/admin-key.handler',
-    copyFiles: [CATALOG_COPY],
+    copyFiles: [...RUNTIME_FILES],
     description: 'Mints an admin API key; invoke directly (aws lambda invoke), never routed',
     timeout: 60,
     bind: [...config.clickhouse],

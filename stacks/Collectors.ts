@@ -8,7 +8,7 @@ import { QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Cron, dependsOn, Queue, Function as SstFunction, type StackContext, use } from 'sst/constructs';
 import { isValidExpression, SCHEDULES, type ScheduleEntry } from '../lib/schedules';
 import { Config } from './Config';
-import { connectionsFileProps } from './connections';
+import { shippedFilesProps } from './connections';
 import { collectorPermissions, sendToQueue } from './permissions';
 import { Storage } from './Storage';
 
@@ -42,7 +42,7 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 export function Collectors({ stack, app }: StackContext) {
   dependsOn(Storage);
   const config = use(Config);
-  const connections = connectionsFileProps(config.connectionsFile, app.local);
+  const connections = shippedFilesProps({ connections: config.connectionsFile, applications: config.applicationsFile }, app.local);
 
   const deadLetters = new Queue(stack, 'CollectionJobsDLQ', {
     cdk: {

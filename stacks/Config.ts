@@ -1,6 +1,6 @@
 import { Config as SstConfig, type StackContext } from 'sst/constructs';
 import { useProject } from 'sst/project.js';
-import { type ConnectionsFileBundle, listedSecretNames, readConnectionsFile } from './connections';
+import { type ConnectionsFileBundle, listedSecretNames, readApplicationsFile, readConnectionsFile } from './connections';
 
 /**
  * Where ClickHouse is and how to log in. All four are secrets set per stage with
@@ -40,6 +40,8 @@ export interface ConfigOutputs {
   readonly connectionSecrets: readonly SstConfig.Secret[];
   /** The connections file copied into collector and API functions, when there is one. */
   readonly connectionsFile: ConnectionsFileBundle | undefined;
+  /** The applications file (judge and probes) copied alongside, when there is one. */
+  readonly applicationsFile: ConnectionsFileBundle | undefined;
 }
 
 /**
@@ -49,8 +51,13 @@ export interface ConfigOutputs {
  */
 export function Config({ stack }: StackContext): ConfigOutputs {
   const connectionsFile = readConnectionsFile(useProject().paths.root, process.env);
+  const applicationsFile = readApplicationsFile(useProject().paths.root, process.env);
   const connectionNames = [
-    ...new Set([...(connectionsFile?.secretNames ?? []), ...listedSecretNames(process.env)]),
+    ...new Set([
+      ...(connectionsFile?.secretNames ?? []),
+      ...(applicationsFile?.secretNames ?? []),
+      ...listedSecretNames(process.env),
+    ]),
   ].sort();
 
   const secrets: Record<string, SstConfig.Secret> = {};
@@ -66,5 +73,6 @@ export function Config({ stack }: StackContext): ConfigOutputs {
       connectionNames.filter((n) => !(CLICKHOUSE_SECRETS as readonly string[]).includes(n)),
     ),
     connectionsFile,
+    applicationsFile,
   };
 }

@@ -1,4 +1,4 @@
-import { CATALOG_COPY } from './defaults';
+import { RUNTIME_FILES } from './defaults';
 import { Script, Function as SstFunction, type StackContext, use } from 'sst/constructs';
 import { Config } from './Config';
 
@@ -23,7 +23,7 @@ export function Storage({ stack }: StackContext) {
     timeout: MIGRATE_TIMEOUT_SECONDS,
     memorySize: 512,
     // functions/migrate.ts reads $LAMBDA_TASK_ROOT/migrations.
-    copyFiles: [{ from: 'migrations', to: 'migrations' }, CATALOG_COPY],
+    copyFiles: [{ from: 'migrations', to: 'migrations' }, ...RUNTIME_FILES],
     bind: [...config.clickhouse],
     // Script functions must run in AWS even under `sst dev`.
     enableLiveDev: false,

@@ -1,4 +1,5 @@
 import type { FunctionProps } from 'sst/constructs';
+import { parseConfig } from '../lib/config/schema';
 
 /**
  * Packages that must never enter a Lambda bundle. chDB ships libchdb (~540 MB) in
@@ -16,6 +17,53 @@ export const LAMBDA_BUNDLE_EXTERNALS: readonly string[] = ['chdb', 'chdb/*', '@c
  * merges `copyFiles`, so functions list it next to their own files.
  */
 export const CATALOG_COPY = { from: 'providers.yaml', to: 'providers.yaml' } as const;
+
+/**
+ * Files every function carries: the catalog, and the LLM judge's labeled calibration set
+ * (lib/applications/calibration.ts finds it two levels above the bundled handler, as
+ * migrations are found, i.e. /var/task/data/).
+ */
+export const RUNTIME_FILES: readonly { from: string; to: string }[] = [
+  CATALOG_COPY,
+  { from: 'data/judge-calibration.jsonl', to: 'data/judge-calibration.jsonl' },
+];
+
+/**
+ * Non-secret tuning that may be set at deploy and is passed to every function as is
+ * (validated at deploy with the functions' own config parser, so a bad value fails the
+ * deploy rather than every cold start). Secrets never go here: they are SST secrets.
+ */
+export const DEPLOY_TUNING_KEYS = [
+  'CLICKHOUSE_REQUEST_TIMEOUT_MS',
+  'CLICKHOUSE_IDLE_SOCKET_TTL_MS',
+  'MAX_BACKFILL_HOURS',
+  'COLLECTION_CONCURRENCY',
+  'RETRY_MAX_ATTEMPTS',
+  'RETRY_BASE_MS',
+  'RETRY_CAP_MS',
+  'GROQ_BASE_URL',
+  'GROQ_MODEL',
+  'JUDGE_CONCURRENCY',
+  'JUDGE_TOKEN_BUDGET',
+  'JUDGE_SAMPLING_RATE',
+  'JUDGE_MAX_ATTEMPTS',
+  'JUDGE_TIMEOUT_MS',
+  'JUDGE_CALIBRATION_INTERVAL_HOURS',
+] as const;
+
+function deployTuning(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const picked: Record<string, string> = {};
+  for (const key of DEPLOY_TUNING_KEYS) {
+    const v = env[key]?.trim();
+    if (v) picked[key] = v;
+  }
+  try {
+    parseConfig(picked);
+  } catch (err) {
+    throw new Error(`Deploy-time tuning: ${(err as Error).message}`, { cause: err });
+  }
+  return picked;
+}
 
 /** Lambda runtime of every function (Node 22: what the code targets in AWS). */
 export const LAMBDA_RUNTIME = 'nodejs22.x' as const;
@@ -59,6 +107,7 @@ export function functionDefaults(env: Readonly<Record<string, string | undefined
       esbuild: { external: [...LAMBDA_BUNDLE_EXTERNALS] },
     },
     environment: {
+      ...deployTuning(env),
       LOG_LEVEL: lambdaLogLevel(env),
     },
   };

@@ -54,9 +54,13 @@ describe('the app', () => {
     }
   });
 
-  it('ships the provider catalog with every function (each builds the registry, which reads providers.yaml)', () => {
+  it('ships the provider catalog and the judge calibration set with every function (each builds the full runtime)', () => {
     for (const f of synth.functions) {
       expect(f.props.copyFiles ?? [], `${f.stack}/${f.id}`).toContainEqual({ from: 'providers.yaml', to: 'providers.yaml' });
+      expect(f.props.copyFiles ?? [], `${f.stack}/${f.id}`).toContainEqual({
+        from: 'data/judge-calibration.jsonl',
+        to: 'data/judge-calibration.jsonl',
+      });
     }
   });
 
@@ -117,7 +121,11 @@ describe('Storage', () => {
     // The version changes on each synth, which is what makes onUpdate run on every deploy.
     expect(script.Version).toMatch(/^\d{13}$/);
     expect(migrate.props.handler).toBe('functions/migrate.handler');
-    expect(migrate.props.copyFiles).toEqual([{ from: 'migrations', to: 'migrations' }, { from: 'providers.yaml', to: 'providers.yaml' }]);
+    expect(migrate.props.copyFiles).toEqual([
+      { from: 'migrations', to: 'migrations' },
+      { from: 'providers.yaml', to: 'providers.yaml' },
+      { from: 'data/judge-calibration.jsonl', to: 'data/judge-calibration.jsonl' },
+    ]);
     expect(existsSync(resolve(ROOT, 'migrations'))).toBe(true);
     expect(functionResource(synth, migrate).Properties.Timeout).toBe(MIGRATE_TIMEOUT_SECONDS);
   });

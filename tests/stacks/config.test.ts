@@ -2,7 +2,8 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLICKHOUSE_SECRETS } from '../../stacks/Config';
-import { listedSecretNames, readConnectionsFile } from '../../stacks/connections';
+import { listedSecretNames, readApplicationsFile, readConnectionsFile } from '../../stacks/connections';
+import { functionDefaults } from '../../stacks/defaults';
 import { functionResource, type SynthesizedApp, synthesize } from './synth';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -16,7 +17,7 @@ connections:
     secrets: { api_key: env:ACME_VULTR_API_KEY }
   - customer_id: globex
     provider: gcp
-    settings: { billing_table: proj.ds.gcp_billing_export }
+    settings: { project_ids: [globex-prod], billing_export_table: globex-prod.billing.gcp_billing_export_v1_0123 }
     secrets: { service_account_key: env:GCP_SERVICE_ACCOUNT_KEY }
 `;
 
@@ -100,6 +101,11 @@ describe('Config: bad deploy-time input fails the deploy with a clear message', 
       /must be "env:NAME"/,
     ],
     ['unparseable YAML', 'connections: [\n', /cannot parse connections file/],
+    [
+      "a provider setting its schema rejects (the start-up check, run at deploy)",
+      'connections:\n  - customer_id: acme\n    provider: azure\n    settings: { tenant_id: nope, client_id: nope, subscription_ids: [] }\n',
+      /bad\.yaml: connections\[0\]\.settings\.tenant_id: must be a GUID/,
+    ],
   ])('%s', (_what, text, message) => {
     const file = writeFixture('bad.yaml', text);
     expect(() => readConnectionsFile(ROOT, { OPTIINFRA_CONNECTIONS_SOURCE: file })).toThrow(message);
@@ -124,7 +130,48 @@ describe('Config: bad deploy-time input fails the deploy with a clear message', 
     );
   });
 
+  it('an AWS role connection relying on the generated ExternalId binds OPTIINFRA_EXTERNAL_ID_SECRET', () => {
+    const file = writeFixture(
+      'role.yaml',
+      'connections:\n  - customer_id: acme\n    provider: aws\n    settings: { role_arn: "arn:aws:iam::123456789012:role/OptiInfraReader" }\n',
+    );
+    expect(readConnectionsFile(ROOT, { OPTIINFRA_CONNECTIONS_SOURCE: file })?.secretNames).toEqual([
+      'OPTIINFRA_EXTERNAL_ID_SECRET',
+    ]);
+  });
+
   it('no file and no setting: nothing is copied', () => {
     expect(readConnectionsFile(join(ROOT, DIR, 'empty-root'), {})).toBeUndefined();
+  });
+});
+
+describe('Config: the applications file and tuning at deploy', () => {
+  it('ships the applications file and binds the probe keys it names', () => {
+    const file = writeFixture(
+      'apps.yaml',
+      [
+        'applications:',
+        '  - customer_id: acme',
+        '    application: support-bot',
+        '    provider: runpod',
+        '    probe:',
+        '      base_url: https://llm.acme.example/v1',
+        '      model: llama-3.1-8b',
+        '      api_key: env:ACME_LLM_KEY',
+        '      prompts: [{ id: refund, prompt: "What is your refund policy?" }]',
+        '',
+      ].join('\n'),
+    );
+    const bundle = readApplicationsFile(ROOT, { OPTIINFRA_APPLICATIONS_SOURCE: file });
+    expect(bundle).toMatchObject({ from: file, bundledName: 'optiinfra.applications.yaml', secretNames: ['ACME_LLM_KEY'] });
+    const bad = writeFixture('apps-bad.yaml', 'applications:\n  - customer_id: acme\n    application: x\n    provider: nimbus\n');
+    expect(() => readApplicationsFile(ROOT, { OPTIINFRA_APPLICATIONS_SOURCE: bad })).toThrow(/apps-bad\.yaml: applications\.0\.provider/);
+  });
+
+  it('passes tuning set at deploy to every function, and refuses a bad value at deploy', () => {
+    const env = functionDefaults({ GROQ_MODEL: 'openai/gpt-oss-20b', MAX_BACKFILL_HOURS: '48' }).environment;
+    expect(env).toMatchObject({ GROQ_MODEL: 'openai/gpt-oss-20b', MAX_BACKFILL_HOURS: '48', LOG_LEVEL: 'INFO' });
+    expect(env).not.toHaveProperty('GROQ_API_KEY');
+    expect(() => functionDefaults({ MAX_BACKFILL_HOURS: 'a week' })).toThrow(/Deploy-time tuning: .*MAX_BACKFILL_HOURS/);
   });
 });
