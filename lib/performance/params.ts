@@ -29,7 +29,9 @@ const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(
 
 function parseTime(name: string, value: string): Date {
   const text = value.trim();
-  const d = ISO_TIME.test(text) ? new Date(text.length === 10 ? `${text}T00:00:00Z` : text.replace(' ', 'T')) : null;
+  const d = ISO_TIME.test(text)
+    ? new Date(text.length === 10 ? `${text}T00:00:00Z` : text.replace(' ', 'T'))
+    : null;
   if (!d || Number.isNaN(d.getTime())) {
     throw new ValidationError(
       `query parameter ${name}: must be an ISO 8601 date (2026-03-01) or date-time with zone (2026-03-01T10:00:00Z), got "${value}"`,
@@ -41,7 +43,9 @@ function parseTime(name: string, value: string): Date {
 function parseDays(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isInteger(n) || n < 1 || n > MAX_PERIOD_DAYS) {
-    throw new ValidationError(`query parameter days: must be a whole number from 1 to ${MAX_PERIOD_DAYS}, got "${value}"`);
+    throw new ValidationError(
+      `query parameter days: must be a whole number from 1 to ${MAX_PERIOD_DAYS}, got "${value}"`,
+    );
   }
   return n;
 }
@@ -58,7 +62,9 @@ export function resolvePeriod(
   opts: { defaultDays: number; now?: Date },
 ): Period {
   if (q.days !== undefined && q.start !== undefined) {
-    throw new ValidationError('query parameter days: give either days or start (with an optional end), not both');
+    throw new ValidationError(
+      'query parameter days: give either days or start (with an optional end), not both',
+    );
   }
   const end = q.end !== undefined ? parseTime('end', q.end) : (opts.now ?? new Date());
   let start: Date;
@@ -80,7 +86,14 @@ export function resolvePeriod(
 // ---------------------------------------------------------------------------------------
 // Other query and path parameters shared by the performance and resource read APIs.
 
-const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+/** True when `v` holds a C0 control character or DEL (no legitimate id or filter has one). */
+const hasControlChars = (v: string) => {
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+};
 
 /**
  * A resource id: any text a provider uses (ARNs, Azure ids with slashes — send those
@@ -91,7 +104,7 @@ export const ResourceIdSchema = z
   .string()
   .min(1, 'must not be empty')
   .max(1024, 'must be at most 1024 characters')
-  .refine((v) => !CONTROL_CHARS.test(v), 'must not contain control characters');
+  .refine((v) => !hasControlChars(v), 'must not contain control characters');
 
 /** A free-text filter value such as a resource type, region or status. */
 export const textFilter = (max = 128) =>
@@ -99,7 +112,7 @@ export const textFilter = (max = 128) =>
     .string()
     .min(1, 'must not be empty')
     .max(max, `must be at most ${max} characters`)
-    .refine((v) => !CONTROL_CHARS.test(v), 'must not contain control characters')
+    .refine((v) => !hasControlChars(v), 'must not contain control characters')
     .optional();
 
 export const METRIC_NAME = /^[a-z0-9_.]{1,64}$/;

@@ -51,8 +51,10 @@ export type Step = keyof typeof STEPS;
 export const TREND_STEPS = ['hour', 'day'] as const;
 export type TrendStep = (typeof TREND_STEPS)[number];
 
-/** Most buckets one series may have; more is a request for a coarser step. */
-export const MAX_BUCKETS = 10_000;
+/** Most buckets one trend series may have (hourly over ~208 days); more is a request for a coarser step. */
+export const MAX_BUCKETS = 5_000;
+/** Most buckets one trends answer may carry over all metrics (~4.5 MB of JSON, under Lambda's 6 MB). */
+export const MAX_TREND_BUCKETS = 50_000;
 
 /** Grouping for the average read (the whitelist of grouping columns). */
 export const AVERAGE_GROUPS = {
@@ -240,7 +242,13 @@ export async function readMetricSeries(
     current.points.push(
       bucket === null
         ? { ts: iso(r.at), value: r.value as number }
-        : { ts: iso(r.at), value: r.avg as number, min: r.min as number, max: r.max as number, samples: Number(r.samples) },
+        : {
+            ts: iso(r.at),
+            value: r.avg as number,
+            min: r.min as number,
+            max: r.max as number,
+            samples: Number(r.samples),
+          },
     );
   }
   return { step: opts.step, series, points: rows.length, truncated };
@@ -264,7 +272,9 @@ export async function readLatest(
   opts: { limit: number },
 ): Promise<{ values: LatestValue[]; truncated: boolean }> {
   const { where, params } = scopeFilter(scope);
-  const rows = await select<IdentityRow & { metric: string; dimension: string; last_unit: string; last_value: number; at: string }>(
+  const rows = await select<
+    IdentityRow & { metric: string; dimension: string; last_unit: string; last_value: number; at: string }
+  >(
     store,
     `SELECT provider, resource_id, argMax(resource_name, ts) AS last_name,
             argMax(resource_type, ts) AS last_type, argMax(region, ts) AS last_region,
@@ -326,39 +336,63 @@ export const TREND_THRESHOLD_PERCENT = 5;
 /**
  * Per metric, the average, minimum and maximum of every point in each hour or day bucket
  * (over all the resources in scope), and the direction the bucket averages move. Buckets
- * without points are absent, not zero.
+ * without points are absent, not zero. At most `maxBuckets` buckets over all metrics (in
+ * metric order); `truncated` says the last metric shown was cut short.
  */
 export async function readTrends(
   store: Store,
   scope: PerformanceScope,
-  opts: { step: TrendStep },
-): Promise<{ step: TrendStep; trends: Trend[] }> {
+  opts: { step: TrendStep; maxBuckets?: number },
+): Promise<{ step: TrendStep; trends: Trend[]; truncated: boolean }> {
+  const maxBuckets = opts.maxBuckets ?? MAX_TREND_BUCKETS;
   const { where, params } = scopeFilter(scope);
   const bucket = STEPS[opts.step].sql;
-  const rows = await select<{ metric: string; unit: string; at: string; avg: number; min: number; max: number; points: number }>(
+  const rows = await select<{
+    metric: string;
+    unit: string;
+    at: string;
+    avg: number;
+    min: number;
+    max: number;
+    points: number;
+  }>(
     store,
     `SELECT metric, unit, toString(${bucket}) AS at, avg(value) AS avg, min(value) AS min, max(value) AS max, count() AS points
      FROM performance_points FINAL
      WHERE ${where}
      GROUP BY metric, unit, ${bucket}
-     ORDER BY metric, unit, ${bucket}`,
-    params,
+     ORDER BY metric, unit, ${bucket}
+     LIMIT {max_buckets:UInt32}`,
+    { ...params, max_buckets: maxBuckets + 1 },
   );
+  const truncated = rows.length > maxBuckets;
+  if (truncated) rows.length = maxBuckets;
   const trends: Trend[] = [];
   let current: Trend | undefined;
   for (const r of rows) {
     if (!current || current.metric !== r.metric || current.unit !== r.unit) {
-      current = { metric: r.metric, unit: r.unit, buckets: [], first: null, last: null, slope_per_day: null, change_percent: null, direction: 'unknown' };
+      current = {
+        metric: r.metric,
+        unit: r.unit,
+        buckets: [],
+        first: null,
+        last: null,
+        slope_per_day: null,
+        change_percent: null,
+        direction: 'unknown',
+      };
       trends.push(current);
     }
     current.buckets.push({ ts: iso(r.at), avg: r.avg, min: r.min, max: r.max, points: Number(r.points) });
   }
   for (const t of trends) Object.assign(t, describeTrend(t.buckets));
-  return { step: opts.step, trends };
+  return { step: opts.step, trends, truncated };
 }
 
 /** The trend figures of a bucket series (see {@link Trend}). */
-export function describeTrend(buckets: readonly TrendBucket[]): Pick<Trend, 'first' | 'last' | 'slope_per_day' | 'change_percent' | 'direction'> {
+export function describeTrend(
+  buckets: readonly TrendBucket[],
+): Pick<Trend, 'first' | 'last' | 'slope_per_day' | 'change_percent' | 'direction'> {
   const n = buckets.length;
   const first = buckets[0]?.avg ?? null;
   const last = buckets[n - 1]?.avg ?? null;
@@ -445,7 +479,15 @@ export async function readByResource(
       current = { ...ref(r), metrics: [] };
       resources.push(current);
     }
-    current.metrics.push({ metric: r.metric, unit: r.unit, avg: r.avg, min: r.min, max: r.max, p95: r.p95, points: Number(r.points) });
+    current.metrics.push({
+      metric: r.metric,
+      unit: r.unit,
+      avg: r.avg,
+      min: r.min,
+      max: r.max,
+      p95: r.p95,
+      points: Number(r.points),
+    });
   }
   const truncated = resources.length > opts.limit;
   if (truncated) resources.length = opts.limit;
@@ -474,7 +516,13 @@ export async function readResourcePerformance(
 ): Promise<ResourcePerformance | null> {
   const { where, params } = scopeFilter(scope);
   const rows = await select<
-    Omit<ResourceSeriesStats, 'latest'> & { last_name: string; last_type: string; last_region: string; latest_value: number; latest_ts: string }
+    Omit<ResourceSeriesStats, 'latest'> & {
+      last_name: string;
+      last_type: string;
+      last_region: string;
+      latest_value: number;
+      latest_ts: string;
+    }
   >(
     store,
     `SELECT provider, metric, dimension, unit, avg(value) AS avg, min(value) AS min, max(value) AS max,
@@ -531,7 +579,9 @@ export async function readAverages(
   const { where, params } = scopeFilter(scope);
   const cols: readonly string[] = AVERAGE_GROUPS[opts.groupBy];
   const groupCols = cols.map((c) => `, ${c}`).join('');
-  const rows = await select<Record<string, unknown> & { metric: string; unit: string; avg: number; points: number; resources: number }>(
+  const rows = await select<
+    Record<string, unknown> & { metric: string; unit: string; avg: number; points: number; resources: number }
+  >(
     store,
     `SELECT metric, unit${groupCols}, avg(value) AS avg, count() AS points, uniqExact(provider, resource_id) AS resources
      FROM performance_points FINAL
@@ -590,7 +640,11 @@ type RankTuple = [string, string, string, string, string, number, number, number
  * aggregates (with the p95 state) are merged per metric, and the resource ranking is
  * sorted from the same partials.
  */
-export async function readSummary(store: Store, scope: PerformanceScope, opts: { top: number }): Promise<PerformanceSummary> {
+export async function readSummary(
+  store: Store,
+  scope: PerformanceScope,
+  opts: { top: number },
+): Promise<PerformanceSummary> {
   const { where, params } = scopeFilter(scope);
   const rank = 'groupArray((provider, resource_id, last_name, last_type, last_region, s / c, mx, c))';
   const rows = await select<{

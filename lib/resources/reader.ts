@@ -108,10 +108,17 @@ export interface Resource {
 }
 
 const RESOURCE_COLUMNS = `provider, resource_id, resource_type, name, status, region, zone, sku, vcpus, memory_gib,
-  gpu_count, gpu_model, tags, toString(created_at) AS created_at, toString(hourly_price) AS hourly_price,
-  price_currency, attributes, toString(snapshot_at) AS snapshot_at`;
+  gpu_count, gpu_model, tags, toString(created_at) AS created_text, toString(hourly_price) AS price_text,
+  price_currency, attributes, toString(snapshot_at) AS snapshot_text`;
 
-type ResourceRow = Omit<Resource, 'attributes'> & { attributes: string };
+// Text renderings get aliases of their own: an alias named like its column would replace
+// the column everywhere in the query, WHERE and ORDER BY included.
+type ResourceRow = Omit<Resource, 'attributes' | 'created_at' | 'hourly_price' | 'snapshot_at'> & {
+  attributes: string;
+  created_text: string | null;
+  price_text: string | null;
+  snapshot_text: string;
+};
 
 function toResource(r: ResourceRow): Resource {
   let attributes: unknown = {};
@@ -121,14 +128,24 @@ function toResource(r: ResourceRow): Resource {
     attributes = { raw: r.attributes };
   }
   return {
-    ...r,
+    provider: r.provider,
+    resource_id: r.resource_id,
+    resource_type: r.resource_type,
+    name: r.name,
+    status: r.status,
+    region: r.region,
+    zone: r.zone,
+    sku: r.sku,
     vcpus: r.vcpus === null ? null : Number(r.vcpus),
     memory_gib: r.memory_gib === null ? null : Number(r.memory_gib),
     gpu_count: Number(r.gpu_count),
-    created_at: iso(r.created_at),
-    hourly_price: r.hourly_price,
+    gpu_model: r.gpu_model,
+    tags: r.tags,
+    created_at: iso(r.created_text),
+    hourly_price: r.price_text,
+    price_currency: r.price_currency,
     attributes,
-    snapshot_at: iso(r.snapshot_at) as string,
+    snapshot_at: iso(r.snapshot_text) as string,
   };
 }
 
@@ -138,9 +155,15 @@ async function snapshotInfo(
   filter: InventoryFilter = {},
 ): Promise<{ snapshots: SnapshotInfo[]; matching: number }> {
   const { providerSql, params } = scopeParams(scope);
-  const rows = await select<{ provider: string; snapshot_at: string; complete: number; resources: number; matching: number }>(
+  const rows = await select<{
+    provider: string;
+    snapshot_text: string;
+    complete: number;
+    resources: number;
+    matching: number;
+  }>(
     store,
-    `SELECT provider, toString(snapshot_at) AS snapshot_at, min(complete) AS complete, count() AS resources,
+    `SELECT provider, toString(snapshot_at) AS snapshot_text, min(complete) AS complete, count() AS resources,
             countIf(${filterSql(filter, params)}) AS matching
      FROM resource_snapshots FINAL
      WHERE ${latestSnapshotWhere(providerSql)}
@@ -151,7 +174,7 @@ async function snapshotInfo(
   return {
     snapshots: rows.map((r) => ({
       provider: r.provider,
-      snapshot_at: iso(r.snapshot_at) as string,
+      snapshot_at: iso(r.snapshot_text) as string,
       complete: Number(r.complete) === 1,
       resources: Number(r.resources),
     })),
@@ -220,10 +243,10 @@ export async function readResource(
 ): Promise<ResourceDetail | null> {
   const { providerSql, params } = scopeParams(scope);
   params.resource_id = scope.resourceId;
-  const rows = await select<ResourceRow & { first_seen: string }>(
+  const rows = await select<ResourceRow & { first_seen_text: string }>(
     store,
     `SELECT ${RESOURCE_COLUMNS},
-            toString(min(snapshot_at) OVER (PARTITION BY provider)) AS first_seen
+            toString(min(snapshot_at) OVER (PARTITION BY provider)) AS first_seen_text
      FROM resource_snapshots FINAL
      WHERE customer_id = {customer_id:String}${providerSql} AND resource_id = {resource_id:String}
      ORDER BY snapshot_at DESC, provider
@@ -233,7 +256,10 @@ export async function readResource(
   const row = rows[0];
   if (!row) return null;
   const resource = toResource(row);
-  const { snapshots } = await snapshotInfo(store, { customerId: scope.customerId, provider: resource.provider });
+  const { snapshots } = await snapshotInfo(store, {
+    customerId: scope.customerId,
+    provider: resource.provider,
+  });
   const latest = snapshots[0] ?? null;
   const { changes } = await readChanges(
     store,
@@ -242,7 +268,7 @@ export async function readResource(
   );
   return {
     resource,
-    first_seen: iso(row.first_seen) as string,
+    first_seen: iso(row.first_seen_text) as string,
     last_seen: resource.snapshot_at,
     in_latest_snapshot: latest !== null && latest.snapshot_at === resource.snapshot_at,
     latest_snapshot: latest,
@@ -258,7 +284,10 @@ export interface TypeGroup {
   memory_gib: number;
   gpu_count: number;
   /** The first `perType` resources of the type, by provider and id. */
-  resources: Pick<Resource, 'provider' | 'resource_id' | 'name' | 'status' | 'region' | 'sku' | 'gpu_count'>[];
+  resources: Pick<
+    Resource,
+    'provider' | 'resource_id' | 'name' | 'status' | 'region' | 'sku' | 'gpu_count'
+  >[];
   truncated: boolean;
 }
 
@@ -273,7 +302,14 @@ export async function readByType(
   const { providerSql, params } = scopeParams(scope);
   const where = `${latestSnapshotWhere(providerSql)} AND ${filterSql(opts, params)}`;
   const [counts, members] = await Promise.all([
-    select<{ resource_type: string; status: string; count: number; vcpus: number; memory_gib: number; gpu_count: number }>(
+    select<{
+      resource_type: string;
+      status: string;
+      count: number;
+      vcpus: number;
+      memory_gib: number;
+      gpu_count: number;
+    }>(
       store,
       `SELECT resource_type, status, count() AS count, sum(ifNull(vcpus, 0)) AS vcpus,
               sum(ifNull(memory_gib, 0)) AS memory_gib, sum(gpu_count) AS gpu_count
@@ -294,7 +330,16 @@ export async function readByType(
   for (const c of counts) {
     let g = types.get(c.resource_type);
     if (!g) {
-      g = { resource_type: c.resource_type, count: 0, by_status: {}, vcpus: 0, memory_gib: 0, gpu_count: 0, resources: [], truncated: false };
+      g = {
+        resource_type: c.resource_type,
+        count: 0,
+        by_status: {},
+        vcpus: 0,
+        memory_gib: 0,
+        gpu_count: 0,
+        resources: [],
+        truncated: false,
+      };
       types.set(c.resource_type, g);
     }
     g.count += Number(c.count);
@@ -308,7 +353,11 @@ export async function readByType(
     types.get(resource_type)?.resources.push({ ...rest, gpu_count: Number(rest.gpu_count) });
   }
   for (const g of types.values()) g.truncated = g.resources.length < g.count;
-  return { snapshots: info.snapshots, partial: info.snapshots.some((s) => !s.complete), types: [...types.values()] };
+  return {
+    snapshots: info.snapshots,
+    partial: info.snapshots.some((s) => !s.complete),
+    types: [...types.values()],
+  };
 }
 
 export interface ResourceChange {
@@ -325,8 +374,11 @@ export interface ResourceChange {
 
 export const CHANGE_TYPES = ['created', 'deleted', 'modified'] as const;
 
-type RawChange = Omit<ResourceChange, 'changes'> & {
+type RawChange = Omit<ResourceChange, 'changes' | 'previous_snapshot_at' | 'snapshot_at' | 'detected_at'> & {
   changes: ({ field: string; old_value: string; new_value: string } | [string, string, string])[];
+  previous_text: string | null;
+  snapshot_text: string;
+  detected_text: string;
 };
 
 /**
@@ -343,7 +395,12 @@ export async function readChanges(
     resourceId?: string | undefined;
     limit: number;
   },
-): Promise<{ counts: Record<ResourceChange['change_type'], number>; total: number; changes: ResourceChange[]; truncated: boolean }> {
+): Promise<{
+  counts: Record<ResourceChange['change_type'], number>;
+  total: number;
+  changes: ResourceChange[];
+  truncated: boolean;
+}> {
   const { providerSql, params } = scopeParams(scope);
   const where = [`customer_id = {customer_id:String}${providerSql}`];
   if (opts.period) {
@@ -373,8 +430,8 @@ export async function readChanges(
     select<RawChange>(
       store,
       `SELECT provider, resource_id, resource_type, name, change_type, changes,
-              toString(previous_snapshot_at) AS previous_snapshot_at, toString(snapshot_at) AS snapshot_at,
-              toString(detected_at) AS detected_at
+              toString(previous_snapshot_at) AS previous_text, toString(snapshot_at) AS snapshot_text,
+              toString(detected_at) AS detected_text
        FROM resource_changes FINAL WHERE ${w}
        ORDER BY snapshot_at DESC, provider, resource_id, change_type
        LIMIT {limit:UInt32}`,
@@ -389,11 +446,17 @@ export async function readChanges(
     total,
     truncated: rows.length < total,
     changes: rows.map((r) => ({
-      ...r,
-      changes: r.changes.map((c) => (Array.isArray(c) ? { field: c[0], old_value: c[1], new_value: c[2] } : c)),
-      previous_snapshot_at: iso(r.previous_snapshot_at),
-      snapshot_at: iso(r.snapshot_at) as string,
-      detected_at: iso(r.detected_at) as string,
+      provider: r.provider,
+      resource_id: r.resource_id,
+      resource_type: r.resource_type,
+      name: r.name,
+      change_type: r.change_type,
+      changes: r.changes.map((c) =>
+        Array.isArray(c) ? { field: c[0], old_value: c[1], new_value: c[2] } : c,
+      ),
+      previous_snapshot_at: iso(r.previous_text),
+      snapshot_at: iso(r.snapshot_text) as string,
+      detected_at: iso(r.detected_text) as string,
     })),
   };
 }

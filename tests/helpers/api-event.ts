@@ -39,14 +39,22 @@ export function buildApiEvent(input: ApiEventInput): ApiEvent {
     headers: { 'content-type': 'application/json', host: 'api.example.com', 'user-agent': 'vitest' },
     ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
     ...(input.pathParameters ? { pathParameters: input.pathParameters } : {}),
-    ...(input.body !== undefined ? { body: typeof input.body === 'string' ? input.body : JSON.stringify(input.body) } : {}),
+    ...(input.body !== undefined
+      ? { body: typeof input.body === 'string' ? input.body : JSON.stringify(input.body) }
+      : {}),
     isBase64Encoded: false,
     requestContext: {
       accountId: '123456789012',
       apiId: 'api1234567',
       domainName: 'api.example.com',
       domainPrefix: 'api',
-      http: { method: input.method, path: input.path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.10', userAgent: 'vitest' },
+      http: {
+        method: input.method,
+        path: input.path,
+        protocol: 'HTTP/1.1',
+        sourceIp: '203.0.113.10',
+        userAgent: 'vitest',
+      },
       requestId: `req-${Math.random().toString(36).slice(2, 10)}`,
       routeKey: `${input.method} ${input.route ?? input.path}`,
       stage: '$default',

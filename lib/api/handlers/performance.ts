@@ -17,6 +17,8 @@ import {
   type AverageGroup,
   bucketCount,
   MAX_BUCKETS,
+  MAX_TREND_BUCKETS,
+  P95_METHOD,
   type PerformanceScope,
   readAverages,
   readByResource,
@@ -24,7 +26,6 @@ import {
   readMetricSeries,
   readResourcePerformance,
   readSummary,
-  P95_METHOD,
   readTrends,
   STEPS,
   type Step,
@@ -128,7 +129,13 @@ export const performanceTrends: RouteHandler<Runtime> = async (req) => {
     );
   }
   const result = await readTrends(req.runtime.store, scope, { step: q.step });
-  return { body: { ...envelope(scope), ...result } };
+  if (result.truncated) {
+    throw new ValidationError(
+      `query parameter metric: the answer would have more than ${MAX_TREND_BUCKETS} buckets; choose fewer metrics, a shorter period or step=day`,
+    );
+  }
+  const { truncated: _, ...body } = result;
+  return { body: { ...envelope(scope), ...body } };
 };
 
 /** GET .../by-resource — per resource, per metric statistics. */
@@ -172,7 +179,8 @@ export const performanceTrigger: RouteHandler<Runtime> = async (req) => {
   req.requireCustomer(body.customer_id);
   return triggerAndRespond(req, {
     customerId: body.customer_id,
-    providers: body.provider === 'all' ? 'all' : Array.isArray(body.provider) ? body.provider : [body.provider],
+    providers:
+      body.provider === 'all' ? 'all' : Array.isArray(body.provider) ? body.provider : [body.provider],
     dataTypes: ['performance'],
     asyncMode: body.async_mode,
   });

@@ -3,15 +3,22 @@ import { assertProviderAvailable } from '../../collector/trigger';
 import { NotFoundError } from '../../errors';
 import type { RouteHandler } from '../../http/handler';
 import type { ApiRequest } from '../../http/request';
-import { enumListParam, intParam, PeriodQueryShape, ResourceIdSchema, resolvePeriod, textFilter } from '../../performance/params';
+import {
+  enumListParam,
+  intParam,
+  PeriodQueryShape,
+  ResourceIdSchema,
+  resolvePeriod,
+  textFilter,
+} from '../../performance/params';
 import {
   CHANGE_TYPES,
+  type ResourceScope,
   readByType,
   readChanges,
   readInventory,
   readInventorySummary,
   readResource,
-  type ResourceScope,
 } from '../../resources/reader';
 import type { Runtime } from '../../runtime';
 import { CustomerProviderPathSchema } from '../schemas';
@@ -39,7 +46,11 @@ const InventoryFilterShape = {
 export const resourcesInventory: RouteHandler<Runtime> = async (req) => {
   const scope = resourceScope(req);
   const q = req.query(
-    z.strictObject({ ...InventoryFilterShape, limit: intParam(1_000, 1, 5_000), offset: intParam(0, 0, 1_000_000) }),
+    z.strictObject({
+      ...InventoryFilterShape,
+      limit: intParam(1_000, 1, 5_000),
+      offset: intParam(0, 0, 1_000_000),
+    }),
   );
   const page = await readInventory(req.runtime.store, scope, {
     resourceType: q.resource_type,
@@ -65,7 +76,11 @@ export const resourcesResource: RouteHandler<Runtime> = async (req) => {
   const path = req.path(CustomerProviderPathSchema.extend({ resource_id: ResourceIdSchema }));
   const scope = resourceScope(req);
   const q = req.query(z.strictObject({ changes_limit: intParam(20, 0, 500) }));
-  const detail = await readResource(req.runtime.store, { ...scope, resourceId: path.resource_id }, { changesLimit: q.changes_limit });
+  const detail = await readResource(
+    req.runtime.store,
+    { ...scope, resourceId: path.resource_id },
+    { changesLimit: q.changes_limit },
+  );
   if (!detail) {
     throw new NotFoundError(
       `No resource "${path.resource_id}" in any inventory snapshot of customer "${scope.customerId}" (provider ${scope.provider}).`,
@@ -131,7 +146,8 @@ export const resourcesTrigger: RouteHandler<Runtime> = async (req) => {
   req.requireCustomer(body.customer_id);
   return triggerAndRespond(req, {
     customerId: body.customer_id,
-    providers: body.provider === 'all' ? 'all' : Array.isArray(body.provider) ? body.provider : [body.provider],
+    providers:
+      body.provider === 'all' ? 'all' : Array.isArray(body.provider) ? body.provider : [body.provider],
     dataTypes: ['resource'],
     asyncMode: body.async_mode,
   });

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { type TriggerRequest, triggerCollection } from '../../collector/trigger';
+import { CustomerIdSchema } from '../../config/schema';
 import type { HandlerResult } from '../../http/handler';
 import type { ApiRequest } from '../../http/request';
 import type { Runtime } from '../../runtime';
-import { CustomerIdSchema } from '../../config/schema';
 import { ProviderParamSchema } from '../schemas';
 
 /**
@@ -22,7 +22,10 @@ export const AgentTriggerBodySchema = z.strictObject({
  * run(s) (sync). Shared by POST /api/v1/collect/trigger and the agents'
  * `.../trigger-collection` routes, which only differ in how they pick data types.
  */
-export async function triggerAndRespond(req: ApiRequest<Runtime>, request: TriggerRequest): Promise<HandlerResult> {
+export async function triggerAndRespond(
+  req: ApiRequest<Runtime>,
+  request: TriggerRequest,
+): Promise<HandlerResult> {
   const rt = req.runtime;
   const result = await triggerCollection(request, {
     store: rt.store,
@@ -33,7 +36,11 @@ export async function triggerAndRespond(req: ApiRequest<Runtime>, request: Trigg
     runDeps: rt.runDeps,
     concurrency: rt.config.collection.concurrency,
   });
-  const tasks = result.jobs.map((j) => ({ task_id: j.taskId, provider: j.provider, data_types: j.dataTypes }));
+  const tasks = result.jobs.map((j) => ({
+    task_id: j.taskId,
+    provider: j.provider,
+    data_types: j.dataTypes,
+  }));
   const first = result.jobs[0];
   if (result.asyncMode) {
     return {

@@ -43,7 +43,14 @@ const base = (customer: string, provider: string, id: string, name: string) => (
   collected_at: '2026-03-03T00:10:00Z',
 });
 
-function cpu(customer: string, provider: string, id: string, name: string, ts: string, value: number): PerformancePointInput {
+function cpu(
+  customer: string,
+  provider: string,
+  id: string,
+  name: string,
+  ts: string,
+  value: number,
+): PerformancePointInput {
   return { ...base(customer, provider, id, name), metric: 'cpu_utilization', unit: 'percent', ts, value };
 }
 
@@ -75,7 +82,12 @@ let store: Store;
 beforeAll(async () => {
   store = await testStore();
   const writer = createWriter(store);
-  const day1 = ['2026-03-01T00:00:00Z', '2026-03-01T00:30:00Z', '2026-03-01T01:00:00Z', '2026-03-01T01:30:00Z'];
+  const day1 = [
+    '2026-03-01T00:00:00Z',
+    '2026-03-01T00:30:00Z',
+    '2026-03-01T01:00:00Z',
+    '2026-03-01T01:30:00Z',
+  ];
   await writer.write('performance_points', [
     cpu(A, 'aws', 'i-1', 'web-1', day1[1]!, 99),
     cpu(A, 'aws', 'i-1', 'web-1', '2026-02-28T23:59:59.999Z', 1000),
@@ -111,10 +123,25 @@ describe('readSummary', () => {
     const allCpu = Object.values(CPU_AWS).flat();
     expect(s.metrics.map((m) => m.metric)).toEqual(['cpu_utilization', 'gpu_utilization']);
     const c = s.metrics[0]!;
-    expect(c).toMatchObject({ unit: 'percent', avg: 50, p95: 95, max: 100, min: 0, points: 11, resources: 3 });
+    expect(c).toMatchObject({
+      unit: 'percent',
+      avg: 50,
+      p95: 95,
+      max: 100,
+      min: 0,
+      points: 11,
+      resources: 3,
+    });
     expect(p95(allCpu)).toBe(95);
     const g = s.metrics[1]!;
-    expect(g).toMatchObject({ avg: 50, p95: p95([40, 60, 20, 80]), max: 80, min: 20, points: 4, resources: 1 });
+    expect(g).toMatchObject({
+      avg: 50,
+      p95: p95([40, 60, 20, 80]),
+      max: 80,
+      min: 20,
+      points: 4,
+      resources: 1,
+    });
     expect(s.totals).toEqual({ metrics: 2, resources: 3, points: 15 });
   });
 
@@ -122,8 +149,26 @@ describe('readSummary', () => {
     const s = await readSummary(store, scope(), { top: 2 });
     const c = s.metrics[0]!;
     expect(c.busiest).toEqual([
-      { provider: 'aws', resource_id: 'i-2', resource_name: 'trainer', resource_type: 'instance', region: 'us-east-1', avg: 80, max: 100, points: 5 },
-      { provider: 'aws', resource_id: 'i-1', resource_name: 'web-1', resource_type: 'instance', region: 'us-east-1', avg: 30, max: 50, points: 5 },
+      {
+        provider: 'aws',
+        resource_id: 'i-2',
+        resource_name: 'trainer',
+        resource_type: 'instance',
+        region: 'us-east-1',
+        avg: 80,
+        max: 100,
+        points: 5,
+      },
+      {
+        provider: 'aws',
+        resource_id: 'i-1',
+        resource_name: 'web-1',
+        resource_type: 'instance',
+        region: 'us-east-1',
+        avg: 30,
+        max: 50,
+        points: 5,
+      },
     ]);
     expect(c.idlest.map((r) => [r.resource_id, r.avg])).toEqual([
       ['i-3', 0],
@@ -135,7 +180,13 @@ describe('readSummary', () => {
     const s = await readSummary(store, scope({ provider: 'all', metrics: ['cpu_utilization'] }), { top: 1 });
     const values = [...Object.values(CPU_AWS).flat(), 40];
     expect(s.metrics).toHaveLength(1);
-    expect(s.metrics[0]).toMatchObject({ avg: avg(values), p95: p95(values), max: 100, points: 12, resources: 4 });
+    expect(s.metrics[0]).toMatchObject({
+      avg: avg(values),
+      p95: p95(values),
+      max: 100,
+      points: 12,
+      resources: 4,
+    });
     expect(s.metrics[0]!.busiest.map((r) => r.resource_id)).toEqual(['i-2']);
     expect(s.totals).toEqual({ metrics: 1, resources: 4, points: 12 });
     const other = await readSummary(store, { ...scope(), customerId: B }, { top: 5 });
@@ -143,7 +194,11 @@ describe('readSummary', () => {
   });
 
   it('returns no metrics for a period without data', async () => {
-    const s = await readSummary(store, scope({ period: { start: new Date('2025-01-01T00:00:00Z'), end: new Date('2025-01-02T00:00:00Z') } }), { top: 5 });
+    const s = await readSummary(
+      store,
+      scope({ period: { start: new Date('2025-01-01T00:00:00Z'), end: new Date('2025-01-02T00:00:00Z') } }),
+      { top: 5 },
+    );
     expect(s).toEqual({ metrics: [], totals: { metrics: 0, resources: 0, points: 0 } });
   });
 });
@@ -169,8 +224,24 @@ describe('readTrends', () => {
     expect(t.trends[0]).toMatchObject({ first: avg(day1), last: 75, direction: 'rising' });
   });
 
+  it('stops at maxBuckets over all metrics and says so', async () => {
+    const t = await readTrends(store, scope(), { step: 'hour', maxBuckets: 4 });
+    expect(t.truncated).toBe(true);
+    expect(t.trends.map((x) => [x.metric, x.buckets.length])).toEqual([
+      ['cpu_utilization', 3],
+      ['gpu_utilization', 1],
+    ]);
+    expect((await readTrends(store, scope(), { step: 'hour', maxBuckets: 5 })).truncated).toBe(false);
+  });
+
   it('computes the least-squares slope per day and the fitted change in percent of the mean', () => {
-    const b = (day: number, v: number) => ({ ts: `2026-03-0${day}T00:00:00.000Z`, avg: v, min: v, max: v, points: 1 });
+    const b = (day: number, v: number) => ({
+      ts: `2026-03-0${day}T00:00:00.000Z`,
+      avg: v,
+      min: v,
+      max: v,
+      points: 1,
+    });
     expect(describeTrend([b(1, 20), b(2, 30), b(3, 40)])).toEqual({
       first: 20,
       last: 40,
@@ -178,10 +249,19 @@ describe('readTrends', () => {
       change_percent: (20 / 30) * 100,
       direction: 'rising',
     });
-    expect(describeTrend([b(1, 40), b(2, 30), b(3, 20)])).toMatchObject({ slope_per_day: -10, direction: 'falling' });
+    expect(describeTrend([b(1, 40), b(2, 30), b(3, 20)])).toMatchObject({
+      slope_per_day: -10,
+      direction: 'falling',
+    });
     // 0.1/day over 2 days on a mean of 50: +0.4 %, inside the ±5 % band.
     expect(describeTrend([b(1, 50), b(2, 50), b(3, 50.2)]).direction).toBe('stable');
-    expect(describeTrend([b(1, 5)])).toEqual({ first: 5, last: 5, slope_per_day: null, change_percent: null, direction: 'unknown' });
+    expect(describeTrend([b(1, 5)])).toEqual({
+      first: 5,
+      last: 5,
+      slope_per_day: null,
+      change_percent: null,
+      direction: 'unknown',
+    });
   });
 });
 
@@ -190,7 +270,14 @@ describe('readMetricSeries', () => {
     const r = await readMetricSeries(store, scope({ resourceId: 'i-1' }), { step: 'raw', limit: 100 });
     expect(r.truncated).toBe(false);
     expect(r.series).toHaveLength(1);
-    expect(r.series[0]).toMatchObject({ provider: 'aws', resource_id: 'i-1', resource_name: 'web-1', metric: 'cpu_utilization', dimension: '', unit: 'percent' });
+    expect(r.series[0]).toMatchObject({
+      provider: 'aws',
+      resource_id: 'i-1',
+      resource_name: 'web-1',
+      metric: 'cpu_utilization',
+      dimension: '',
+      unit: 'percent',
+    });
     expect(r.series[0]!.points).toEqual([
       { ts: '2026-03-01T00:00:00.000Z', value: 10 },
       { ts: '2026-03-01T00:30:00.000Z', value: 20 },
@@ -201,7 +288,10 @@ describe('readMetricSeries', () => {
   });
 
   it('averages per step bucket with min, max and sample count, one series per dimension', async () => {
-    const r = await readMetricSeries(store, scope({ metrics: ['gpu_utilization'] }), { step: 'day', limit: 100 });
+    const r = await readMetricSeries(store, scope({ metrics: ['gpu_utilization'] }), {
+      step: 'day',
+      limit: 100,
+    });
     expect(r.series.map((s) => [s.dimension, s.points])).toEqual([
       ['gpu0', [{ ts: '2026-03-01T00:00:00.000Z', value: 50, min: 40, max: 60, samples: 2 }]],
       ['gpu1', [{ ts: '2026-03-01T00:00:00.000Z', value: 50, min: 20, max: 80, samples: 2 }]],
@@ -215,7 +305,10 @@ describe('readMetricSeries', () => {
   });
 
   it('stops at the limit and says so', async () => {
-    const r = await readMetricSeries(store, scope({ metrics: ['cpu_utilization'] }), { step: 'raw', limit: 7 });
+    const r = await readMetricSeries(store, scope({ metrics: ['cpu_utilization'] }), {
+      step: 'raw',
+      limit: 7,
+    });
     expect(r.truncated).toBe(true);
     expect(r.points).toBe(7);
     expect(r.series.map((s) => [s.resource_id, s.points.length])).toEqual([
@@ -226,8 +319,13 @@ describe('readMetricSeries', () => {
 
   it('filters on dimension, resource type and region', async () => {
     const r = await readMetricSeries(store, scope({ dimension: 'gpu1' }), { step: 'raw', limit: 100 });
-    expect(r.series.map((s) => [s.metric, s.dimension, s.points.length])).toEqual([['gpu_utilization', 'gpu1', 2]]);
-    const typed = await readMetricSeries(store, scope({ resourceType: 'gpu_instance' }), { step: 'raw', limit: 100 });
+    expect(r.series.map((s) => [s.metric, s.dimension, s.points.length])).toEqual([
+      ['gpu_utilization', 'gpu1', 2],
+    ]);
+    const typed = await readMetricSeries(store, scope({ resourceType: 'gpu_instance' }), {
+      step: 'raw',
+      limit: 100,
+    });
     expect(typed.points).toBe(4);
     const none = await readMetricSeries(store, scope({ region: 'ap-south-1' }), { step: 'raw', limit: 100 });
     expect(none).toEqual({ step: 'raw', series: [], points: 0, truncated: false });
@@ -245,7 +343,11 @@ describe('readLatest', () => {
       ['i-2', 'gpu_utilization', 'gpu1', 80, '2026-03-01T01:00:00.000Z'],
       ['i-3', 'cpu_utilization', '', 0, '2026-03-01T00:00:00.000Z'],
     ]);
-    expect(r.values[2]).toMatchObject({ resource_name: 'trainer', resource_type: 'gpu_instance', unit: 'percent' });
+    expect(r.values[2]).toMatchObject({
+      resource_name: 'trainer',
+      resource_type: 'gpu_instance',
+      unit: 'percent',
+    });
     const limited = await readLatest(store, scope(), { limit: 2 });
     expect([limited.values.length, limited.truncated]).toEqual([2, true]);
   });
@@ -262,11 +364,37 @@ describe('readByResource', () => {
       resource_name: 'web-1',
       resource_type: 'instance',
       region: 'us-east-1',
-      metrics: [{ metric: 'cpu_utilization', unit: 'percent', avg: 30, min: 10, max: 50, p95: p95(CPU_AWS['i-1']), points: 5 }],
+      metrics: [
+        {
+          metric: 'cpu_utilization',
+          unit: 'percent',
+          avg: 30,
+          min: 10,
+          max: 50,
+          p95: p95(CPU_AWS['i-1']),
+          points: 5,
+        },
+      ],
     });
     expect(r.resources[1]!.metrics).toEqual([
-      { metric: 'cpu_utilization', unit: 'percent', avg: 80, min: 60, max: 100, p95: p95(CPU_AWS['i-2']), points: 5 },
-      { metric: 'gpu_utilization', unit: 'percent', avg: 50, min: 20, max: 80, p95: p95([40, 60, 20, 80]), points: 4 },
+      {
+        metric: 'cpu_utilization',
+        unit: 'percent',
+        avg: 80,
+        min: 60,
+        max: 100,
+        p95: p95(CPU_AWS['i-2']),
+        points: 5,
+      },
+      {
+        metric: 'gpu_utilization',
+        unit: 'percent',
+        avg: 50,
+        min: 20,
+        max: 80,
+        p95: p95([40, 60, 20, 80]),
+        points: 4,
+      },
     ]);
   });
 
@@ -284,15 +412,26 @@ describe('readAverages', () => {
   it('averages every point per metric, optionally per group', async () => {
     const plain = await readAverages(store, scope({ provider: 'all' }), { groupBy: 'none' });
     expect(plain.averages).toEqual([
-      { metric: 'cpu_utilization', unit: 'percent', group: {}, avg: avg([...Object.values(CPU_AWS).flat(), 40]), points: 12, resources: 4 },
+      {
+        metric: 'cpu_utilization',
+        unit: 'percent',
+        group: {},
+        avg: avg([...Object.values(CPU_AWS).flat(), 40]),
+        points: 12,
+        resources: 4,
+      },
       { metric: 'gpu_utilization', unit: 'percent', group: {}, avg: 50, points: 4, resources: 1 },
     ]);
-    const byProvider = await readAverages(store, scope({ provider: 'all', metrics: ['cpu_utilization'] }), { groupBy: 'provider' });
+    const byProvider = await readAverages(store, scope({ provider: 'all', metrics: ['cpu_utilization'] }), {
+      groupBy: 'provider',
+    });
     expect(byProvider.averages.map((a) => [a.group, a.avg, a.points, a.resources])).toEqual([
       [{ provider: 'aws' }, 50, 11, 3],
       [{ provider: 'gcp' }, 40, 1, 1],
     ]);
-    const byResource = await readAverages(store, scope({ metrics: ['cpu_utilization'] }), { groupBy: 'resource' });
+    const byResource = await readAverages(store, scope({ metrics: ['cpu_utilization'] }), {
+      groupBy: 'resource',
+    });
     expect(byResource.averages.map((a) => [a.group, a.avg])).toEqual([
       [{ provider: 'aws', resource_id: 'i-1' }, 30],
       [{ provider: 'aws', resource_id: 'i-2' }, 80],
