@@ -158,10 +158,9 @@ export const ResourceChangeSchema = z.object({
   resource_type: text,
   name: text,
   change_type: z.enum(['created', 'deleted', 'modified']),
-  changes: z
-    .array(z.object({ field: z.string(), old_value: z.string(), new_value: z.string() }))
-    .default([])
-    .transform((list) => list.map((c) => [c.field, c.old_value, c.new_value] as const)),
+  // Objects, not arrays: JSONEachRow reads a named Tuple as an object
+  // (input_format_json_named_tuples_as_objects, on by default).
+  changes: z.array(z.object({ field: z.string(), old_value: z.string(), new_value: z.string() })).default([]),
   previous_snapshot_at: time.nullable().default(null),
   snapshot_at: time,
   detected_at: time,
