@@ -92,14 +92,16 @@ async function bare<T>(
   return rs.json<T>();
 }
 
-// Bare summary: per-resource partials (sum, count, max, min, p95 state) merged per metric,
-// with the busiest/idlest resources sorted from the same partials — literals, no mapping.
+// Bare summary: per-resource partials (identity, sum, count, max, min, p95 state) merged per
+// metric, with the busiest/idlest resources sorted from the same partials — literals, no mapping.
+const RANKED = 'groupArray((provider, resource_id, n, t, g, s / c, mx, c))';
 const BARE_SUMMARY = `
   SELECT metric, unit, sum(s) / sum(c) AS avg, quantileExactInclusiveMerge(0.95)(q) AS p95, max(mx) AS max,
          min(mn) AS min, sum(c) AS points, count() AS resources,
-         arraySlice(arraySort(x -> (-x.3, x.1, x.2), groupArray((provider, resource_id, s / c))), 1, ${TOP}) AS busiest,
-         arraySlice(arraySort(x -> (x.3, x.1, x.2), groupArray((provider, resource_id, s / c))), 1, ${TOP}) AS idlest
-  FROM (SELECT metric, unit, provider, resource_id, sum(value) AS s, count() AS c, max(value) AS mx, min(value) AS mn,
+         arraySlice(arraySort(x -> (-x.6, x.1, x.2), ${RANKED}), 1, ${TOP}) AS busiest,
+         arraySlice(arraySort(x -> (x.6, x.1, x.2), ${RANKED}), 1, ${TOP}) AS idlest
+  FROM (SELECT metric, unit, provider, resource_id, argMax(resource_name, ts) AS n, argMax(resource_type, ts) AS t,
+               argMax(region, ts) AS g, sum(value) AS s, count() AS c, max(value) AS mx, min(value) AS mn,
                quantileExactInclusiveState(0.95)(value) AS q
         FROM performance_points FINAL WHERE ${WHERE}
         GROUP BY metric, unit, provider, resource_id)
@@ -132,8 +134,8 @@ type BareSummaryRow = {
   min: number;
   points: number;
   resources: number;
-  busiest: [string, string, number][];
-  idlest: [string, string, number][];
+  busiest: [string, string, string, string, string, number, number, number][];
+  idlest: [string, string, string, string, string, number, number, number][];
 };
 
 function sameSummary(ours: PerformanceSummary, bareRows: BareSummaryRow[]): boolean {
@@ -146,10 +148,26 @@ function sameSummary(ours: PerformanceSummary, bareRows: BareSummaryRow[]): bool
     min: m.min,
     points: m.points,
     resources: m.resources,
-    busiest: m.busiest.map((r) => [r.provider, r.resource_id, r.avg]),
-    idlest: m.idlest.map((r) => [r.provider, r.resource_id, r.avg]),
+    busiest: m.busiest.map(ranked),
+    idlest: m.idlest.map(ranked),
   });
-  const theirs = bareRows.map((r) => ({ ...r, points: Number(r.points), resources: Number(r.resources) }));
+  const ranked = (r: PerformanceSummary['metrics'][number]['busiest'][number]) => [
+    r.provider,
+    r.resource_id,
+    r.resource_name,
+    r.resource_type,
+    r.region,
+    r.avg,
+    r.max,
+    r.points,
+  ];
+  const theirs = bareRows.map((r) => ({
+    ...r,
+    points: Number(r.points),
+    resources: Number(r.resources),
+    busiest: r.busiest.map((x) => [...x.slice(0, 7), Number(x[7])]),
+    idlest: r.idlest.map((x) => [...x.slice(0, 7), Number(x[7])]),
+  }));
   return isDeepStrictEqual(ours.metrics.map(shape), theirs);
 }
 
