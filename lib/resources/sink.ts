@@ -9,7 +9,7 @@ import {
 } from '../schemas/rows';
 import { fromClickHouseTime, toClickHouseTime } from '../time';
 import { comparableFields, diffInventory, type InventoryChange, type ResourceState } from './diff';
-import { loadPreviousInventory, recordSnapshotRun } from './snapshots';
+import { loadPreviousInventory } from './snapshots';
 
 interface PendingSnapshot {
   rows: Map<string, ResourceSnapshotInput>;
@@ -138,7 +138,7 @@ export function createResourceSink(deps: { store: Store; writer: Writer; now?: (
       );
     }
     const count = (t: InventoryChange['changeType']) => changes.filter((c) => c.changeType === t).length;
-    await recordSnapshotRun(deps.store, {
+    await deps.writer.write('resource_snapshot_runs', [{
       customer_id: ctx.customerId,
       provider: ctx.provider,
       snapshot_at: ctx.startedAt,
@@ -150,7 +150,7 @@ export function createResourceSink(deps: { store: Store; writer: Writer; now?: (
       error: error.slice(0, 4096),
       task_id: ctx.taskId,
       recorded_at: detectedAt,
-    });
+    }]);
     ctx.logger.info('inventory snapshot recorded', {
       snapshot_at: toClickHouseTime(ctx.startedAt),
       complete,

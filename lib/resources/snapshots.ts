@@ -1,48 +1,8 @@
-import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
-import { drainStream } from '@clickhouse/client';
 import { z } from 'zod';
 import type { Store } from '../clickhouse/client';
-import { ClickHouseWriteError } from '../clickhouse/writer';
 import { CUSTOMER_ID_PATTERN } from '../config/schema';
 import { nextVersion, toClickHouseTime } from '../time';
 import { type ComparableRow, comparableFields, type ResourceState } from './diff';
-
-/** The header row of one snapshot (table resource_snapshot_runs, migration 0200). */
-export const SnapshotRunSchema = z.object({
-  customer_id: z.string().regex(CUSTOMER_ID_PATTERN),
-  provider: z.string().regex(/^[a-z0-9_-]{1,32}$/),
-  snapshot_at: z.date().transform(toClickHouseTime),
-  complete: z.union([z.literal(0), z.literal(1)]),
-  resources: z.number().int().nonnegative(),
-  created: z.number().int().nonnegative(),
-  modified: z.number().int().nonnegative(),
-  deleted: z.number().int().nonnegative(),
-  error: z.string().max(4096).default(''),
-  task_id: z.string().default(''),
-  recorded_at: z.date().transform(toClickHouseTime),
-});
-export type SnapshotRunInput = z.input<typeof SnapshotRunSchema>;
-
-/**
- * Records a snapshot's header. Written with the same content-derived deduplication token
- * scheme as the shared writer, so a retried insert is dropped.
- */
-export async function recordSnapshotRun(store: Store, input: SnapshotRunInput): Promise<void> {
-  const row = { ...SnapshotRunSchema.parse(input), version: nextVersion() };
-  const body = `${JSON.stringify(row)}\n`;
-  const token = createHash('sha256').update('resource_snapshot_runs\n').update(body).digest('hex');
-  try {
-    const result = await store.client.exec({
-      query: 'INSERT INTO resource_snapshot_runs FORMAT JSONEachRow',
-      values: Readable.from([Buffer.from(body)], { objectMode: false }),
-      clickhouse_settings: { insert_deduplication_token: token },
-    });
-    await drainStream(result.stream);
-  } catch (err) {
-    throw new ClickHouseWriteError('resource_snapshot_runs', (err as Error).message, { cause: err });
-  }
-}
 
 export interface SnapshotRef {
   customerId: string;

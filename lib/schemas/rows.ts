@@ -170,6 +170,22 @@ export const ResourceSnapshotSchema = z.object({
 });
 export type ResourceSnapshotInput = z.input<typeof ResourceSnapshotSchema>;
 
+/** The header row of one inventory snapshot (resource_snapshot_runs, migration 0200): also for snapshots that found nothing. */
+export const ResourceSnapshotRunSchema = z.object({
+  customer_id: customerId,
+  provider,
+  snapshot_at: time,
+  complete: z.union([z.literal(0), z.literal(1)]),
+  resources: z.number().int().nonnegative(),
+  created: z.number().int().nonnegative(),
+  modified: z.number().int().nonnegative(),
+  deleted: z.number().int().nonnegative(),
+  error: z.string().max(4096).default(''),
+  task_id: text,
+  recorded_at: time,
+  version,
+});
+
 export const ResourceChangeSchema = z.object({
   customer_id: customerId,
   provider,
@@ -357,6 +373,7 @@ export const TABLES = {
   performance_points: { schema: PerformancePointSchema, versionColumn: 'version' },
   resource_snapshots: { schema: ResourceSnapshotSchema, versionColumn: 'version' },
   resource_changes: { schema: ResourceChangeSchema, versionColumn: 'version' },
+  resource_snapshot_runs: { schema: ResourceSnapshotRunSchema, versionColumn: 'version' },
   application_evaluations: { schema: ApplicationEvaluationSchema, versionColumn: 'version' },
   application_samples: { schema: ApplicationSampleSchema, versionColumn: 'version' },
   judge_calibrations: { schema: JudgeCalibrationSchema, versionColumn: 'version' },

@@ -2,17 +2,19 @@ import type { Context } from 'aws-lambda';
 import type { ApiEvent, AuthContext } from '../../lib/http/types';
 
 export interface ApiEventInput {
-  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method?: string;
   /** The route's path template (/api/v1/collect/status/{task_id}); parameters are filled in for rawPath. */
   path?: string;
   routeKey?: string;
+  /** Route template for `routeKey` when `path` is the concrete path. */
+  route?: string;
   pathParameters?: Record<string, string>;
   query?: Record<string, string>;
   /** Objects are sent as JSON; strings as they are. */
   body?: unknown;
   headers?: Record<string, string>;
-  /** What the Lambda authorizer would pass; absent or null: no key. */
-  auth?: AuthContext | null;
+  /** What the Lambda authorizer would pass (missing fields: a customer key); absent or null: no key. */
+  auth?: Partial<AuthContext> | null;
 }
 
 /**
@@ -25,10 +27,14 @@ export function buildApiEvent(opts: ApiEventInput): ApiEvent {
   const path = template.replace(/\{([^}]+)\}/g, (whole, name: string) =>
     opts.pathParameters?.[name] !== undefined ? encodeURIComponent(opts.pathParameters[name] as string) : whole,
   );
+  const routeKey = opts.routeKey ?? `${method} ${opts.route ?? template}`;
+  const auth: AuthContext | null = opts.auth
+    ? { customer_id: opts.auth.customer_id ?? '', is_admin: opts.auth.is_admin ?? false, key_id: opts.auth.key_id ?? '0123456789abcdef' }
+    : null;
   const body = opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
   return {
     version: '2.0',
-    routeKey: opts.routeKey ?? `${method} ${template}`,
+    routeKey,
     rawPath: path,
     rawQueryString: new URLSearchParams(opts.query ?? {}).toString(),
     headers: { 'content-type': 'application/json', ...opts.headers },
@@ -41,11 +47,11 @@ export function buildApiEvent(opts: ApiEventInput): ApiEvent {
       domainPrefix: 'test',
       http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'vitest' },
       requestId: `req-${Math.random().toString(36).slice(2)}`,
-      routeKey: opts.routeKey ?? `${method} ${template}`,
+      routeKey,
       stage: '$default',
       time: new Date().toUTCString(),
       timeEpoch: Date.now(),
-      authorizer: opts.auth ? { lambda: opts.auth } : (undefined as never),
+      authorizer: auth ? { lambda: auth } : (undefined as never),
     },
     body,
     isBase64Encoded: false,

@@ -1,40 +1,25 @@
 import { z } from 'zod';
 import { getRun, listRuns } from '../../clickhouse/repos/runs';
-import { assertProviderAvailable, triggerCollection } from '../../collector/trigger';
+import { assertProviderAvailable } from '../../collector/trigger';
 import { DATA_TYPES } from '../../collector/types';
 import { CustomerIdSchema } from '../../config/schema';
 import { NotFoundError } from '../../errors';
 import type { RouteHandler } from '../../http/handler';
 import type { Runtime } from '../../runtime';
 import { CustomerPathSchema, HistoryQuerySchema, TaskIdSchema, TriggerBodySchema } from '../schemas';
+import { triggerAndRespond } from './trigger';
 
 /** POST /api/v1/collect/trigger — queue (202) or run (200) a collection. */
 export const collectTrigger: RouteHandler<Runtime> = async (req) => {
   const body = req.body(TriggerBodySchema);
   req.requireCustomer(body.customer_id);
-  const rt = req.runtime;
   const providers = body.provider === 'all' ? 'all' : Array.isArray(body.provider) ? body.provider : [body.provider];
-  const result = await triggerCollection(
-    { customerId: body.customer_id, providers, dataTypes: body.data_types, asyncMode: body.async_mode },
-    { store: rt.store, writer: rt.writer, registry: rt.registry, connections: rt.connections, queue: rt.queue, runDeps: rt.runDeps, concurrency: rt.config.collection.concurrency },
-  );
-  const tasks = result.jobs.map((j) => ({ task_id: j.taskId, provider: j.provider, data_types: j.dataTypes }));
-  const first = result.jobs[0];
-  if (result.asyncMode) {
-    return {
-      status: 202,
-      body: {
-        task_id: first?.taskId,
-        status: 'queued',
-        message: `Collection queued for ${tasks.map((t) => t.provider).join(', ')}; follow it at /api/v1/collect/status/{task_id}.`,
-        started_at: first?.queuedAt,
-        async_mode: true,
-        tasks,
-      },
-    };
-  }
-  if (result.runs.length === 1) return { status: 200, body: { ...result.runs[0], async_mode: false } };
-  return { status: 200, body: { task_id: first?.taskId, async_mode: false, runs: result.runs } };
+  return triggerAndRespond(req, {
+    customerId: body.customer_id,
+    providers,
+    dataTypes: body.data_types,
+    asyncMode: body.async_mode,
+  });
 };
 
 /** GET /api/v1/collect/status/{task_id} */

@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
 import type { ApiEvent, ApiResult, AuthContext } from '../../../lib/http/types';
-import { type ApiEventInput, buildApiEvent, lambdaContext } from '../../helpers/api-event';
+import { buildApiEvent, lambdaContext } from '../../helpers/api-event';
 
 /** Path parameters of `path` under an API Gateway route template, or null when it does not match. */
 export function matchPath(template: string, path: string): Record<string, string> | null {
@@ -41,7 +41,7 @@ export async function callRoute(
   handler: (event: ApiEvent, context: Context) => Promise<ApiResult>,
   init: CallInit,
 ): Promise<CallResult> {
-  const [method, template] = init.route.split(' ') as [NonNullable<ApiEventInput['method']>, string];
+  const [method, template] = init.route.split(' ') as [string, string];
   const pathParameters = matchPath(template, init.path);
   if (!pathParameters) throw new Error(`path ${init.path} does not match route ${init.route}`);
   const event = buildApiEvent({

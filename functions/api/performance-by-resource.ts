@@ -1,0 +1,4 @@
+import { performanceByResource } from '../../lib/api/handlers/performance';
+import { httpHandler } from '../_runtime';
+
+export const handler = httpHandler(performanceByResource);

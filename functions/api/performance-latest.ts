@@ -1,0 +1,4 @@
+import { performanceLatest } from '../../lib/api/handlers/performance';
+import { httpHandler } from '../_runtime';
+
+export const handler = httpHandler(performanceLatest);

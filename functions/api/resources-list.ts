@@ -1,0 +1,4 @@
+import { resourcesInventory } from '../../lib/api/handlers/resources';
+import { httpHandler } from '../_runtime';
+
+export const handler = httpHandler(resourcesInventory);

@@ -1,0 +1,4 @@
+import { resourcesResource } from '../../lib/api/handlers/resources';
+import { httpHandler } from '../_runtime';
+
+export const handler = httpHandler(resourcesResource);

@@ -1,0 +1,4 @@
+import { resourcesSummary } from '../../lib/api/handlers/resources';
+import { httpHandler } from '../_runtime';
+
+export const handler = httpHandler(resourcesSummary);

@@ -1,0 +1,4 @@
+import { resourcesTrigger } from '../../lib/api/handlers/resources';
+import { httpHandler } from '../_runtime';
+
+export const handler = httpHandler(resourcesTrigger);
