@@ -19,9 +19,9 @@ describe('local cost rows', () => {
       upSince: new Date('2026-11-20T10:15:00Z'),
     });
     expect(rows.map((r) => [r.charge_period_start, r.billed_cost, r.pricing_quantity])).toEqual([
-      [new Date('2026-11-20T10:00:00Z'), '0.270000', '0.750000'],
-      [new Date('2026-11-20T11:00:00Z'), '0.360000', '1.000000'],
-      [new Date('2026-11-20T12:00:00Z'), '0.240000', '0.666667'],
+      [new Date('2026-11-20T10:00:00Z'), '0.27', '0.75'],
+      [new Date('2026-11-20T11:00:00Z'), '0.36', '1'],
+      [new Date('2026-11-20T12:00:00Z'), '0.24', '0.6666666667'],
     ]);
     expect(rows.every((r) => r.billing_currency === 'EUR' && r.charge_category === 'Usage')).toBe(true);
   });
@@ -30,7 +30,7 @@ describe('local cost rows', () => {
     const window = { start: new Date('2026-11-20T12:00:00Z'), end: new Date('2026-11-20T13:00:00Z') };
     const [later] = localCostRows({ ...base, window, upSince: new Date('2026-11-01T00:00:00Z') });
     expect(later?.charge_period_start).toEqual(new Date('2026-11-20T12:00:00Z'));
-    expect(later?.billed_cost).toBe('0.360000');
+    expect(later?.billed_cost).toBe('0.36');
   });
 });
 
