@@ -39,7 +39,9 @@ async function main() {
       },
     });
   }
-  console.log('\nSummary (ratio = ours / baseline; for throughput higher is better, for latency lower is better)');
+  console.log(
+    '\nSummary (ratio = ours / baseline; for throughput higher is better, for latency lower is better)',
+  );
   for (const r of rows) console.log(`  ${r.section.padEnd(18)} ${format(r)}`);
   await store.close();
 }

@@ -7,6 +7,7 @@ export const handler = async (event: APIGatewayRequestAuthorizerEventV2) => {
   const rt = await getRuntime();
   const header = event.headers?.authorization ?? event.headers?.Authorization;
   const decision = await authorize(rt.store, header);
-  if (!decision.isAuthorized) rt.logger.info('authorization denied', { request_id: event.requestContext?.requestId });
+  if (!decision.isAuthorized)
+    rt.logger.info('authorization denied', { request_id: event.requestContext?.requestId });
   return decision;
 };

@@ -15,7 +15,10 @@ export function createRedactor(secrets: Iterable<string>): (text: string) => str
 
 const PATTERNS: [RegExp, string][] = [
   [/(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi, '$1 ***'],
-  [/\b(api[_-]?key|apikey|password|passwd|secret|token|access[_-]?key|client[_-]?secret)(["']?\s*[=:]\s*["']?)[^\s&"',}]+/gi, '$1$2***'],
+  [
+    /\b(api[_-]?key|apikey|password|passwd|secret|token|access[_-]?key|client[_-]?secret)(["']?\s*[=:]\s*["']?)[^\s&"',}]+/gi,
+    '$1$2***',
+  ],
   [/\bAKIA[0-9A-Z]{16}\b/g, 'AKIA***'],
   [/\boik_[a-f0-9]{16}_[A-Za-z0-9_-]{20,}/g, 'oik_***'],
   [/\bgsk_[A-Za-z0-9]{20,}/g, 'gsk_***'],

@@ -1,18 +1,27 @@
-import { type Applications, createApplications } from './applications/service';
 import { isApplicationProvider } from './applications/names';
-import { type Store, createStore } from './clickhouse/client';
-import { type Writer, createWriter } from './clickhouse/writer';
-import type { AppConfig } from './config/schema';
+import { type Applications, createApplications } from './applications/service';
+import { createStore, type Store } from './clickhouse/client';
+import { createWriter, type Writer } from './clickhouse/writer';
 import type { JobQueue } from './collector/queue';
 import type { RunDeps } from './collector/run';
 import { createSqsJobQueue } from './collector/sqs-queue';
 import type { Connection, DataSink, DataType } from './collector/types';
+import type { AppConfig } from './config/schema';
 import { loadConnectionsFile } from './connections/file';
-import { type ConnectionSource, combineSources, databaseConnections, staticConnections } from './connections/source';
+import {
+  type ConnectionSource,
+  combineSources,
+  databaseConnections,
+  staticConnections,
+} from './connections/source';
 import { createCostSink } from './costs/sink';
 import { ConfigError } from './errors';
 import { createLogger, type Logger } from './logger';
-import { EXTERNAL_ID_SECRET_MIN_LENGTH, fillExternalId, withGeneratedExternalIds } from './providers/aws/external-id';
+import {
+  EXTERNAL_ID_SECRET_MIN_LENGTH,
+  fillExternalId,
+  withGeneratedExternalIds,
+} from './providers/aws/external-id';
 import { checkConnectionsFile } from './providers/generic/validate';
 import { createRegistry, PROVIDERS, type ProviderRegistry } from './providers/registry';
 import { createResourceSink } from './resources/sink';
@@ -52,7 +61,10 @@ export function builtinLocalConnection(config: AppConfig): Connection {
     customerId: config.defaultCustomerId,
     provider: 'local',
     enabled: true,
-    settings: { ...(config.local.hourlyRate ? { hourly_rate: config.local.hourlyRate } : {}), currency: config.local.currency },
+    settings: {
+      ...(config.local.hourlyRate ? { hourly_rate: config.local.hourlyRate } : {}),
+      currency: config.local.currency,
+    },
     secrets: {},
     source: 'builtin',
   };
@@ -98,7 +110,9 @@ export async function createRuntime(config: AppConfig, opts: RuntimeOptions): Pr
   // AWS connections that assume a customer role get the product-generated ExternalId.
   const externalIdSecret = opts.env.OPTIINFRA_EXTERNAL_ID_SECRET || undefined;
   if (externalIdSecret !== undefined && externalIdSecret.length < EXTERNAL_ID_SECRET_MIN_LENGTH) {
-    throw new ConfigError(`OPTIINFRA_EXTERNAL_ID_SECRET must be at least ${EXTERNAL_ID_SECRET_MIN_LENGTH} characters`);
+    throw new ConfigError(
+      `OPTIINFRA_EXTERNAL_ID_SECRET must be at least ${EXTERNAL_ID_SECRET_MIN_LENGTH} characters`,
+    );
   }
   if (config.connectionsFile) {
     // Settings are checked against each provider's schema at start-up, so a typo fails here
@@ -134,8 +148,26 @@ export async function createRuntime(config: AppConfig, opts: RuntimeOptions): Pr
     // Cost rows are restated by the clouds: written all at once, with tombstones (lib/costs/sink.ts).
     // Inventory snapshots go through change tracking (lib/resources/sink.ts). A caller's sinks
     // replace the defaults per data type.
-    sinks: { cost: createCostSink(store, writer), resource: createResourceSink({ store, writer }), ...opts.sinks },
-    secrets: [config.clickhouse.password, externalIdSecret, ...applications.secrets].filter((v): v is string => !!v),
+    sinks: {
+      cost: createCostSink(store, writer),
+      resource: createResourceSink({ store, writer }),
+      ...opts.sinks,
+    },
+    secrets: [config.clickhouse.password, externalIdSecret, ...applications.secrets].filter(
+      (v): v is string => !!v,
+    ),
   };
-  return { config, env: opts.env, store, writer, registry, connections, queue, logger, runDeps, mode: opts.mode, applications };
+  return {
+    config,
+    env: opts.env,
+    store,
+    writer,
+    registry,
+    connections,
+    queue,
+    logger,
+    runDeps,
+    mode: opts.mode,
+    applications,
+  };
 }

@@ -111,7 +111,13 @@ export function eventBridgeCronToStandard(expression: string): string {
   if (!m) throw new Error(`not a cron() expression: ${expression}`);
   const fields = (m[1] as string).trim().split(/\s+/);
   if (fields.length !== 6) throw new Error(`cron() needs 6 fields: ${expression}`);
-  const [min, hour, dom, month, dow] = fields.map((f) => (f === '?' ? '*' : f)) as [string, string, string, string, string];
+  const [min, hour, dom, month, dow] = fields.map((f) => (f === '?' ? '*' : f)) as [
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   const dowStd = dow.replace(/\b([1-7])\b/g, (d) => String(Number(d) - 1));
   return `${min} ${hour} ${dom} ${month} ${dowStd}`;
 }
@@ -137,14 +143,20 @@ export const CollectionIntervalsSchema = z.strictObject({
     .int()
     .min(COLLECTION_TICK_MINUTES)
     .max(1440)
-    .refine((n) => n % COLLECTION_TICK_MINUTES === 0, `must be a multiple of ${COLLECTION_TICK_MINUTES} minutes`)
+    .refine(
+      (n) => n % COLLECTION_TICK_MINUTES === 0,
+      `must be a multiple of ${COLLECTION_TICK_MINUTES} minutes`,
+    )
     .optional(),
   resource: z
     .number()
     .int()
     .min(COLLECTION_TICK_MINUTES)
     .max(1440)
-    .refine((n) => n % COLLECTION_TICK_MINUTES === 0, `must be a multiple of ${COLLECTION_TICK_MINUTES} minutes`)
+    .refine(
+      (n) => n % COLLECTION_TICK_MINUTES === 0,
+      `must be a multiple of ${COLLECTION_TICK_MINUTES} minutes`,
+    )
     .optional(),
 });
 
@@ -159,8 +171,14 @@ export function connectionIntervalMinutes(
 ): number | null {
   if (!entry.interval) return null;
   const { defaultMinutes, tickMinutes } = entry.interval;
-  const raw = (connection.settings as { collection_intervals?: Record<string, unknown> } | null)?.collection_intervals?.[dataType];
-  const ok = typeof raw === 'number' && Number.isInteger(raw) && raw >= tickMinutes && raw <= 1440 && raw % tickMinutes === 0;
+  const raw = (connection.settings as { collection_intervals?: Record<string, unknown> } | null)
+    ?.collection_intervals?.[dataType];
+  const ok =
+    typeof raw === 'number' &&
+    Number.isInteger(raw) &&
+    raw >= tickMinutes &&
+    raw <= 1440 &&
+    raw % tickMinutes === 0;
   return ok ? raw : defaultMinutes;
 }
 
@@ -181,6 +199,8 @@ export function isDue(
   const slots = Math.max(1, Math.round(minutes / tick));
   if (slots === 1) return true;
   const tickIndex = Math.floor(now.getTime() / (tick * 60_000));
-  const digest = createHash('sha256').update(`${connection.customerId}/${connection.provider}/${connection.id}`).digest();
+  const digest = createHash('sha256')
+    .update(`${connection.customerId}/${connection.provider}/${connection.id}`)
+    .digest();
   return tickIndex % slots === digest.readUInt32BE(0) % slots;
 }

@@ -1,4 +1,3 @@
-import { RUNTIME_FILES } from './defaults';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -16,7 +15,7 @@ import type { RouteSpec } from '../lib/http/types';
 import { Collectors } from './Collectors';
 import { Config } from './Config';
 import { shippedFilesProps } from './connections';
-import { LOG_RETENTION } from './defaults';
+import { LOG_RETENTION, RUNTIME_FILES } from './defaults';
 import { collectorPermissions, sendToQueue } from './permissions';
 import { Storage } from './Storage';
 
@@ -59,7 +58,10 @@ export function Api({ stack, app }: StackContext) {
   dependsOn(Storage);
   const config = use(Config);
   const { jobs } = use(Collectors);
-  const connections = shippedFilesProps({ connections: config.connectionsFile, applications: config.applicationsFile }, app.local);
+  const connections = shippedFilesProps(
+    { connections: config.connectionsFile, applications: config.applicationsFile },
+    app.local,
+  );
 
   const authorizer = new SstFunction(stack, 'Authorizer', {
     handler: 'functions/authorizer.handler',

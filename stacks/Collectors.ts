@@ -42,7 +42,10 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 export function Collectors({ stack, app }: StackContext) {
   dependsOn(Storage);
   const config = use(Config);
-  const connections = shippedFilesProps({ connections: config.connectionsFile, applications: config.applicationsFile }, app.local);
+  const connections = shippedFilesProps(
+    { connections: config.connectionsFile, applications: config.applicationsFile },
+    app.local,
+  );
 
   const deadLetters = new Queue(stack, 'CollectionJobsDLQ', {
     cdk: {

@@ -1,6 +1,11 @@
 import { Config as SstConfig, type StackContext } from 'sst/constructs';
 import { useProject } from 'sst/project.js';
-import { type ConnectionsFileBundle, listedSecretNames, readApplicationsFile, readConnectionsFile } from './connections';
+import {
+  type ConnectionsFileBundle,
+  listedSecretNames,
+  readApplicationsFile,
+  readConnectionsFile,
+} from './connections';
 
 /**
  * Where ClickHouse is and how to log in. All four are secrets set per stage with

@@ -1,6 +1,6 @@
-import { RUNTIME_FILES } from './defaults';
 import { Script, Function as SstFunction, type StackContext, use } from 'sst/constructs';
 import { Config } from './Config';
+import { RUNTIME_FILES } from './defaults';
 
 /** Migrations run against a ClickHouse Cloud service that may be waking from idle (1-2 min). */
 export const MIGRATE_TIMEOUT_SECONDS = 900;

@@ -59,7 +59,9 @@ function readShippedFile(
   const configured = env[spec.sourceVar]?.trim();
   const from = normalize(configured || spec.bundledName);
   if (isAbsolute(from) || from.startsWith('..')) {
-    throw new Error(`${spec.sourceVar} must be a path inside the project, relative to its root; got "${configured}"`);
+    throw new Error(
+      `${spec.sourceVar} must be a path inside the project, relative to its root; got "${configured}"`,
+    );
   }
   const absolute = join(root, from);
   if (!existsSync(absolute)) {
@@ -75,7 +77,9 @@ function readShippedFile(
   const names = spec.check(raw ?? {}, from, absolute);
   for (const name of names) {
     if (!SECRET_NAME.test(name)) {
-      throw new Error(`${from}: secret "${name}" must be a name of letters, digits and _ (it becomes an SST secret)`);
+      throw new Error(
+        `${from}: secret "${name}" must be a name of letters, digits and _ (it becomes an SST secret)`,
+      );
     }
   }
   return { from, absolute, bundledName: spec.bundledName, secretNames: [...new Set(names)].sort() };
@@ -85,7 +89,9 @@ function readShippedFile(
 function referencedSecret(ref: string, where: string): string {
   const name = ref.startsWith('env:') ? ref.slice(4) : '';
   if (!SECRET_NAME.test(name)) {
-    throw new Error(`${where} must be "env:NAME" with NAME made of letters, digits and _ (it becomes an SST secret); got "${ref}"`);
+    throw new Error(
+      `${where} must be "env:NAME" with NAME made of letters, digits and _ (it becomes an SST secret); got "${ref}"`,
+    );
   }
   return name;
 }
@@ -154,7 +160,9 @@ export function readApplicationsFile(
         throw new Error(`${from}: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`);
       }
       return parsed.data.applications.flatMap((a, i) =>
-        a.probe?.api_key ? [referencedSecret(a.probe.api_key, `${from}: applications[${i}].probe.api_key`)] : [],
+        a.probe?.api_key
+          ? [referencedSecret(a.probe.api_key, `${from}: applications[${i}].probe.api_key`)]
+          : [],
       );
     },
   });
@@ -188,7 +196,10 @@ const LAMBDA_TASK_ROOT = '/var/task';
  * at them (under `sst dev` functions run on the deploying machine, so they read the originals).
  */
 export function shippedFilesProps(
-  files: { connections?: ConnectionsFileBundle | undefined; applications?: ConnectionsFileBundle | undefined },
+  files: {
+    connections?: ConnectionsFileBundle | undefined;
+    applications?: ConnectionsFileBundle | undefined;
+  },
   local: boolean,
 ): Pick<FunctionProps, 'copyFiles' | 'environment'> {
   const copyFiles = [...RUNTIME_FILES];

@@ -26,19 +26,29 @@ const section: BenchSection = {
         region: 'us-east-1',
         metric: 'cpu_utilization',
         unit: 'percent',
-        value: (i * 7919) % 10000 / 100,
+        value: ((i * 7919) % 10000) / 100,
         ts: toClickHouseTime(t0 + Math.floor(i / 1000) * 300_000),
         source_metric: 'CPUUtilization',
         collected_at: toClickHouseTime(t0),
       }));
 
     const ours = make('bench-writer');
-    const bare = make('bench-bare').map((p) => ({ ...p, dimension: '', labels: {}, task_id: '', version: 1 }));
+    const bare = make('bench-bare').map((p) => ({
+      ...p,
+      dimension: '',
+      labels: {},
+      task_id: '',
+      version: 1,
+    }));
 
     progress('bare @clickhouse/client insert');
     let start = performance.now();
     for (let i = 0; i < bare.length; i += 100_000) {
-      await store.client.insert({ table: 'performance_points', values: bare.slice(i, i + 100_000), format: 'JSONEachRow' });
+      await store.client.insert({
+        table: 'performance_points',
+        values: bare.slice(i, i + 100_000),
+        format: 'JSONEachRow',
+      });
     }
     const bareMs = performance.now() - start;
 
@@ -55,7 +65,8 @@ const section: BenchSection = {
         format: 'JSONEachRow',
       })
     ).json<{ customer_id: string; n: number }>();
-    if (counts.some((c) => Number(c.n) !== N)) throw new Error(`row counts differ from ${N}: ${JSON.stringify(counts)}`);
+    if (counts.some((c) => Number(c.n) !== N))
+      throw new Error(`row counts differ from ${N}: ${JSON.stringify(counts)}`);
 
     report({
       section: 'writer',

@@ -1,15 +1,22 @@
 import { z } from 'zod';
-import { CustomerIdSchema } from '../config/schema';
 import { DATA_TYPES } from '../collector/types';
+import { CustomerIdSchema } from '../config/schema';
 import { RUN_STATUSES } from '../schemas/rows';
 
 /** Shared request-validation pieces for the route handlers. */
-export const ProviderParamSchema = z.string().regex(/^[a-z0-9_-]{1,32}$/, 'must be a provider id such as aws, or all');
-export const TaskIdSchema = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a task id as returned by trigger');
+export const ProviderParamSchema = z
+  .string()
+  .regex(/^[a-z0-9_-]{1,32}$/, 'must be a provider id such as aws, or all');
+export const TaskIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a task id as returned by trigger');
 export const DataTypeSchema = z.enum(DATA_TYPES);
 
 export const CustomerPathSchema = z.object({ customer_id: CustomerIdSchema });
-export const CustomerProviderPathSchema = z.object({ customer_id: CustomerIdSchema, provider: ProviderParamSchema });
+export const CustomerProviderPathSchema = z.object({
+  customer_id: CustomerIdSchema,
+  provider: ProviderParamSchema,
+});
 
 /** `limit` as a query string value, bounded. */
 export const limitParam = (fallback: number, max: number) =>

@@ -37,7 +37,12 @@ export async function createApiKey(
       created_at: new Date(),
     },
   ]);
-  return { key: `oik_${keyId}_${secret}`, key_id: keyId, customer_id: admin ? null : (opts.customerId as string), is_admin: admin };
+  return {
+    key: `oik_${keyId}_${secret}`,
+    key_id: keyId,
+    customer_id: admin ? null : (opts.customerId as string),
+    is_admin: admin,
+  };
 }
 
 interface KeyRow {
@@ -61,7 +66,10 @@ async function findKey(store: Store, keyId: string): Promise<KeyRow | null> {
 }
 
 /** Who a key belongs to (revoked or not), or null when there is no such key. */
-export async function findApiKeyOwner(store: Store, keyId: string): Promise<{ customer_id: string; is_admin: boolean } | null> {
+export async function findApiKeyOwner(
+  store: Store,
+  keyId: string,
+): Promise<{ customer_id: string; is_admin: boolean } | null> {
   const row = await findKey(store, keyId);
   return row ? { customer_id: row.customer_id, is_admin: Number(row.is_admin) === 1 } : null;
 }

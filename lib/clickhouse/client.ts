@@ -96,7 +96,11 @@ export async function createStore(opts: StoreOptions): Promise<Store> {
     }
     throw err;
   }
-  const client = createClient({ connection, clickhouse_settings: { ...COMMON_SETTINGS }, log: { level: ClickHouseLogLevel.OFF } });
+  const client = createClient({
+    connection,
+    clickhouse_settings: { ...COMMON_SETTINGS },
+    log: { level: ClickHouseLogLevel.OFF },
+  });
   return {
     client,
     database: opts.database,

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MigrationError } from '../errors';
 import type { Logger } from '../logger';
-import type { Store } from './client';
 import { toClickHouseTime } from '../time';
+import type { Store } from './client';
 
 /** Where the project's migrations live (also copied next to the migrate Lambda). */
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
@@ -110,7 +110,14 @@ export async function runMigrations(
     }
     await store.client.insert({
       table: 'schema_migrations',
-      values: [{ version: file.version, name: file.name, checksum: file.checksum, applied_at: toClickHouseTime(new Date()) }],
+      values: [
+        {
+          version: file.version,
+          name: file.name,
+          checksum: file.checksum,
+          applied_at: toClickHouseTime(new Date()),
+        },
+      ],
       format: 'JSONEachRow',
     });
     report.applied.push(file.name);

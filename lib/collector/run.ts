@@ -3,14 +3,14 @@ import type { Store } from '../clickhouse/client';
 import { recordRun, runFieldsOf } from '../clickhouse/repos/runs';
 import { getWatermark, setWatermark } from '../clickhouse/repos/watermarks';
 import type { Writer } from '../clickhouse/writer';
+import type { ConnectionSource } from '../connections/source';
+import { decideRequestBudget } from '../costs/budget';
 import { errorMessage } from '../errors';
 import type { Logger } from '../logger';
+import type { ProviderRegistry } from '../providers/registry';
 import { createRedactor } from '../redact';
 import type { CollectionRunInput, RunStatus } from '../schemas/rows';
 import { HOUR_MS } from '../time';
-import type { ConnectionSource } from '../connections/source';
-import type { ProviderRegistry } from '../providers/registry';
-import { decideRequestBudget } from '../costs/budget';
 import { type RetryPolicy, withRetry } from './retry';
 import {
   type CollectContext,
@@ -245,7 +245,9 @@ export async function runCollection(job: CollectionJob, deps: RunDeps): Promise<
       .filter((o) => o.error || o.warnings?.length)
       .map((o) => [o.dataType, [o.error, ...(o.warnings ?? [])].filter(Boolean).join('; ').slice(0, 4000)]),
   );
-  const windows = outcomes.map((o) => o.window).filter((w): w is { start: string; end: string } => w !== null);
+  const windows = outcomes
+    .map((o) => o.window)
+    .filter((w): w is { start: string; end: string } => w !== null);
   const finishedAt = now();
   await recordRun(deps.writer, {
     ...base,
@@ -256,7 +258,12 @@ export async function runCollection(job: CollectionJob, deps: RunDeps): Promise<
     billable_requests: { ...meter.counts },
     skipped_reason: skippedReason,
     window_start: windows.length ? windows.map((w) => w.start).sort()[0] : null,
-    window_end: windows.length ? windows.map((w) => w.end).sort().at(-1) : null,
+    window_end: windows.length
+      ? windows
+          .map((w) => w.end)
+          .sort()
+          .at(-1)
+      : null,
     finished_at: finishedAt,
     duration_ms: Math.max(0, finishedAt.getTime() - startedAt.getTime()),
     details: {
@@ -268,7 +275,12 @@ export async function runCollection(job: CollectionJob, deps: RunDeps): Promise<
       ),
     },
   });
-  logger.info('collection finished', { status, rows, errors, duration_ms: finishedAt.getTime() - startedAt.getTime() });
+  logger.info('collection finished', {
+    status,
+    rows,
+    errors,
+    duration_ms: finishedAt.getTime() - startedAt.getTime(),
+  });
   return { taskId: job.taskId, status, outcomes, rows, errors };
 }
 
@@ -318,7 +330,14 @@ async function collectDataType(args: {
           maxBackfillMs: policy?.maxBackfillMs ?? deps.maxBackfillMs,
         });
   } catch (err) {
-    return { dataType, ok: false, rows: 0, window: null, error: redact(errorMessage(err)), durationMs: Date.now() - t0 };
+    return {
+      dataType,
+      ok: false,
+      rows: 0,
+      window: null,
+      error: redact(errorMessage(err)),
+      durationMs: Date.now() - t0,
+    };
   }
   const windowIso = { start: window.start.toISOString(), end: window.end.toISOString() };
 
@@ -334,12 +353,30 @@ async function collectDataType(args: {
         now: now(),
       });
       if (!decision.run) {
-        logger.warn('skipped: request budget', { reason: decision.reason, used: decision.used, estimate: decision.estimate });
-        return { dataType, ok: false, rows: 0, window: null, skipped: decision.reason, durationMs: Date.now() - t0 };
+        logger.warn('skipped: request budget', {
+          reason: decision.reason,
+          used: decision.used,
+          estimate: decision.estimate,
+        });
+        return {
+          dataType,
+          ok: false,
+          rows: 0,
+          window: null,
+          skipped: decision.reason,
+          durationMs: Date.now() - t0,
+        };
       }
       meter.limit(budget.apiPrefix, decision.remaining);
     } catch (err) {
-      return { dataType, ok: false, rows: 0, window: windowIso, error: redact(errorMessage(err)), durationMs: Date.now() - t0 };
+      return {
+        dataType,
+        ok: false,
+        rows: 0,
+        window: windowIso,
+        error: redact(errorMessage(err)),
+        durationMs: Date.now() - t0,
+      };
     }
   }
   const signal = deps.signal ?? new AbortController().signal;
@@ -423,4 +460,3 @@ async function collectDataType(args: {
     };
   }
 }
-

@@ -26,7 +26,12 @@ export function createSqsJobQueue(queueUrl: string, client: SQSClient = new SQSC
 /** Parses an SQS message body back into a job; throws on anything malformed. */
 export function parseJobMessage(body: string): CollectionJob {
   const job = JSON.parse(body) as CollectionJob;
-  if (!job || typeof job.taskId !== 'string' || typeof job.customerId !== 'string' || !Array.isArray(job.dataTypes)) {
+  if (
+    !job ||
+    typeof job.taskId !== 'string' ||
+    typeof job.customerId !== 'string' ||
+    !Array.isArray(job.dataTypes)
+  ) {
     throw new Error('malformed collection job message');
   }
   return job;

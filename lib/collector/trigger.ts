@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { mapLimit } from '../concurrency';
-import { getRun, type RunView } from '../clickhouse/repos/runs';
 import type { Store } from '../clickhouse/client';
+import { getRun, type RunView } from '../clickhouse/repos/runs';
 import type { Writer } from '../clickhouse/writer';
+import { mapLimit } from '../concurrency';
 import type { ConnectionSource } from '../connections/source';
 import { NotFoundError, ValidationError } from '../errors';
 import { KNOWN_PROVIDER_IDS, type ProviderRegistry } from '../providers/registry';
@@ -50,14 +50,19 @@ export function assertProviderAvailable(registry: ProviderRegistry, provider: st
 }
 
 /** Turns a trigger request into jobs: validates providers, connections and data types. */
-export async function planTriggeredJobs(req: TriggerRequest, deps: Pick<TriggerDeps, 'registry' | 'connections'>) {
+export async function planTriggeredJobs(
+  req: TriggerRequest,
+  deps: Pick<TriggerDeps, 'registry' | 'connections'>,
+) {
   const all = req.providers === 'all';
   const ids = all ? [] : [...new Set(req.providers)];
   for (const id of ids) assertProviderAvailable(deps.registry, id);
   const connections = (await deps.connections.list({ customerId: req.customerId })).filter((c) => c.enabled);
   const now = new Date().toISOString();
   const jobs: CollectionJob[] = [];
-  const targets = all ? [...new Set(connections.map((c) => c.provider))].filter((p) => deps.registry.get(p)) : ids;
+  const targets = all
+    ? [...new Set(connections.map((c) => c.provider))].filter((p) => deps.registry.get(p))
+    : ids;
   for (const provider of targets) {
     const connection = connections.find((c) => c.provider === provider);
     if (!connection) {
@@ -88,7 +93,9 @@ export async function planTriggeredJobs(req: TriggerRequest, deps: Pick<TriggerD
     });
   }
   if (jobs.length === 0) {
-    throw new NotFoundError(`Customer "${req.customerId}" has no enabled connection that collects the requested data.`);
+    throw new NotFoundError(
+      `Customer "${req.customerId}" has no enabled connection that collects the requested data.`,
+    );
   }
   return jobs;
 }
@@ -119,4 +126,3 @@ export async function startJobs(
   const runs = await Promise.all(jobs.map((job) => getRun(deps.store, job.taskId)));
   return { asyncMode: false, jobs, runs: runs.filter((r): r is RunView => r !== null) };
 }
-

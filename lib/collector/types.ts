@@ -24,7 +24,12 @@ export interface TimeWindow {
   readonly end: Date;
 }
 
-export type ProviderCategory = 'hyperscaler' | 'gpu_cloud' | 'general_compute' | 'self_hosted' | 'observability';
+export type ProviderCategory =
+  | 'hyperscaler'
+  | 'gpu_cloud'
+  | 'general_compute'
+  | 'self_hosted'
+  | 'observability';
 
 /** A customer's configured provider. `secrets` never leave the process (not logged, not returned). */
 export interface Connection<S = unknown> {

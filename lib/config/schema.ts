@@ -33,7 +33,10 @@ const EnvSchema = z.object({
     .string()
     .optional()
     .default('optiinfra')
-    .refine((v) => /^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(v), 'must be a plain identifier ([A-Za-z_][A-Za-z0-9_]*)'),
+    .refine(
+      (v) => /^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(v),
+      'must be a plain identifier ([A-Za-z_][A-Za-z0-9_]*)',
+    ),
   CLICKHOUSE_REQUEST_TIMEOUT_MS: intFrom(30_000, 1000),
   CLICKHOUSE_IDLE_SOCKET_TTL_MS: intFrom(2_500, 100),
   OPTIINFRA_DATA_DIR: z.string().optional().default('.optiinfra/data'),
@@ -43,7 +46,10 @@ const EnvSchema = z.object({
   LOCAL_HOURLY_RATE: z
     .string()
     .optional()
-    .refine((v) => v === undefined || v === '' || /^\d+(\.\d+)?$/.test(v), 'must be a decimal number such as 0.42'),
+    .refine(
+      (v) => v === undefined || v === '' || /^\d+(\.\d+)?$/.test(v),
+      'must be a decimal number such as 0.42',
+    ),
   LOCAL_CURRENCY: z
     .string()
     .optional()
@@ -54,7 +60,10 @@ const EnvSchema = z.object({
     .optional()
     .default('INFO')
     .transform((v) => v.toUpperCase())
-    .refine((v) => ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL'].includes(v), 'must be DEBUG, INFO, WARN, ERROR or SILENT'),
+    .refine(
+      (v) => ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL'].includes(v),
+      'must be DEBUG, INFO, WARN, ERROR or SILENT',
+    ),
   COLLECTION_QUEUE_URL: z.string().optional(),
   MAX_BACKFILL_HOURS: intFrom(24 * 7, 1),
   RETRY_MAX_ATTEMPTS: intFrom(4, 1),
@@ -67,12 +76,18 @@ const EnvSchema = z.object({
     .string()
     .optional()
     .transform((v) => (v?.trim() ? v.trim().replace(/\/+$/, '') : undefined))
-    .refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), 'must be an http(s):// URL (the host root, e.g. https://api.groq.com)'),
+    .refine(
+      (v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v),
+      'must be an http(s):// URL (the host root, e.g. https://api.groq.com)',
+    ),
   GROQ_MODEL: z
     .string()
     .optional()
     .default('openai/gpt-oss-120b')
-    .refine((v) => /^[A-Za-z0-9._:/-]{1,128}$/.test(v), 'must be a Groq model id such as openai/gpt-oss-120b'),
+    .refine(
+      (v) => /^[A-Za-z0-9._:/-]{1,128}$/.test(v),
+      'must be a Groq model id such as openai/gpt-oss-120b',
+    ),
   JUDGE_CONCURRENCY: intFrom(4, 1),
   JUDGE_TOKEN_BUDGET: intFrom(200_000, 1000),
   JUDGE_SAMPLING_RATE: z

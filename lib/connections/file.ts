@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { CustomerIdSchema } from '../config/schema';
 import type { Connection } from '../collector/types';
+import { CustomerIdSchema } from '../config/schema';
 import { ConfigError } from '../errors';
 import { resolveSecretRefs } from './secrets';
 
@@ -50,7 +50,8 @@ export function loadConnectionsFile(path: string, env: Record<string, string | u
   return parsed.data.connections.map((entry, i) => {
     const id = entry.id ?? entry.provider;
     const identity = `${entry.customer_id}/${entry.provider}/${id}`;
-    if (seen.has(identity)) throw new ConfigError(`${path}: connections[${i}]: duplicate connection ${identity}`);
+    if (seen.has(identity))
+      throw new ConfigError(`${path}: connections[${i}]: duplicate connection ${identity}`);
     seen.add(identity);
     return {
       id,
@@ -65,8 +66,10 @@ export function loadConnectionsFile(path: string, env: Record<string, string | u
 }
 
 function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>(
-    (acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)),
-    '',
-  ) || '(root)';
+  return (
+    path.reduce<string>(
+      (acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)),
+      '',
+    ) || '(root)'
+  );
 }

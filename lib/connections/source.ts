@@ -25,7 +25,8 @@ export function combineSources(...sources: ConnectionSource[]): ConnectionSource
     async list(f = {}) {
       const merged = new Map<string, Connection>();
       for (const source of sources) {
-        for (const c of await source.list(f)) merged.set(`${c.customerId}\u0000${c.provider}\u0000${c.id}`, c);
+        for (const c of await source.list(f))
+          merged.set(`${c.customerId}\u0000${c.provider}\u0000${c.id}`, c);
       }
       return [...merged.values()];
     },
@@ -60,7 +61,11 @@ export function databaseConnections(store: Store, env: Record<string, string | u
         provider: r.provider,
         enabled: Number(r.enabled) === 1,
         settings: safeJson(r.settings),
-        secrets: resolveSecretRefs(safeJson(r.secret_ref) as Record<string, string>, env, `connection ${r.connection_id}`),
+        secrets: resolveSecretRefs(
+          safeJson(r.secret_ref) as Record<string, string>,
+          env,
+          `connection ${r.connection_id}`,
+        ),
         source: 'database' as const,
       }));
     },

@@ -72,7 +72,8 @@ export function createHttpHandler<R extends { logger: Logger }>(
 ) {
   let baseLogger: Logger | undefined;
   const fallbackLogger = {
-    error: (msg: string, extra: unknown) => console.error(JSON.stringify({ level: 'ERROR', message: msg, ...(extra as object) })),
+    error: (msg: string, extra: unknown) =>
+      console.error(JSON.stringify({ level: 'ERROR', message: msg, ...(extra as object) })),
   } as unknown as Logger;
   const inner = async (event: ApiEvent, context: Context): Promise<ApiResult> => {
     const runtime = await getRuntime();

@@ -42,7 +42,12 @@ function validate<S extends z.ZodType>(schema: S, value: unknown, where: string)
   return parsed.data;
 }
 
-export function buildRequest<R>(event: ApiEvent, runtime: R, logger: Logger, requestId: string): ApiRequest<R> {
+export function buildRequest<R>(
+  event: ApiEvent,
+  runtime: R,
+  logger: Logger,
+  requestId: string,
+): ApiRequest<R> {
   const lambdaAuth = event.requestContext?.authorizer?.lambda;
   const auth: AuthContext | null = lambdaAuth?.key_id
     ? {

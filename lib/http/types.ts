@@ -1,4 +1,7 @@
-import type { APIGatewayProxyEventV2WithLambdaAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type {
+  APIGatewayProxyEventV2WithLambdaAuthorizer,
+  APIGatewayProxyStructuredResultV2,
+} from 'aws-lambda';
 
 /** What the Lambda authorizer passes to handlers (API Gateway `requestContext.authorizer.lambda`). */
 export interface AuthContext {

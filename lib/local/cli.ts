@@ -38,7 +38,8 @@ export async function runCommand(
       lock?.release();
     }
   } catch (err) {
-    const known = err instanceof AppError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION';
+    const known =
+      err instanceof AppError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION';
     console.error(known ? `\n${(err as Error).message}\n` : err);
     process.exit(1);
   }

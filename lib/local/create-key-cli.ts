@@ -9,7 +9,10 @@ await runCommand(
   async (rt, _config, args) => {
     const customer = typeof args.customer === 'string' ? args.customer : undefined;
     const admin = args.admin === true;
-    if (!admin && !customer) throw new ValidationError('Usage: npm run create-key -- --customer <customer_id> [--label <text>]   (or -- --admin)');
+    if (!admin && !customer)
+      throw new ValidationError(
+        'Usage: npm run create-key -- --customer <customer_id> [--label <text>]   (or -- --admin)',
+      );
     if (customer && !CUSTOMER_ID_PATTERN.test(customer)) {
       throw new ValidationError(`--customer must match ^[A-Za-z0-9_-]{1,64}$, got "${customer}"`);
     }

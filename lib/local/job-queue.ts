@@ -38,7 +38,9 @@ export function createInProcessJobQueue(opts: {
       const job = waiting.shift() as CollectionJob;
       running++;
       runCollection(job, opts.runDeps())
-        .catch((err: unknown) => opts.logger.error('collection job failed', { task_id: job.taskId, error: (err as Error).message }))
+        .catch((err: unknown) =>
+          opts.logger.error('collection job failed', { task_id: job.taskId, error: (err as Error).message }),
+        )
         .finally(() => {
           running--;
           inFlight.delete(key(job));
@@ -70,10 +72,11 @@ export function createInProcessJobQueue(opts: {
       }
       pump();
     },
-    drain: () => new Promise<void>((resolve) => {
-      idle.push(resolve);
-      settleIdle();
-    }),
+    drain: () =>
+      new Promise<void>((resolve) => {
+        idle.push(resolve);
+        settleIdle();
+      }),
     async stop() {
       stopped = true;
       waiting.length = 0;

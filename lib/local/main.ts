@@ -52,7 +52,9 @@ async function main() {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
   logger.info('starting', { config: redactConfig(config) });
-  progress(`Opening ${config.clickhouse.url ? `ClickHouse at ${config.clickhouse.url}` : `embedded ClickHouse in ${dataDir}`} …`);
+  progress(
+    `Opening ${config.clickhouse.url ? `ClickHouse at ${config.clickhouse.url}` : `embedded ClickHouse in ${dataDir}`} …`,
+  );
   runtime = await createRuntime(config, { mode: 'local', env: process.env, queue, logger });
   progress('Applying migrations …');
   const report = await runMigrations(runtime.store, { logger });

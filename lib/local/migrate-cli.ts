@@ -7,7 +7,9 @@ await runCommand(
   async (rt) => {
     const report = await runMigrations(rt.store);
     for (const name of report.applied) console.log(`applied  ${name}`);
-    console.log(`Schema current: ${report.applied.length} applied now, ${report.skipped.length} already applied.`);
+    console.log(
+      `Schema current: ${report.applied.length} applied now, ${report.skipped.length} already applied.`,
+    );
   },
   {},
   { migrate: false },

@@ -14,12 +14,19 @@ export interface LocalScheduler {
  * Runs the schedule table in-process, the way EventBridge runs it in AWS: each firing
  * plans one job per enabled connection and hands the jobs to the queue.
  */
-export function startLocalScheduler(runtime: Runtime, queue: JobQueue, entries: readonly ScheduleEntry[]): LocalScheduler {
+export function startLocalScheduler(
+  runtime: Runtime,
+  queue: JobQueue,
+  entries: readonly ScheduleEntry[],
+): LocalScheduler {
   const timers: { stop(): void }[] = [];
   const tick = async (entryId: string) => {
     const entry = entries.find((e) => e.id === entryId);
     if (!entry) throw new Error(`unknown schedule entry ${entryId}`);
-    const jobs = await planScheduledJobs(entry, { connections: runtime.connections, registry: runtime.registry });
+    const jobs = await planScheduledJobs(entry, {
+      connections: runtime.connections,
+      registry: runtime.registry,
+    });
     await enqueueJobs(jobs, { writer: runtime.writer, queue });
     if (jobs.length) runtime.logger.info('schedule fired', { schedule_id: entry.id, jobs: jobs.length });
     return jobs.length;
@@ -36,7 +43,11 @@ export function startLocalScheduler(runtime: Runtime, queue: JobQueue, entries: 
       handle.unref();
       timers.push({ stop: () => clearInterval(handle) });
     } else {
-      const job = new Cron(eventBridgeCronToStandard(entry.expression), { timezone: 'UTC', unref: true }, fire(entry.id));
+      const job = new Cron(
+        eventBridgeCronToStandard(entry.expression),
+        { timezone: 'UTC', unref: true },
+        fire(entry.id),
+      );
       timers.push({ stop: () => job.stop() });
     }
   }

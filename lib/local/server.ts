@@ -52,7 +52,8 @@ export function toApiEvent(args: {
     if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
   }
   const query: Record<string, string> = {};
-  for (const key of new Set(args.url.searchParams.keys())) query[key] = args.url.searchParams.getAll(key).join(',');
+  for (const key of new Set(args.url.searchParams.keys()))
+    query[key] = args.url.searchParams.getAll(key).join(',');
   const now = new Date();
   return {
     version: '2.0',
@@ -122,7 +123,8 @@ export function createLocalServer(opts: {
   const { runtime } = opts;
   const compiled = opts.routes.map((spec) => {
     const handler = opts.handlers[spec.name];
-    if (!handler) throw new Error(`route ${spec.method} ${spec.path} names handler "${spec.name}" which does not exist`);
+    if (!handler)
+      throw new Error(`route ${spec.method} ${spec.path} names handler "${spec.name}" which does not exist`);
     return compile(spec, handler, runtime);
   });
 
@@ -137,9 +139,12 @@ export function createLocalServer(opts: {
       const match = compiled
         .map((r) => ({ r, m: r.spec.method === method ? r.pattern.exec(url.pathname) : null }))
         .find((x) => x.m !== null);
-      if (!match || !match.m) {
+      if (!match?.m) {
         status = 404;
-        return send(res, 404, JSON.stringify({ message: 'Not Found' }), { 'content-type': 'application/json', ...base });
+        return send(res, 404, JSON.stringify({ message: 'Not Found' }), {
+          'content-type': 'application/json',
+          ...base,
+        });
       }
       const chunks: Buffer[] = [];
       let size = 0;
@@ -178,12 +183,18 @@ export function createLocalServer(opts: {
         const header = event.headers.authorization;
         if (!header) {
           status = 401;
-          return send(res, 401, JSON.stringify({ message: 'Unauthorized' }), { 'content-type': 'application/json', ...base });
+          return send(res, 401, JSON.stringify({ message: 'Unauthorized' }), {
+            'content-type': 'application/json',
+            ...base,
+          });
         }
         const decision = await authorize(runtime.store, header);
         if (!decision.isAuthorized || !decision.context) {
           status = 403;
-          return send(res, 403, JSON.stringify({ message: 'Forbidden' }), { 'content-type': 'application/json', ...base });
+          return send(res, 403, JSON.stringify({ message: 'Forbidden' }), {
+            'content-type': 'application/json',
+            ...base,
+          });
         }
         (event.requestContext as { authorizer?: unknown }).authorizer = { lambda: decision.context };
       }
@@ -195,12 +206,23 @@ export function createLocalServer(opts: {
     } catch (err) {
       runtime.logger.error('local server error', { request_id: requestId, error: (err as Error).message });
       status = 500;
-      send(res, 500, JSON.stringify({ error: { code: 'internal_error', message: 'Internal server error.' } }), {
-        'content-type': 'application/json',
-        ...base,
-      });
+      send(
+        res,
+        500,
+        JSON.stringify({ error: { code: 'internal_error', message: 'Internal server error.' } }),
+        {
+          'content-type': 'application/json',
+          ...base,
+        },
+      );
     } finally {
-      runtime.logger.debug('http', { request_id: requestId, method, path: url.pathname, status, ms: Date.now() - started });
+      runtime.logger.debug('http', {
+        request_id: requestId,
+        method,
+        path: url.pathname,
+        status,
+        ms: Date.now() - started,
+      });
     }
   });
 }

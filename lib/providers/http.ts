@@ -1,3 +1,5 @@
+import type { Dispatcher } from 'undici';
+import { parseRetryAfter } from '../collector/retry';
 import {
   ProviderAuthError,
   ProviderError,
@@ -5,8 +7,6 @@ import {
   ProviderRateLimitError,
   ProviderUnavailableError,
 } from '../errors';
-import { parseRetryAfter } from '../collector/retry';
-import type { Dispatcher } from 'undici';
 
 export interface FetchJsonOptions {
   method?: 'GET' | 'POST' | 'PUT' | 'DELETE';

@@ -1,4 +1,10 @@
-import type { CollectionJob, Collector, DataType, ProviderDefinition, WindowPolicy } from '../collector/types';
+import type {
+  CollectionJob,
+  Collector,
+  DataType,
+  ProviderDefinition,
+  WindowPolicy,
+} from '../collector/types';
 import { awsProvider } from './aws';
 import { azureProvider } from './azure';
 import { gcpProvider } from './gcp';

@@ -183,7 +183,13 @@ async function snapshotInfo(
        WHERE ${latestSnapshotWhere(providerSql)}`,
       params,
     ),
-    select<{ provider: string; snapshot_text: string; complete: number; resources: number; matching: number }>(
+    select<{
+      provider: string;
+      snapshot_text: string;
+      complete: number;
+      resources: number;
+      matching: number;
+    }>(
       store,
       `SELECT provider, toString(snapshot_at) AS snapshot_text, min(complete) AS complete, count() AS resources,
               countIf(${filterSql(filter, params)}) AS matching

@@ -138,19 +138,21 @@ export function createResourceSink(deps: { store: Store; writer: Writer; now?: (
       );
     }
     const count = (t: InventoryChange['changeType']) => changes.filter((c) => c.changeType === t).length;
-    await deps.writer.write('resource_snapshot_runs', [{
-      customer_id: ctx.customerId,
-      provider: ctx.provider,
-      snapshot_at: ctx.startedAt,
-      complete: complete ? 1 : 0,
-      resources: rows.length,
-      created: count('created'),
-      modified: count('modified'),
-      deleted: count('deleted'),
-      error: error.slice(0, 4096),
-      task_id: ctx.taskId,
-      recorded_at: detectedAt,
-    }]);
+    await deps.writer.write('resource_snapshot_runs', [
+      {
+        customer_id: ctx.customerId,
+        provider: ctx.provider,
+        snapshot_at: ctx.startedAt,
+        complete: complete ? 1 : 0,
+        resources: rows.length,
+        created: count('created'),
+        modified: count('modified'),
+        deleted: count('deleted'),
+        error: error.slice(0, 4096),
+        task_id: ctx.taskId,
+        recorded_at: detectedAt,
+      },
+    ]);
     ctx.logger.info('inventory snapshot recorded', {
       snapshot_at: toClickHouseTime(ctx.startedAt),
       complete,

@@ -1,7 +1,5 @@
-import { z } from 'zod';
 import type { Store } from '../clickhouse/client';
-import { CUSTOMER_ID_PATTERN } from '../config/schema';
-import { nextVersion, toClickHouseTime } from '../time';
+import { toClickHouseTime } from '../time';
 import { type ComparableRow, comparableFields, type ResourceState } from './diff';
 
 export interface SnapshotRef {

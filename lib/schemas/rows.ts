@@ -10,7 +10,9 @@ import { toClickHouseTime } from '../time';
  */
 
 const customerId = z.string().regex(CUSTOMER_ID_PATTERN, 'customer id must match ^[A-Za-z0-9_-]{1,64}$');
-const provider = z.string().regex(/^[a-z0-9_-]{1,32}$/, 'provider id must be lower-case letters, digits, _ or -');
+const provider = z
+  .string()
+  .regex(/^[a-z0-9_-]{1,32}$/, 'provider id must be lower-case letters, digits, _ or -');
 const text = z.string().max(16_384).default('');
 
 const CH_TIME = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(\.\d{1,3})?$/;
@@ -28,14 +30,25 @@ export const time = z.custom<Date | string | number>().transform((v, ctx) => {
       const [, y, mo, d, h, mi, se] = m;
       const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(se));
       const back = new Date(ms);
-      if (back.getUTCDate() === Number(d) && back.getUTCMonth() === Number(mo) - 1 && Number(h) < 24 && Number(mi) < 60 && Number(se) < 60) {
+      if (
+        back.getUTCDate() === Number(d) &&
+        back.getUTCMonth() === Number(mo) - 1 &&
+        Number(h) < 24 &&
+        Number(mi) < 60 &&
+        Number(se) < 60
+      ) {
         return v;
       }
       ctx.addIssue({ code: 'custom', message: `not a valid time: ${v}` });
       return z.NEVER;
     }
   }
-  const d = v instanceof Date ? v : typeof v === 'string' || typeof v === 'number' ? new Date(v) : new Date(Number.NaN);
+  const d =
+    v instanceof Date
+      ? v
+      : typeof v === 'string' || typeof v === 'number'
+        ? new Date(v)
+        : new Date(Number.NaN);
   if (Number.isNaN(d.getTime()) || (typeof v === 'string' && v.trim() === '')) {
     ctx.addIssue({ code: 'custom', message: `not a valid time: ${String(v)}` });
     return z.NEVER;
@@ -55,7 +68,10 @@ export const decimal = z.custom<string | number>().transform((v, ctx) => {
     v = expandExponent(String(v));
   }
   if (typeof v !== 'string' || !DECIMAL_TEXT.test(v.trim())) {
-    ctx.addIssue({ code: 'custom', message: `not a decimal with at most 10 fraction digits: "${String(v)}"` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `not a decimal with at most 10 fraction digits: "${String(v)}"`,
+    });
     return z.NEVER;
   }
   return v.trim();
@@ -217,10 +233,16 @@ export const ApplicationEvaluationSchema = z.object({
   coherence: score,
   relevance: score,
   accuracy: score,
-  hallucination: z.union([z.literal(0), z.literal(1)]).nullable().default(null),
+  hallucination: z
+    .union([z.literal(0), z.literal(1)])
+    .nullable()
+    .default(null),
   hallucination_score: score,
   unsupported_claims: z.array(z.string()).default([]),
-  toxic: z.union([z.literal(0), z.literal(1)]).nullable().default(null),
+  toxic: z
+    .union([z.literal(0), z.literal(1)])
+    .nullable()
+    .default(null),
   toxicity_score: score,
   toxicity_categories: z.array(z.string()).default([]),
   reasons: tags,

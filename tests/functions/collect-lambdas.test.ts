@@ -21,7 +21,10 @@ beforeAll(async () => {
     if (req.headers['x-amz-target'] !== 'AmazonSQS.SendMessageBatch') {
       return { status: 400, body: { __type: 'com.amazonaws.sqs#InvalidAction', message: 'unexpected call' } };
     }
-    const input = JSON.parse(req.body) as { QueueUrl: string; Entries: { Id: string; MessageBody: string }[] };
+    const input = JSON.parse(req.body) as {
+      QueueUrl: string;
+      Entries: { Id: string; MessageBody: string }[];
+    };
     sent.push(...input.Entries);
     return {
       headers: { 'content-type': 'application/x-amz-json-1.0' },
@@ -37,7 +40,10 @@ beforeAll(async () => {
   });
   const dir = mkdtempSync(join(tmpdir(), 'conn-'));
   const file = join(dir, 'connections.yaml');
-  writeFileSync(file, 'connections:\n  - customer_id: lambda-co\n    provider: local\n    settings: { hourly_rate: "1.20" }\n');
+  writeFileSync(
+    file,
+    'connections:\n  - customer_id: lambda-co\n    provider: local\n    settings: { hourly_rate: "1.20" }\n',
+  );
   Object.assign(process.env, {
     OPTIINFRA_DATA_DIR: TEST_DATA_DIR,
     CLICKHOUSE_DATABASE: `fn_${process.pid}`,
@@ -76,11 +82,20 @@ describe('dispatch and worker Lambdas', () => {
     expect(out).toEqual({ schedule_id: 'local-machine', queued: 1 });
     expect(sent).toHaveLength(1);
     const job = JSON.parse(sent[0]?.MessageBody ?? '{}') as CollectionJob;
-    expect(job).toMatchObject({ customerId: 'lambda-co', provider: 'local', trigger: 'scheduled', dataTypes: ['performance', 'resource', 'cost'] });
-    const { getRuntime } = await import('../../functions/_runtime');
-    const runs = await rows<{ status: string }>((await getRuntime()).store, 'SELECT status FROM collection_runs FINAL WHERE task_id = {t:String}', {
-      t: job.taskId,
+    expect(job).toMatchObject({
+      customerId: 'lambda-co',
+      provider: 'local',
+      trigger: 'scheduled',
+      dataTypes: ['performance', 'resource', 'cost'],
     });
+    const { getRuntime } = await import('../../functions/_runtime');
+    const runs = await rows<{ status: string }>(
+      (await getRuntime()).store,
+      'SELECT status FROM collection_runs FINAL WHERE task_id = {t:String}',
+      {
+        t: job.taskId,
+      },
+    );
     expect(runs).toEqual([{ status: 'queued' }]);
   });
 

@@ -25,13 +25,24 @@ export function buildApiEvent(opts: ApiEventInput): ApiEvent {
   const method = opts.method ?? 'GET';
   const template = opts.path ?? '/';
   const path = template.replace(/\{([^}]+)\}/g, (whole, name: string) =>
-    opts.pathParameters?.[name] !== undefined ? encodeURIComponent(opts.pathParameters[name] as string) : whole,
+    opts.pathParameters?.[name] !== undefined
+      ? encodeURIComponent(opts.pathParameters[name] as string)
+      : whole,
   );
   const routeKey = opts.routeKey ?? `${method} ${opts.route ?? template}`;
   const auth: AuthContext | null = opts.auth
-    ? { customer_id: opts.auth.customer_id ?? '', is_admin: opts.auth.is_admin ?? false, key_id: opts.auth.key_id ?? '0123456789abcdef' }
+    ? {
+        customer_id: opts.auth.customer_id ?? '',
+        is_admin: opts.auth.is_admin ?? false,
+        key_id: opts.auth.key_id ?? '0123456789abcdef',
+      }
     : null;
-  const body = opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+  const body =
+    opts.body === undefined
+      ? undefined
+      : typeof opts.body === 'string'
+        ? opts.body
+        : JSON.stringify(opts.body);
   return {
     version: '2.0',
     routeKey,

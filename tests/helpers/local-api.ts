@@ -2,12 +2,16 @@ import type { AddressInfo } from 'node:net';
 import { HANDLERS } from '../../lib/api/handlers';
 import { ROUTES } from '../../lib/api/routes';
 import { createApiKey } from '../../lib/auth/keys';
-import { parseConfig } from '../../lib/config/schema';
 import type { Connection } from '../../lib/collector/types';
+import { parseConfig } from '../../lib/config/schema';
 import { createInProcessJobQueue } from '../../lib/local/job-queue';
 import { createLocalServer } from '../../lib/local/server';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../../lib/runtime';
 import { silentLogger, testStore } from './store';
+
+/** Response JSON of any route: tests assert its shape. */
+// biome-ignore lint/suspicious/noExplicitAny: the shape differs per route and is what the tests check
+type ResponseJson = any;
 
 export interface LocalApi {
   url: string;
@@ -15,7 +19,11 @@ export interface LocalApi {
   queue: ReturnType<typeof createInProcessJobQueue>;
   /** Creates a key and returns it (admin when customerId is null). */
   key(customerId: string | null): Promise<string>;
-  request(method: string, path: string, opts?: { key?: string; body?: unknown; rawBody?: string }): Promise<{ status: number; body: any; headers: Headers }>;
+  request(
+    method: string,
+    path: string,
+    opts?: { key?: string; body?: unknown; rawBody?: string },
+  ): Promise<{ status: number; body: ResponseJson; headers: Headers }>;
   close(): Promise<void>;
 }
 
@@ -24,12 +32,18 @@ export interface LocalApi {
  * in-process queue), on the test's embedded ClickHouse and an ephemeral port.
  */
 export async function startLocalApi(
-  opts: { env?: Record<string, string>; connections?: Connection[] } & Partial<Pick<RuntimeOptions, 'registry'>> = {},
+  opts: { env?: Record<string, string>; connections?: Connection[] } & Partial<
+    Pick<RuntimeOptions, 'registry'>
+  > = {},
 ): Promise<LocalApi> {
   const env = { LOG_LEVEL: 'SILENT', ...opts.env };
   const config = parseConfig(env);
   let runtime: Runtime | undefined;
-  const queue = createInProcessJobQueue({ runDeps: () => (runtime as Runtime).runDeps, concurrency: 2, logger: silentLogger() });
+  const queue = createInProcessJobQueue({
+    runDeps: () => (runtime as Runtime).runDeps,
+    concurrency: 2,
+    logger: silentLogger(),
+  });
   runtime = await createRuntime(config, {
     mode: 'local',
     env,
@@ -56,7 +70,11 @@ export async function startLocalApi(
           ...(o.key ? { authorization: `Bearer ${o.key}` } : {}),
           ...(o.body !== undefined || o.rawBody !== undefined ? { 'content-type': 'application/json' } : {}),
         },
-        ...(o.rawBody !== undefined ? { body: o.rawBody } : o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
+        ...(o.rawBody !== undefined
+          ? { body: o.rawBody }
+          : o.body !== undefined
+            ? { body: JSON.stringify(o.body) }
+            : {}),
       });
       const text = await res.text();
       let body: unknown = text;

@@ -56,7 +56,10 @@ describe('the app', () => {
 
   it('ships the provider catalog and the judge calibration set with every function (each builds the full runtime)', () => {
     for (const f of synth.functions) {
-      expect(f.props.copyFiles ?? [], `${f.stack}/${f.id}`).toContainEqual({ from: 'providers.yaml', to: 'providers.yaml' });
+      expect(f.props.copyFiles ?? [], `${f.stack}/${f.id}`).toContainEqual({
+        from: 'providers.yaml',
+        to: 'providers.yaml',
+      });
       expect(f.props.copyFiles ?? [], `${f.stack}/${f.id}`).toContainEqual({
         from: 'data/judge-calibration.jsonl',
         to: 'data/judge-calibration.jsonl',

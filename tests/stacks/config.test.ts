@@ -102,7 +102,7 @@ describe('Config: bad deploy-time input fails the deploy with a clear message', 
     ],
     ['unparseable YAML', 'connections: [\n', /cannot parse connections file/],
     [
-      "a provider setting its schema rejects (the start-up check, run at deploy)",
+      'a provider setting its schema rejects (the start-up check, run at deploy)',
       'connections:\n  - customer_id: acme\n    provider: azure\n    settings: { tenant_id: nope, client_id: nope, subscription_ids: [] }\n',
       /bad\.yaml: connections\[0\]\.settings\.tenant_id: must be a GUID/,
     ],
@@ -163,15 +163,30 @@ describe('Config: the applications file and tuning at deploy', () => {
       ].join('\n'),
     );
     const bundle = readApplicationsFile(ROOT, { OPTIINFRA_APPLICATIONS_SOURCE: file });
-    expect(bundle).toMatchObject({ from: file, bundledName: 'optiinfra.applications.yaml', secretNames: ['ACME_LLM_KEY'] });
-    const bad = writeFixture('apps-bad.yaml', 'applications:\n  - customer_id: acme\n    application: x\n    provider: nimbus\n');
-    expect(() => readApplicationsFile(ROOT, { OPTIINFRA_APPLICATIONS_SOURCE: bad })).toThrow(/apps-bad\.yaml: applications\.0\.provider/);
+    expect(bundle).toMatchObject({
+      from: file,
+      bundledName: 'optiinfra.applications.yaml',
+      secretNames: ['ACME_LLM_KEY'],
+    });
+    const bad = writeFixture(
+      'apps-bad.yaml',
+      'applications:\n  - customer_id: acme\n    application: x\n    provider: nimbus\n',
+    );
+    expect(() => readApplicationsFile(ROOT, { OPTIINFRA_APPLICATIONS_SOURCE: bad })).toThrow(
+      /apps-bad\.yaml: applications\.0\.provider/,
+    );
   });
 
   it('passes tuning set at deploy to every function, and refuses a bad value at deploy', () => {
     const env = functionDefaults({ GROQ_MODEL: 'openai/gpt-oss-20b', MAX_BACKFILL_HOURS: '48' }).environment;
-    expect(env).toMatchObject({ GROQ_MODEL: 'openai/gpt-oss-20b', MAX_BACKFILL_HOURS: '48', LOG_LEVEL: 'INFO' });
+    expect(env).toMatchObject({
+      GROQ_MODEL: 'openai/gpt-oss-20b',
+      MAX_BACKFILL_HOURS: '48',
+      LOG_LEVEL: 'INFO',
+    });
     expect(env).not.toHaveProperty('GROQ_API_KEY');
-    expect(() => functionDefaults({ MAX_BACKFILL_HOURS: 'a week' })).toThrow(/Deploy-time tuning: .*MAX_BACKFILL_HOURS/);
+    expect(() => functionDefaults({ MAX_BACKFILL_HOURS: 'a week' })).toThrow(
+      /Deploy-time tuning: .*MAX_BACKFILL_HOURS/,
+    );
   });
 });

@@ -29,7 +29,10 @@ describe('parseConfig', () => {
   });
 
   it('never shows the ClickHouse password when logged', () => {
-    const c = parseConfig({ CLICKHOUSE_URL: 'https://ch.example.com:8443', CLICKHOUSE_PASSWORD: 'hunter2-secret' });
+    const c = parseConfig({
+      CLICKHOUSE_URL: 'https://ch.example.com:8443',
+      CLICKHOUSE_PASSWORD: 'hunter2-secret',
+    });
     expect(JSON.stringify(redactConfig(c))).not.toContain('hunter2-secret');
   });
 });
@@ -40,7 +43,9 @@ describe('createRedactor', () => {
     expect(redact('call failed with sk-live-123456 and Authorization: Bearer abcdefghijkl12345')).toBe(
       'call failed with *** and Authorization: Bearer ***',
     );
-    expect(redact('GET https://user:pa55word@host/x?api_key=zzz&x=1')).toBe('GET https://***:***@host/x?api_key=***&x=1');
+    expect(redact('GET https://user:pa55word@host/x?api_key=zzz&x=1')).toBe(
+      'GET https://***:***@host/x?api_key=***&x=1',
+    );
   });
 });
 
@@ -72,7 +77,12 @@ describe('computeWindow', () => {
     expect(w.start.toISOString()).toBe('2026-11-19T12:00:00.000Z');
   });
   it('re-reads the restatement window even when the watermark is recent', () => {
-    const w = computeWindow({ now, watermark: new Date('2026-11-20T11:00:00Z'), restatementMs: 48 * H, maxBackfillMs: 30 * 24 * H });
+    const w = computeWindow({
+      now,
+      watermark: new Date('2026-11-20T11:00:00Z'),
+      restatementMs: 48 * H,
+      maxBackfillMs: 30 * 24 * H,
+    });
     expect(w.start.toISOString()).toBe('2026-11-18T12:00:00.000Z');
   });
   it('uses the initial lookback without a watermark', () => {

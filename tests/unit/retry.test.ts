@@ -89,7 +89,9 @@ describe('retry helpers', () => {
 
   it('parses Retry-After seconds and HTTP dates', () => {
     expect(parseRetryAfter('3')).toBe(3000);
-    expect(parseRetryAfter('Wed, 21 Oct 2026 07:28:05 GMT', Date.parse('Wed, 21 Oct 2026 07:28:00 GMT'))).toBe(5000);
+    expect(
+      parseRetryAfter('Wed, 21 Oct 2026 07:28:05 GMT', Date.parse('Wed, 21 Oct 2026 07:28:00 GMT')),
+    ).toBe(5000);
     expect(parseRetryAfter('soon')).toBeUndefined();
   });
 });

@@ -13,9 +13,12 @@ describe('time', () => {
     expect(time.parse(input)).toBe(expected);
   });
 
-  it.each(['2026-02-30 00:00:00', '2026-11-23 24:00:00', 'yesterday', '', null, {}])('rejects %j', (input) => {
-    expect(time.safeParse(input).success).toBe(false);
-  });
+  it.each(['2026-02-30 00:00:00', '2026-11-23 24:00:00', 'yesterday', '', null, {}])(
+    'rejects %j',
+    (input) => {
+      expect(time.safeParse(input).success).toBe(false);
+    },
+  );
 });
 
 describe('decimal', () => {
@@ -29,7 +32,10 @@ describe('decimal', () => {
     expect(decimal.parse(input)).toBe(expected);
   });
 
-  it.each(['1e3', '12,34', 'NaN', Number.NaN, Number.POSITIVE_INFINITY, '0.12345678901', undefined])('rejects %j', (input) => {
-    expect(decimal.safeParse(input).success).toBe(false);
-  });
+  it.each(['1e3', '12,34', 'NaN', Number.NaN, Number.POSITIVE_INFINITY, '0.12345678901', undefined])(
+    'rejects %j',
+    (input) => {
+      expect(decimal.safeParse(input).success).toBe(false);
+    },
+  );
 });

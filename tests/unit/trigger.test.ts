@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { assertProviderAvailable } from '../../lib/collector/trigger';
-import { NotFoundError } from '../../lib/errors';
 import type { ProviderDefinition } from '../../lib/collector/types';
+import { NotFoundError } from '../../lib/errors';
 import { localProvider } from '../../lib/providers/local';
 import { createRegistry } from '../../lib/providers/registry';
 

@@ -13,7 +13,8 @@ import { triggerAndRespond } from './trigger';
 export const collectTrigger: RouteHandler<Runtime> = async (req) => {
   const body = req.body(TriggerBodySchema);
   req.requireCustomer(body.customer_id);
-  const providers = body.provider === 'all' ? 'all' : Array.isArray(body.provider) ? body.provider : [body.provider];
+  const providers =
+    body.provider === 'all' ? 'all' : Array.isArray(body.provider) ? body.provider : [body.provider];
   return triggerAndRespond(req, {
     customerId: body.customer_id,
     providers,

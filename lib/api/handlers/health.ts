@@ -5,7 +5,9 @@ import type { Runtime } from '../../runtime';
 /** GET /health (no auth) — ClickHouse reachable and migrations current; 503 otherwise. */
 export const health: RouteHandler<Runtime> = async (req) => {
   const rt = req.runtime;
-  const ping = await rt.store.client.ping().catch((err: unknown) => ({ success: false as const, error: err }));
+  const ping = await rt.store.client
+    .ping()
+    .catch((err: unknown) => ({ success: false as const, error: err }));
   const reachable = ping.success;
   const pending = reachable ? await pendingMigrations(rt.store) : [];
   const ok = reachable && pending.length === 0;

@@ -1,7 +1,7 @@
 import type { RouteHandler } from '../../http/handler';
 import type { Runtime } from '../../runtime';
 import { APPLICATIONS_HANDLERS } from './applications';
-import { collectHistory, collectStatus, collectTrigger, collectorsList } from './collect';
+import { collectHistory, collectorsList, collectStatus, collectTrigger } from './collect';
 import { COSTS_HANDLERS } from './costs';
 import { health } from './health';
 import { keysCreate, keysRevoke } from './keys';

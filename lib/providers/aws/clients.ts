@@ -5,7 +5,9 @@ import type { AwsSettings } from './config';
 export interface AwsClientConfig {
   region: string;
   endpoint?: string;
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | ReturnType<typeof fromTemporaryCredentials>;
+  credentials?:
+    | { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
+    | ReturnType<typeof fromTemporaryCredentials>;
   /** Our retry loop (ctx.retry) owns backoff, so the SDK makes one attempt. */
   maxAttempts: number;
 }

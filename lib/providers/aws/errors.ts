@@ -36,13 +36,24 @@ const AUTH = new Set([
  */
 export function classifyAwsError(err: unknown, call: string): ProviderError {
   if (err instanceof ProviderError) return err;
-  const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number }; code?: string };
+  const e = err as {
+    name?: string;
+    message?: string;
+    $metadata?: { httpStatusCode?: number };
+    code?: string;
+  };
   const name = e?.name ?? 'Error';
   const status = e?.$metadata?.httpStatusCode;
   const message = `${call}: ${name}${e?.message && e.message !== name ? `: ${e.message}` : ''}`;
-  if (THROTTLING.has(name) || status === 429) return new ProviderRateLimitError('aws', message, undefined, { cause: err });
-  if (AUTH.has(name) || status === 401 || status === 403) return new ProviderAuthError('aws', message, { cause: err });
-  if ((status !== undefined && status >= 500) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT'].includes(e?.code ?? '') || name === 'TimeoutError') {
+  if (THROTTLING.has(name) || status === 429)
+    return new ProviderRateLimitError('aws', message, undefined, { cause: err });
+  if (AUTH.has(name) || status === 401 || status === 403)
+    return new ProviderAuthError('aws', message, { cause: err });
+  if (
+    (status !== undefined && status >= 500) ||
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT'].includes(e?.code ?? '') ||
+    name === 'TimeoutError'
+  ) {
     return new ProviderUnavailableError('aws', message, { cause: err });
   }
   return new ProviderError('aws', 'request_failed', message, false, { cause: err });

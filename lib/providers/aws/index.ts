@@ -1,11 +1,11 @@
 import type { ProviderDefinition } from '../../collector/types';
 import { openMonthsStart } from '../../costs/periods';
 import { parseConnectionSettings } from '../../costs/settings';
+import { DAY_MS, MINUTE_MS } from '../../time';
 import { type AwsSettings, AwsSettingsSchema } from './config';
 import { CE_API_PREFIX, callerAccount, collectAwsCost } from './cost';
 import { collectAwsPerformance } from './performance';
 import { collectAwsResources } from './resource';
-import { DAY_MS, MINUTE_MS } from '../../time';
 
 /** Amazon Web Services. Collectors live one file per data type next to this one. */
 export const awsProvider: ProviderDefinition<AwsSettings> = {

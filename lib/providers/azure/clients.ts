@@ -1,5 +1,5 @@
-import { ClientSecretCredential, type TokenCredential } from '@azure/identity';
 import { createDefaultHttpClient, type HttpClient } from '@azure/core-rest-pipeline';
+import { ClientSecretCredential, type TokenCredential } from '@azure/identity';
 import type { Connection } from '../../collector/types';
 import { ProviderConfigError } from '../../errors';
 import type { AzureSettings } from './config';
@@ -35,7 +35,10 @@ export function azureCredential(conn: Connection<AzureSettings>): TokenCredentia
 }
 
 /** Client options shared by the ARM clients of this connection. */
-export function azureClientOptions(conn: Connection<AzureSettings>): { httpClient?: HttpClient; retryOptions: { maxRetries: number } } {
+export function azureClientOptions(conn: Connection<AzureSettings>): {
+  httpClient?: HttpClient;
+  retryOptions: { maxRetries: number };
+} {
   const httpClient = azureHttpClient(conn.settings.endpoint);
   // Our retry loop owns backoff; the pipeline retries nothing itself.
   return { ...(httpClient ? { httpClient } : {}), retryOptions: { maxRetries: 0 } };

@@ -1,6 +1,7 @@
 import type { ProviderDefinition } from '../../collector/types';
 import { openMonthsStart, startOfUtcDay } from '../../costs/periods';
 import { parseConnectionSettings } from '../../costs/settings';
+import { DAY_MS, MINUTE_MS } from '../../time';
 import { type AzureSettings, AzureSettingsSchema } from './config';
 import {
   azureCostDefinition,
@@ -11,7 +12,6 @@ import {
 } from './cost';
 import { collectAzurePerformance } from './performance';
 import { collectAzureResources } from './resource';
-import { DAY_MS, MINUTE_MS } from '../../time';
 
 /** Microsoft Azure. Collectors live one file per data type next to this one. */
 export const azureProvider: ProviderDefinition<AzureSettings> = {

@@ -18,7 +18,10 @@ export function gcpCredentials(conn: Connection<GcpSettings>): ServiceAccountKey
     if (!key.client_email || !key.private_key) throw new Error('missing client_email or private_key');
     return key;
   } catch (err) {
-    throw new ProviderConfigError('gcp', `secret service_account_key is not a service-account key JSON: ${(err as Error).message}`);
+    throw new ProviderConfigError(
+      'gcp',
+      `secret service_account_key is not a service-account key JSON: ${(err as Error).message}`,
+    );
   }
 }
 
@@ -44,7 +47,9 @@ export function gaxClientOptions(conn: Connection<GcpSettings>): Record<string, 
   }
   const credentials = gcpCredentials(conn);
   return {
-    ...(credentials ? { credentials: { client_email: credentials.client_email, private_key: credentials.private_key } } : {}),
+    ...(credentials
+      ? { credentials: { client_email: credentials.client_email, private_key: credentials.private_key } }
+      : {}),
     projectId: credentials?.project_id ?? s.project_ids[0],
   };
 }

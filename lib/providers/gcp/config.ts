@@ -16,7 +16,10 @@ export const GcpSettingsSchema = z.object({
   /** The Cloud Billing export table: project.dataset.gcp_billing_export_v1_XXXXXX_XXXXXX_XXXXXX */
   billing_export_table: z
     .string()
-    .regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]\.[A-Za-z0-9_]{1,1024}\.[A-Za-z0-9_]{1,1024}$/, 'must be project.dataset.table')
+    .regex(
+      /^[a-z][a-z0-9-]{4,28}[a-z0-9]\.[A-Za-z0-9_]{1,1024}\.[A-Za-z0-9_]{1,1024}$/,
+      'must be project.dataset.table',
+    )
     .optional(),
   /** Last month is re-read through this day of the month (the export keeps changing after month end). */
   cost_month_final_day: z.number().int().min(1).max(28).default(5),

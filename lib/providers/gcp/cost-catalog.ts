@@ -79,7 +79,9 @@ export function createCatalogPrices(ctx: CollectContext<GcpSettings>) {
       });
     } catch (err) {
       // Billed figures are unaffected; list prices for this service stay 0 and the run says so.
-      ctx.warn?.(`list prices for service ${serviceId} unavailable from the SKU catalog: ${(err as Error).message}`);
+      ctx.warn?.(
+        `list prices for service ${serviceId} unavailable from the SKU catalog: ${(err as Error).message}`,
+      );
     }
     return prices;
   }

@@ -3,13 +3,13 @@ import { CloudBillingClient } from '@google-cloud/billing';
 import type { ProviderDefinition } from '../../collector/types';
 import { openMonthsStart } from '../../costs/periods';
 import { parseConnectionSettings } from '../../costs/settings';
+import { DAY_MS, MINUTE_MS } from '../../time';
 import { gaxClientOptions } from './clients';
 import { type GcpSettings, GcpSettingsSchema } from './config';
 import { bigQueryOptions, collectGcpCost } from './cost';
 import { classifyGoogleError } from './cost-errors';
 import { collectGcpPerformance } from './performance';
 import { collectGcpResources } from './resource';
-import { DAY_MS, MINUTE_MS } from '../../time';
 
 /** Google Cloud. Collectors live one file per data type next to this one. */
 export const gcpProvider: ProviderDefinition<GcpSettings> = {

@@ -38,7 +38,11 @@ export async function sampleMachine(intervalMs = 1000): Promise<MachineSample> {
       .map((d) => ({ mount: d.mount, size: d.size, used: d.used, usePercent: d.use })),
     net: net
       .filter((n) => n.iface !== 'lo')
-      .map((n) => ({ iface: n.iface, rxPerSec: Math.max(0, n.rx_sec ?? 0), txPerSec: Math.max(0, n.tx_sec ?? 0) })),
+      .map((n) => ({
+        iface: n.iface,
+        rxPerSec: Math.max(0, n.rx_sec ?? 0),
+        txPerSec: Math.max(0, n.tx_sec ?? 0),
+      })),
   };
 }
 

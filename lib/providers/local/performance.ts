@@ -1,7 +1,7 @@
 import type { CollectContext } from '../../collector/types';
 import type { PerformancePointInput } from '../../schemas/rows';
 import type { LocalSettings } from './config';
-import { machineId, type MachineSample, sampleMachine } from './machine';
+import { type MachineSample, machineId, sampleMachine } from './machine';
 
 /** Maps one machine reading to points in the shared metric vocabulary. */
 export function mapSample(
@@ -22,8 +22,20 @@ export function mapSample(
   };
   const memUsed = sample.memTotal - sample.memAvailable;
   const points: PerformancePointInput[] = [
-    { ...base, metric: 'cpu_utilization', unit: 'percent', value: round(sample.cpuPercent), source_metric: 'currentLoad' },
-    { ...base, metric: 'load_average_1m', unit: 'count', value: round(sample.load1), source_metric: 'avgLoad' },
+    {
+      ...base,
+      metric: 'cpu_utilization',
+      unit: 'percent',
+      value: round(sample.cpuPercent),
+      source_metric: 'currentLoad',
+    },
+    {
+      ...base,
+      metric: 'load_average_1m',
+      unit: 'count',
+      value: round(sample.load1),
+      source_metric: 'avgLoad',
+    },
     {
       ...base,
       metric: 'memory_utilization',
@@ -31,18 +43,52 @@ export function mapSample(
       value: sample.memTotal > 0 ? round((memUsed / sample.memTotal) * 100) : 0,
       source_metric: 'mem.available',
     },
-    { ...base, metric: 'memory_used', unit: 'bytes', value: memUsed, source_metric: 'mem.total-mem.available' },
+    {
+      ...base,
+      metric: 'memory_used',
+      unit: 'bytes',
+      value: memUsed,
+      source_metric: 'mem.total-mem.available',
+    },
   ];
   for (const d of sample.disks) {
     points.push(
-      { ...base, metric: 'disk_utilization', dimension: d.mount, unit: 'percent', value: round(d.usePercent), source_metric: 'fsSize.use' },
-      { ...base, metric: 'disk_used', dimension: d.mount, unit: 'bytes', value: d.used, source_metric: 'fsSize.used' },
+      {
+        ...base,
+        metric: 'disk_utilization',
+        dimension: d.mount,
+        unit: 'percent',
+        value: round(d.usePercent),
+        source_metric: 'fsSize.use',
+      },
+      {
+        ...base,
+        metric: 'disk_used',
+        dimension: d.mount,
+        unit: 'bytes',
+        value: d.used,
+        source_metric: 'fsSize.used',
+      },
     );
   }
   for (const n of sample.net) {
     points.push(
-      { ...base, metric: 'network_in', dimension: n.iface, unit: 'bytes_per_second', value: round(n.rxPerSec), source_metric: 'networkStats.rx_sec' },
-      { ...base, metric: 'network_out', dimension: n.iface, unit: 'bytes_per_second', value: round(n.txPerSec), source_metric: 'networkStats.tx_sec' },
+      {
+        ...base,
+        metric: 'network_in',
+        dimension: n.iface,
+        unit: 'bytes_per_second',
+        value: round(n.rxPerSec),
+        source_metric: 'networkStats.rx_sec',
+      },
+      {
+        ...base,
+        metric: 'network_out',
+        dimension: n.iface,
+        unit: 'bytes_per_second',
+        value: round(n.txPerSec),
+        source_metric: 'networkStats.tx_sec',
+      },
     );
   }
   return points;

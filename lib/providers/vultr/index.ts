@@ -1,11 +1,11 @@
 import type { ProviderDefinition } from '../../collector/types';
 import { openMonthsStart } from '../../costs/periods';
 import { parseConnectionSettings } from '../../costs/settings';
+import { DAY_MS } from '../../time';
 import { type VultrSettings, VultrSettingsSchema } from './config';
 import { collectVultrCost, vultrAccount } from './cost';
 import { collectVultrPerformance } from './performance';
 import { collectVultrResources } from './resource';
-import { DAY_MS, MINUTE_MS } from '../../time';
 
 /** Vultr. Collectors live one file per data type next to this one. */
 export const vultrProvider: ProviderDefinition<VultrSettings> = {

@@ -31,7 +31,9 @@ describe('authentication', () => {
   it("gives 403 to a customer's key on another customer's data, for reads and for triggers", async () => {
     const read = await api.request('GET', '/api/v1/collect/history/acme', { key: beta });
     expect(read.status).toBe(403);
-    expect(read.body).toEqual({ error: { code: 'forbidden', message: 'This API key may not access that customer.' } });
+    expect(read.body).toEqual({
+      error: { code: 'forbidden', message: 'This API key may not access that customer.' },
+    });
     const trigger = await api.request('POST', '/api/v1/collect/trigger', {
       key: beta,
       body: { customer_id: 'acme', provider: 'local' },
@@ -42,7 +44,11 @@ describe('authentication', () => {
   it('lets /health through without a key and reports ClickHouse and migrations', async () => {
     const res = await api.request('GET', '/health');
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ status: 'ok', clickhouse: { reachable: true, transport: 'embedded' }, migrations: { current: true, pending: [] } });
+    expect(res.body).toMatchObject({
+      status: 'ok',
+      clickhouse: { reachable: true, transport: 'embedded' },
+      migrations: { current: true, pending: [] },
+    });
   });
 
   it('only admin keys create keys; a revoked key stops working', async () => {
@@ -52,21 +58,31 @@ describe('authentication', () => {
     expect(created.status).toBe(201);
     expect(created.body.customer_id).toBe('gamma');
     expect(created.body.key).toMatch(/^oik_[a-f0-9]{16}_[A-Za-z0-9_-]{43}$/);
-    const stored = await rows(api.runtime.store, 'SELECT key_hash FROM api_keys FINAL WHERE key_id = {id:String}', {
-      id: created.body.key_id,
-    });
+    const stored = await rows(
+      api.runtime.store,
+      'SELECT key_hash FROM api_keys FINAL WHERE key_id = {id:String}',
+      {
+        id: created.body.key_id,
+      },
+    );
     expect(JSON.stringify(stored)).not.toContain(created.body.key.split('_')[2]);
-    expect((await api.request('GET', '/api/v1/collect/history/gamma', { key: created.body.key })).status).toBe(200);
+    expect(
+      (await api.request('GET', '/api/v1/collect/history/gamma', { key: created.body.key })).status,
+    ).toBe(200);
     const revoked = await api.request('DELETE', `/api/v1/keys/${created.body.key_id}`, { key: admin });
     expect(revoked.body).toEqual({ key_id: created.body.key_id, revoked: true });
-    expect((await api.request('GET', '/api/v1/collect/history/gamma', { key: created.body.key })).status).toBe(403);
+    expect(
+      (await api.request('GET', '/api/v1/collect/history/gamma', { key: created.body.key })).status,
+    ).toBe(403);
   });
 
   it("does not let a customer revoke another customer's key", async () => {
     const other = await api.request('POST', '/api/v1/keys', { key: admin, body: { customer_id: 'delta' } });
     const res = await api.request('DELETE', `/api/v1/keys/${other.body.key_id}`, { key: acme });
     expect(res.status).toBe(403);
-    expect((await api.request('GET', '/api/v1/collect/history/delta', { key: other.body.key })).status).toBe(200);
+    expect((await api.request('GET', '/api/v1/collect/history/delta', { key: other.body.key })).status).toBe(
+      200,
+    );
   });
 });
 
@@ -75,7 +91,11 @@ describe('bad input', () => {
     ['malformed JSON', '{"customer_id": "acme",', 'request body is not valid JSON'],
     ['a missing provider', '{"customer_id":"acme"}', 'body provider'],
     ['an unknown field', '{"customer_id":"acme","provider":"local","extra":1}', 'body'],
-    ['a bad data type', '{"customer_id":"acme","provider":"local","data_types":["bills"]}', 'body data_types.0'],
+    [
+      'a bad data type',
+      '{"customer_id":"acme","provider":"local","data_types":["bills"]}',
+      'body data_types.0',
+    ],
     ['a bad customer id', '{"customer_id":"acme corp","provider":"local"}', 'body customer_id'],
     ['an empty body', '', 'request body is required'],
   ])('rejects %s with 400 and the error shape', async (_name, rawBody, message) => {
@@ -87,7 +107,9 @@ describe('bad input', () => {
   });
 
   it('rejects malformed path and query parameters with 400', async () => {
-    const path = await api.request('GET', `/api/v1/collect/history/${encodeURIComponent('acme;drop')}`, { key: admin });
+    const path = await api.request('GET', `/api/v1/collect/history/${encodeURIComponent('acme;drop')}`, {
+      key: admin,
+    });
     expect(path.status).toBe(400);
     expect(path.body.error.message).toContain('path parameter customer_id');
     const limit = await api.request('GET', '/api/v1/collect/history/acme?limit=-3', { key: admin });
@@ -98,7 +120,10 @@ describe('bad input', () => {
   });
 
   it('answers 404 with a clear message for an unknown provider', async () => {
-    const res = await api.request('POST', '/api/v1/collect/trigger', { key: acme, body: { customer_id: 'acme', provider: 'nimbus' } });
+    const res = await api.request('POST', '/api/v1/collect/trigger', {
+      key: acme,
+      body: { customer_id: 'acme', provider: 'nimbus' },
+    });
     expect(res.status).toBe(404);
     expect(res.body.error.message).toMatch(/^Unknown provider "nimbus"/);
     const hist = await api.request('GET', '/api/v1/collect/history/acme?provider=nimbus', { key: acme });
@@ -106,7 +131,10 @@ describe('bad input', () => {
   });
 
   it('answers 404 when the customer has no connection for the provider', async () => {
-    const res = await api.request('POST', '/api/v1/collect/trigger', { key: beta, body: { customer_id: 'beta', provider: 'local' } });
+    const res = await api.request('POST', '/api/v1/collect/trigger', {
+      key: beta,
+      body: { customer_id: 'beta', provider: 'local' },
+    });
     expect(res.status).toBe(404);
     expect(res.body.error.message).toBe('Customer "beta" has no enabled local connection.');
   });
@@ -120,7 +148,12 @@ describe('collection through the API', () => {
   it('queues an async collection (202) whose status ends succeeded with rows in ClickHouse', async () => {
     const res = await api.request('POST', '/api/v1/collect/trigger', {
       key: acme,
-      body: { customer_id: 'acme', provider: 'local', data_types: ['performance', 'resource'], async_mode: true },
+      body: {
+        customer_id: 'acme',
+        provider: 'local',
+        data_types: ['performance', 'resource'],
+        async_mode: true,
+      },
     });
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({ status: 'queued', async_mode: true });
@@ -148,8 +181,17 @@ describe('collection through the API', () => {
       body: { customer_id: 'acme', provider: 'local', data_types: ['cost'], async_mode: false },
     });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ status: 'succeeded', provider: 'local', async_mode: false, trigger: 'manual' });
-    const hist = await api.request('GET', '/api/v1/collect/history/acme?status=succeeded&data_type=cost&limit=5', { key: acme });
+    expect(res.body).toMatchObject({
+      status: 'succeeded',
+      provider: 'local',
+      async_mode: false,
+      trigger: 'manual',
+    });
+    const hist = await api.request(
+      'GET',
+      '/api/v1/collect/history/acme?status=succeeded&data_type=cost&limit=5',
+      { key: acme },
+    );
     expect(hist.status).toBe(200);
     expect(hist.body.runs.map((r: { task_id: string }) => r.task_id)).toContain(res.body.task_id);
     expect(hist.body.runs.every((r: { data_types: string[] }) => r.data_types.includes('cost'))).toBe(true);

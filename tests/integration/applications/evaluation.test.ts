@@ -267,7 +267,11 @@ describe('application evaluation runs', () => {
     const rt = await appRuntime(judgeEnv({ JUDGE_CONCURRENCY: '6' }));
     const ids = Array.from({ length: 130 }, (_, i) => i);
     for (let i = 0; i < ids.length; i += 50) {
-      await ingest(rt, 'ev-p', { application: 'bot', provider: 'aws', samples: ids.slice(i, i + 50).map((n) => sample(n, { timestamp: minutesAgo(200 - n) })) });
+      await ingest(rt, 'ev-p', {
+        application: 'bot',
+        provider: 'aws',
+        samples: ids.slice(i, i + 50).map((n) => sample(n, { timestamp: minutesAgo(200 - n) })),
+      });
     }
     // Every 7th answer is unusable.
     groq.handle((req) => {
@@ -282,8 +286,12 @@ describe('application evaluation runs', () => {
     expect(asked).toHaveLength(130);
     expect(new Set(asked).size).toBe(130);
     const stored = await evaluations('ev-p');
-    expect(stored.filter((r) => r.status === 'unevaluated')).toHaveLength(ids.filter((n) => n % 7 === 0).length);
-    expect(stored.filter((r) => r.status === 'evaluated')).toHaveLength(ids.filter((n) => n % 7 !== 0).length);
+    expect(stored.filter((r) => r.status === 'unevaluated')).toHaveLength(
+      ids.filter((n) => n % 7 === 0).length,
+    );
+    expect(stored.filter((r) => r.status === 'evaluated')).toHaveLength(
+      ids.filter((n) => n % 7 !== 0).length,
+    );
   });
 
   it('stops sending a sample after JUDGE_MAX_ATTEMPTS unusable answers, leaving it unevaluated', async () => {

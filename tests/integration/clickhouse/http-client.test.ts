@@ -26,16 +26,25 @@ describe('HTTP store', () => {
     ch.handle((req) =>
       req.path === '/ping'
         ? { body: 'Ok.\n' }
-        : { headers: { 'content-type': 'application/x-ndjson', 'x-clickhouse-format': 'JSONEachRow' }, body: '{"n":1}\n{"n":2}\n' },
+        : {
+            headers: { 'content-type': 'application/x-ndjson', 'x-clickhouse-format': 'JSONEachRow' },
+            body: '{"n":1}\n{"n":2}\n',
+          },
     );
     const store = await createStore(opts());
-    const rs = await store.client.query({ query: 'SELECT {n:UInt8} AS n', query_params: { n: 1 }, format: 'JSONEachRow' });
+    const rs = await store.client.query({
+      query: 'SELECT {n:UInt8} AS n',
+      query_params: { n: 1 },
+      format: 'JSONEachRow',
+    });
     expect(await rs.json()).toEqual([{ n: 1 }, { n: 2 }]);
     const req = ch.requests.at(-1);
     expect(req?.query.get('database')).toBe('optiinfra');
     expect(req?.query.get('date_time_input_format')).toBe('best_effort');
     expect(req?.query.get('param_n')).toBe('1');
-    expect(req?.headers.authorization).toBe(`Basic ${Buffer.from('reader:p4ss-w0rd-secret').toString('base64')}`);
+    expect(req?.headers.authorization).toBe(
+      `Basic ${Buffer.from('reader:p4ss-w0rd-secret').toString('base64')}`,
+    );
     expect(req?.headers.connection).toBe('keep-alive');
     expect(req?.body).toContain('SELECT {n:UInt8} AS n');
     expect(req?.body).not.toContain('1 AS n');
@@ -50,7 +59,9 @@ describe('HTTP store', () => {
       body: 'Code: 60. DB::Exception: Table optiinfra.nope does not exist. (UNKNOWN_TABLE) (version 25.8.1.1)\n',
     }));
     const store = await createStore(opts());
-    const err = (await store.client.query({ query: 'SELECT * FROM nope', format: 'JSONEachRow' }).catch((e: unknown) => e)) as {
+    const err = (await store.client
+      .query({ query: 'SELECT * FROM nope', format: 'JSONEachRow' })
+      .catch((e: unknown) => e)) as {
       code: string;
       type: string;
       message: string;
@@ -66,7 +77,9 @@ describe('HTTP store', () => {
     ch.handle(() => ({ delayMs: 3000, body: '{"n":1}\n' }));
     const store = await createStore(opts());
     const t0 = Date.now();
-    await expect(store.client.query({ query: 'SELECT 1', format: 'JSONEachRow' })).rejects.toThrow(/Timeout/i);
+    await expect(store.client.query({ query: 'SELECT 1', format: 'JSONEachRow' })).rejects.toThrow(
+      /Timeout/i,
+    );
     expect(Date.now() - t0).toBeLessThan(2500);
     await store.close();
   });

@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../../lib/clickhouse/client';
-import { MIGRATIONS_DIR, loadMigrations, pendingMigrations, runMigrations, splitStatements } from '../../../lib/clickhouse/migrate';
+import {
+  loadMigrations,
+  MIGRATIONS_DIR,
+  pendingMigrations,
+  runMigrations,
+  splitStatements,
+} from '../../../lib/clickhouse/migrate';
 import { MigrationError } from '../../../lib/errors';
 import { rows, testStore } from '../../helpers/store';
 
@@ -42,7 +48,17 @@ describe('runMigrations', () => {
       `SELECT name, sorting_key, engine FROM system.tables WHERE database = currentDatabase() AND name != 'schema_migrations' ORDER BY name`,
     );
     const names = tables.map((t) => t.name);
-    for (const t of ['costs', 'performance_points', 'resource_snapshots', 'resource_changes', 'application_evaluations', 'collection_runs', 'watermarks', 'provider_connections', 'api_keys']) {
+    for (const t of [
+      'costs',
+      'performance_points',
+      'resource_snapshots',
+      'resource_changes',
+      'application_evaluations',
+      'collection_runs',
+      'watermarks',
+      'provider_connections',
+      'api_keys',
+    ]) {
       expect(names).toContain(t);
     }
     // Tables about the deployment itself rather than a customer's data (the judge's own
@@ -57,8 +73,14 @@ describe('runMigrations', () => {
   it('stops at a bad file with its name and ClickHouse\u2019s message, having applied the good ones before it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mig-'));
     cpSync(MIGRATIONS_DIR, dir, { recursive: true });
-    writeFileSync(join(dir, '9000_create_good.sql'), 'CREATE TABLE IF NOT EXISTS good_one (customer_id String) ENGINE = MergeTree ORDER BY customer_id');
-    writeFileSync(join(dir, '9001_create_broken.sql'), 'CREATE TABLE broken (customer_id Strin) ENGINE = MergeTree ORDER BY customer_id');
+    writeFileSync(
+      join(dir, '9000_create_good.sql'),
+      'CREATE TABLE IF NOT EXISTS good_one (customer_id String) ENGINE = MergeTree ORDER BY customer_id',
+    );
+    writeFileSync(
+      join(dir, '9001_create_broken.sql'),
+      'CREATE TABLE broken (customer_id Strin) ENGINE = MergeTree ORDER BY customer_id',
+    );
     const err = await runMigrations(store, { dir }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MigrationError);
     expect((err as MigrationError).message).toMatch(/^9001_create_broken\.sql: .*Strin/);
@@ -68,8 +90,13 @@ describe('runMigrations', () => {
   it('refuses a migration that was edited after it was applied', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mig-'));
     cpSync(MIGRATIONS_DIR, dir, { recursive: true });
-    writeFileSync(join(dir, '0007_create_watermarks.sql'), 'CREATE TABLE IF NOT EXISTS watermarks (x String) ENGINE = MergeTree ORDER BY x');
-    await expect(runMigrations(store, { dir })).rejects.toThrow(/^0007_create_watermarks\.sql: was changed after it was applied/);
+    writeFileSync(
+      join(dir, '0007_create_watermarks.sql'),
+      'CREATE TABLE IF NOT EXISTS watermarks (x String) ENGINE = MergeTree ORDER BY x',
+    );
+    await expect(runMigrations(store, { dir })).rejects.toThrow(
+      /^0007_create_watermarks\.sql: was changed after it was applied/,
+    );
   });
 
   it('rejects file names that do not follow NNNN_name.sql', async () => {
@@ -81,9 +108,8 @@ describe('runMigrations', () => {
 
 describe('splitStatements', () => {
   it('splits at semicolons that end a line and drops comment lines', () => {
-    expect(splitStatements('-- a comment\nCREATE TABLE a (x String) ENGINE = Memory;\n\nSELECT \'a;b\';\n')).toEqual([
-      'CREATE TABLE a (x String) ENGINE = Memory',
-      "SELECT 'a;b'",
-    ]);
+    expect(
+      splitStatements("-- a comment\nCREATE TABLE a (x String) ENGINE = Memory;\n\nSELECT 'a;b';\n"),
+    ).toEqual(['CREATE TABLE a (x String) ENGINE = Memory', "SELECT 'a;b'"]);
   });
 });

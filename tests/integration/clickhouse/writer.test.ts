@@ -46,7 +46,10 @@ describe('writer', () => {
 
   it('inserts in batches and a retried identical batch is dropped by the dedup token', async () => {
     const writer = createWriter(store, { batchSize: 10 });
-    const points = Array.from({ length: 25 }, (_, i) => point('w-retry', i)).map((p) => ({ ...p, version: 7 }));
+    const points = Array.from({ length: 25 }, (_, i) => point('w-retry', i)).map((p) => ({
+      ...p,
+      version: 7,
+    }));
     expect(await writer.write('performance_points', points)).toBe(25);
     expect(await writer.write('performance_points', points)).toBe(25);
     // Without FINAL: the second identical insert never reached the table.
@@ -57,9 +60,13 @@ describe('writer', () => {
     const writer = createWriter(store);
     await writer.write('performance_points', [point('w-restate', 1, 10)]);
     await writer.write('performance_points', [point('w-restate', 1, 55)]);
-    const r = await rows<{ value: number }>(store, 'SELECT value FROM performance_points FINAL WHERE customer_id = {c:String}', {
-      c: 'w-restate',
-    });
+    const r = await rows<{ value: number }>(
+      store,
+      'SELECT value FROM performance_points FINAL WHERE customer_id = {c:String}',
+      {
+        c: 'w-restate',
+      },
+    );
     expect(r).toEqual([{ value: 55 }]);
   });
 
@@ -90,6 +97,8 @@ describe('writer', () => {
       { c: 'w-money' },
     );
     expect(r).toEqual([{ billed: '1', effective: '2' }]);
-    await expect(writer.write('costs', [{ ...rowsIn[0], billed_cost: '1e3' } as never])).rejects.toThrow(/billed_cost: not a decimal/);
+    await expect(writer.write('costs', [{ ...rowsIn[0], billed_cost: '1e3' } as never])).rejects.toThrow(
+      /billed_cost: not a decimal/,
+    );
   });
 });

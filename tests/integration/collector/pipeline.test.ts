@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import type { Store } from '../../../lib/clickhouse/client';
 import { getRun } from '../../../lib/clickhouse/repos/runs';
 import { getWatermark } from '../../../lib/clickhouse/repos/watermarks';
 import { createWriter } from '../../../lib/clickhouse/writer';
@@ -10,14 +11,18 @@ import type { CollectionJob, Connection, ProviderDefinition } from '../../../lib
 import { staticConnections } from '../../../lib/connections/source';
 import { ProviderAuthError, ProviderRateLimitError } from '../../../lib/errors';
 import { createRegistry } from '../../../lib/providers/registry';
-import type { Store } from '../../../lib/clickhouse/client';
 import { rows, silentLogger, testStore } from '../../helpers/store';
 
 const HOUR = 3_600_000;
 const NOW = new Date('2026-11-20T12:00:00.000Z');
 
 /** A provider whose figures the test controls: cost per hour for the window, and performance points. */
-function fakeProvider(state: { amount: string; failPerformance?: Error; badRow?: boolean; throttleOnce?: boolean }) {
+function fakeProvider(state: {
+  amount: string;
+  failPerformance?: Error;
+  badRow?: boolean;
+  throttleOnce?: boolean;
+}) {
   let throttled = false;
   const def: ProviderDefinition<{ account: string }> = {
     id: 'fakecloud',
@@ -133,7 +138,10 @@ describe('runCollection', () => {
   });
 
   it('records a failing data type and still collects the others (partial)', async () => {
-    const state = { amount: '1', failPerformance: new ProviderAuthError('fakecloud', 'token super-secret-token-value rejected') };
+    const state = {
+      amount: '1',
+      failPerformance: new ProviderAuthError('fakecloud', 'token super-secret-token-value rejected'),
+    };
     const j = job('beta', ['cost', 'performance']);
     const result = await runCollection(j, deps(state, 'beta'));
     expect(result.status).toBe('partial');
@@ -150,7 +158,9 @@ describe('runCollection', () => {
     const result = await runCollection(j, deps(state, 'gamma'));
     expect(result.status).toBe('failed');
     expect(result.errors.cost).toMatch(/invalid row\(s\) for costs, nothing written: row 0: billed_cost/);
-    expect(await getWatermark(store, { customerId: 'gamma', provider: 'fakecloud', dataType: 'cost' })).toBeNull();
+    expect(
+      await getWatermark(store, { customerId: 'gamma', provider: 'fakecloud', dataType: 'cost' }),
+    ).toBeNull();
     expect(await costTotal('gamma')).toBe('0');
   });
 
@@ -194,8 +204,20 @@ describe('several providers in one trigger', () => {
     ]);
     const runDeps = { ...deps({ amount: '1' }, 'multi'), registry, connections };
     const result = await triggerCollection(
-      { customerId: 'multi', providers: ['fakecloud', 'brokencloud'], dataTypes: ['performance'], asyncMode: false },
-      { store, writer: runDeps.writer, registry, connections, queue: { send: async () => undefined }, runDeps },
+      {
+        customerId: 'multi',
+        providers: ['fakecloud', 'brokencloud'],
+        dataTypes: ['performance'],
+        asyncMode: false,
+      },
+      {
+        store,
+        writer: runDeps.writer,
+        registry,
+        connections,
+        queue: { send: async () => undefined },
+        runDeps,
+      },
     );
     if (result.asyncMode) throw new Error('expected a sync result');
     const byProvider = Object.fromEntries(result.runs.map((r) => [r.provider, r]));

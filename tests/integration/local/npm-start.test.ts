@@ -15,7 +15,13 @@ const children: ChildProcess[] = [];
 function start(): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'lib/local/main.ts'], {
     cwd: root,
-    env: { ...process.env, OPTIINFRA_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'WARN', DEFAULT_CUSTOMER_ID: 'e2e' },
+    env: {
+      ...process.env,
+      OPTIINFRA_DATA_DIR: dataDir,
+      PORT: '0',
+      LOG_LEVEL: 'WARN',
+      DEFAULT_CUSTOMER_ID: 'e2e',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
@@ -43,8 +49,12 @@ function stop(child: ChildProcess): Promise<number | null> {
 }
 
 async function history(url: string, key: string) {
-  const res = await fetch(`${url}/api/v1/collect/history/e2e`, { headers: { authorization: `Bearer ${key}` } });
-  return (await res.json()) as { runs: { status: string; provider: string; rows_collected: Record<string, number> }[] };
+  const res = await fetch(`${url}/api/v1/collect/history/e2e`, {
+    headers: { authorization: `Bearer ${key}` },
+  });
+  return (await res.json()) as {
+    runs: { status: string; provider: string; rows_collected: Record<string, number> }[];
+  };
 }
 
 afterAll(() => {
@@ -60,7 +70,9 @@ describe('npm start', () => {
     const keyFile = join(dataDir, 'admin-key');
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
     const key = readFileSync(keyFile, 'utf8').trim();
-    expect(first.output()).toContain(`curl -H "Authorization: Bearer $(cat ${keyFile})" ${first.url}/api/v1/collect/history/e2e`);
+    expect(first.output()).toContain(
+      `curl -H "Authorization: Bearer $(cat ${keyFile})" ${first.url}/api/v1/collect/history/e2e`,
+    );
 
     let runs: Awaited<ReturnType<typeof history>>['runs'] = [];
     for (let i = 0; i < 60 && !runs.some((r) => r.status === 'succeeded'); i++) {
@@ -72,13 +84,19 @@ describe('npm start', () => {
     expect(local?.rows_collected.performance).toBeGreaterThan(0);
 
     // While it runs, the CLI says who holds the folder and how to use the API instead.
-    const cli = spawnSync(process.execPath, ['--import', 'tsx', 'lib/local/create-key-cli.ts', '--customer', 'acme'], {
-      cwd: root,
-      env: { ...process.env, OPTIINFRA_DATA_DIR: dataDir },
-      encoding: 'utf8',
-    });
+    const cli = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'lib/local/create-key-cli.ts', '--customer', 'acme'],
+      {
+        cwd: root,
+        env: { ...process.env, OPTIINFRA_DATA_DIR: dataDir },
+        encoding: 'utf8',
+      },
+    );
     expect(cli.status).toBe(1);
-    expect(cli.stderr).toContain(`is in use by "npm start" (pid ${first.child.pid}) and serving ${first.url}`);
+    expect(cli.stderr).toContain(
+      `is in use by "npm start" (pid ${first.child.pid}) and serving ${first.url}`,
+    );
     expect(cli.stderr).toContain(`curl -X POST ${first.url}/api/v1/keys`);
 
     expect(await stop(first.child)).toBe(0);

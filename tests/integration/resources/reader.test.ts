@@ -227,8 +227,28 @@ describe('readInventory', () => {
     const C = 'res-reader-emptied';
     await writer.write('resource_snapshots', [snap('aws', S1, { resource_id: 'i-gone' }, C)]);
     await writer.write('resource_snapshot_runs', [
-      { customer_id: C, provider: 'aws', snapshot_at: S1, complete: 1, resources: 1, created: 0, modified: 0, deleted: 0, recorded_at: S1 },
-      { customer_id: C, provider: 'aws', snapshot_at: S2, complete: 1, resources: 0, created: 0, modified: 0, deleted: 1, recorded_at: S2 },
+      {
+        customer_id: C,
+        provider: 'aws',
+        snapshot_at: S1,
+        complete: 1,
+        resources: 1,
+        created: 0,
+        modified: 0,
+        deleted: 0,
+        recorded_at: S1,
+      },
+      {
+        customer_id: C,
+        provider: 'aws',
+        snapshot_at: S2,
+        complete: 1,
+        resources: 0,
+        created: 0,
+        modified: 0,
+        deleted: 1,
+        recorded_at: S2,
+      },
     ]);
     expect(await readInventory(store, { customerId: C, provider: 'aws' }, { limit: 10, offset: 0 })).toEqual({
       snapshots: [{ provider: 'aws', snapshot_at: S2, complete: true, resources: 0 }],

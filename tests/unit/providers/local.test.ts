@@ -49,7 +49,9 @@ describe('local performance mapping', () => {
       at,
       { customerId: 'acme', resourceId: 'local:box', resourceName: 'box', taskId: 't' },
     );
-    const byMetric = Object.fromEntries(points.map((p) => [`${p.metric}${p.dimension ? `@${p.dimension}` : ''}`, [p.value, p.unit]]));
+    const byMetric = Object.fromEntries(
+      points.map((p) => [`${p.metric}${p.dimension ? `@${p.dimension}` : ''}`, [p.value, p.unit]]),
+    );
     expect(byMetric).toEqual({
       cpu_utilization: [37.5, 'percent'],
       load_average_1m: [1.25, 'count'],
