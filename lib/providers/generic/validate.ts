@@ -6,7 +6,7 @@ import type { ProviderAdapter } from '../adapters/types';
 import { fillExternalId } from '../aws/external-id';
 import type { ProviderRegistry } from '../registry';
 import { type Catalog, describeZodIssues, formatPath } from './catalog';
-import { genericOrigin } from './compose';
+import { adapterActive, genericOrigin } from './compose';
 import { type GenericSettings, secretReferences } from './settings';
 
 /**
@@ -77,7 +77,7 @@ export function checkConnectionsFile(
       }
     }
     const { adapter } = origin;
-    if (adapter && (s.api !== undefined || adapter.secretNames.some((n) => n in c.secrets))) {
+    if (adapterActive(adapter, { settings: s, secrets: c.secrets })) {
       const missing = adapter.secretNames.filter((n) => !(n in c.secrets));
       if (missing.length > 0) {
         problems.push(
