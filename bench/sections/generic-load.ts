@@ -1,4 +1,3 @@
-import { createRequestMeter } from '../../lib/collector/run';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -8,11 +7,11 @@ import { join } from 'node:path';
 import { Agent } from 'undici';
 import { createWriter } from '../../lib/clickhouse/writer';
 import { DEFAULT_RETRY, withRetry } from '../../lib/collector/retry';
-import { runCollection } from '../../lib/collector/run';
+import { createRequestMeter, runCollection } from '../../lib/collector/run';
 import type { CollectContext, Connection } from '../../lib/collector/types';
 import { mapLimit } from '../../lib/concurrency';
 import { staticConnections } from '../../lib/connections/source';
-import { ADAPTERS, type AdapterSettings, defineAdapterProvider } from '../../lib/providers/adapters';
+import { ADAPTERS, type AdapterSettings } from '../../lib/providers/adapters';
 import { PODS_QUERY } from '../../lib/providers/adapters/runpod';
 import { createRegistry } from '../../lib/providers/registry';
 import { type BenchContext, type BenchSection, percentile } from '../harness';
@@ -565,7 +564,8 @@ const section: BenchSection = {
         secrets: secretsFor(provider, c),
         source: 'config',
       }));
-      const registry = createRegistry(ADAPTERS.map((a) => defineAdapterProvider(a) as never));
+      // The shipped providers: each adapter as its catalog entry composes it.
+      const registry = createRegistry();
       ctx.progress(
         `${jobs.length} collections (${CUSTOMERS} customers × ${ADAPTERS.length} providers), ${LATENCY_MS} ms per response`,
       );

@@ -32,9 +32,10 @@ export const timestamp = z.string().transform((text, ctx) => {
 });
 
 /**
- * The adapter's settings with defaults filled, whoever built the context: createAdapterContext
- * has already applied the schema (parsing again is cheap and idempotent), a context built
- * elsewhere may not have. Errors name the field, as createAdapterContext's do.
+ * The adapter's settings, typed and with defaults filled. createAdapterContext has already
+ * applied the schema (parsing again is cheap and idempotent); this gives the adapter its
+ * own settings type, and still checks a context put together by hand. Errors name the
+ * field, as createAdapterContext's do.
  */
 export function settingsOf<T>(ctx: AdapterContext, schema: z.ZodType<T>): T {
   const result = schema.safeParse(ctx.settings);

@@ -1,6 +1,6 @@
-import { createRequestMeter } from '../../collector/run';
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_RETRY, type RetryPolicy, withRetry } from '../../collector/retry';
+import { createRequestMeter } from '../../collector/run';
 import type { CollectContext, Connection, RequestMeter } from '../../collector/types';
 import { ProviderConfigError } from '../../errors';
 import type { Logger } from '../../logger';
@@ -16,15 +16,15 @@ export interface AdapterContextOptions {
 
 /**
  * Everything an adapter needs for one data type of one run: its validated `api:` settings,
- * the base URL (settings override the adapter's production URL), the connection's
- * secrets, and JSON over HTTP that is retried with the run's backoff policy and cached for
- * the run. Throws ProviderConfigError, naming the field or secret, when the connection
- * cannot work, before any request is made.
+ * the base URL (settings override the adapter's production URL), the secrets it declared
+ * (`secretNames`), and JSON over HTTP that is retried with the run's backoff policy, cached for
+ * the run, and goes through the adapter's `httpOptions` (a unix socket, a private CA).
+ * Throws ProviderConfigError, naming the field or secret, when the connection cannot
+ * work, before any request is made. The registered providers (lib/providers/generic/)
+ * build every adapter context with it.
  *
  * @example
- * async *resource(ctx) {
- *   yield await runpodAdapter.resources!(createAdapterContext(ctx, ctx.connection.settings.api, runpodAdapter));
- * }
+ * const rows = await runpodAdapter.resources!(createAdapterContext(ctx, ctx.connection.settings.api, runpodAdapter));
  */
 export function createAdapterContext(
   collect: CollectContext<unknown>,
@@ -38,15 +38,17 @@ export function createAdapterContext(
   ).replace(/\/+$/, '');
   if (!baseUrl)
     throw new ProviderConfigError(adapter.id, `api.base_url is required for ${adapter.displayName}`);
-  const secrets = collect.connection.secrets;
+  const all = collect.connection.secrets;
   for (const name of adapter.secretNames) {
-    if (!secrets[name]) {
+    if (!all[name]) {
       throw new ProviderConfigError(
         adapter.id,
         `connection "${collect.connection.id}" has no secret "${name}" (${adapter.displayName} needs: ${adapter.secretNames.join(', ')})`,
       );
     }
   }
+  // Only the secrets it declared: a connection's Prometheus token is none of the adapter's business.
+  const secrets = Object.fromEntries(adapter.secretNames.map((n) => [n, all[n] as string]));
   const http = createCachedHttp({
     provider: adapter.id,
     cache: opts.cache ?? runResponseCache(runCacheScope(collect, adapter.id)),

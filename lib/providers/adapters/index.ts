@@ -10,7 +10,6 @@ import { paperspaceAdapter } from './paperspace';
 import { runpodAdapter } from './runpod';
 import type { ProviderAdapter } from './types';
 
-export { type AdapterProviderSettings, adapterCollectors, defineAdapterProvider } from './collectors';
 export { type AdapterContextOptions, createAdapterContext, createTestAdapterContext } from './context';
 export { createCachedHttp, RESPONSE_TTL_MS, ResponseCache } from './http-cache';
 export type * from './types';

@@ -1,13 +1,14 @@
 import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
-import type { CollectContext, DataType, ProviderCategory, WindowPolicy } from '../../collector/types';
+import type { CollectContext, ProviderCategory, WindowPolicy } from '../../collector/types';
 import type { CostRowInput, PerformancePointInput, ResourceSnapshotInput } from '../../schemas/rows';
 
 /**
  * A small API adapter for a GPU or general cloud (RunPod, Lambda, DigitalOcean, …) or a
  * self-hosted platform (Kubernetes, Docker). It knows what the machines are and what they
- * cost; how hard they work comes from Prometheus/DCGM (lib/providers/generic/), which
- * composes adapters with the catalog (providers.yaml) into ProviderDefinitions.
+ * cost; how hard they work comes from Prometheus/DCGM as well. lib/providers/generic/
+ * composes each adapter with its catalog entry (providers.yaml) into the one registered
+ * ProviderDefinition of its provider, running it in createAdapterContext's context.
  */
 export interface ProviderAdapter {
   /** Provider id, as in providers.yaml and the registry. */
@@ -28,16 +29,24 @@ export interface ProviderAdapter {
   test(ctx: AdapterContext): Promise<void>;
   /**
    * Validates (and fills defaults into) the connection's `api:` settings; issues name the
-   * field. Compose it into the provider's settings schema so a bad connection fails at
-   * setup with a clear message; createAdapterContext applies it again either way.
+   * field. The generic composition nests it under `api:` in the provider's settings schema,
+   * so a bad connection is reported at start-up (checkConnectionsFile) and before a run;
+   * createAdapterContext applies it again (parsing twice must give the same result).
    */
   readonly settingsSchema?: z.ZodType<AdapterSettings>;
   /**
-   * The window policy each data type needs; copy it into the ProviderDefinition. Price ×
-   * time for machines whose start the API does not give must see consecutive windows
-   * (no restatement), see lib/providers/hourly-cost.ts.
+   * Window policies of the data types only the adapter collects; the registered provider
+   * uses them (lib/providers/generic/compose.ts). Without one, cost looks back an hour on a
+   * connection's first run and then starts where the last run ended (no restatement).
+   * Price × time for machines whose start the API does not give must see consecutive
+   * windows (no restatement, lib/providers/hourly-cost.ts). Performance is not here: it is
+   * shared with Prometheus, whose policy applies, and the adapter's readings are "now".
+   * `restateFrom` receives the connection's `api:` settings.
    */
-  readonly windows?: { readonly [D in DataType]?: WindowPolicy };
+  readonly windows?: {
+    readonly cost?: WindowPolicy<AdapterSettings>;
+    readonly resource?: WindowPolicy<AdapterSettings>;
+  };
   /** How to reach the API when plain HTTPS is not enough: a unix socket (Docker), a private CA (Kubernetes). */
   httpOptions?(settings: AdapterSettings): AdapterHttpOptions;
 }

@@ -67,7 +67,7 @@ const EntrySchema = z.strictObject({
     .default({ style: 'none', secrets: [] }),
   endpoints: z
     .strictObject({
-      /** The provider API's base URL; an adapter's own default wins, a connection's api.base_url wins over both. */
+      /** The provider API's base URL, for operators; the adapter calls its own default or the connection's api.base_url. */
       api: url.optional(),
       docs: url.optional(),
       console: url.optional(),

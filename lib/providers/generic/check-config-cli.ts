@@ -21,7 +21,9 @@ async function main(files: string[]): Promise<number> {
     if (mismatches.length > 0) throw new Error(mismatches.join('; '));
     console.log(`${defaultCatalogPath()}: ${GENERIC_PROVIDERS.length} providers OK`);
     for (const f of files) {
-      const { connections } = checkConnectionsFile(f, registry, { externalIdSecret: process.env.OPTIINFRA_EXTERNAL_ID_SECRET || undefined });
+      const { connections } = checkConnectionsFile(f, registry, {
+        externalIdSecret: process.env.OPTIINFRA_EXTERNAL_ID_SECRET || undefined,
+      });
       console.log(`${f}: ${connections} connections OK`);
     }
     return 0;

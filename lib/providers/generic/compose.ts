@@ -1,34 +1,38 @@
-import { randomUUID } from 'node:crypto';
-import { type RetryPolicy, withRetry } from '../../collector/retry';
-import type { CollectContext, ProviderDefinition } from '../../collector/types';
+import type { RetryPolicy } from '../../collector/retry';
+import type { CollectContext, ProviderDefinition, WindowPolicy } from '../../collector/types';
 import { errorMessage, ProviderError } from '../../errors';
-import type { Logger } from '../../logger';
 import type { CostRowInput, PerformancePointInput, ResourceSnapshotInput } from '../../schemas/rows';
-import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../time';
-import type { ProviderAdapter } from '../adapters/types';
+import { HOUR_MS, MINUTE_MS } from '../../time';
+import {
+  type AdapterContextOptions,
+  createAdapterContext,
+  createTestAdapterContext,
+} from '../adapters/context';
+import type { AdapterSettings, ProviderAdapter } from '../adapters/types';
 import { authHeaders } from '../prometheus/client';
 import { collectPrometheus, prometheusEndpoint, reportProblem, testPrometheus } from '../prometheus/collect';
 import { collectDcgmDirect } from '../prometheus/dcgm-direct';
 import { scrapeMetrics } from '../prometheus/exposition';
-import { adapterActive, type CachedHttpFactory, createAdapterContext } from './adapter-context';
 import type { Catalog, CatalogEntry } from './catalog';
 import { buildSettingsSchema, type GenericSettings, resolveQueries } from './settings';
 
 export interface GenericDeps {
   /** The API adapters this build ships (lib/providers/adapters/index.ts). */
   adapters: readonly ProviderAdapter[];
-  http: CachedHttpFactory;
+  /** For every adapter context: a response cache or timeout of its own (tests, benchmarks). */
+  adapterContext?: AdapterContextOptions;
 }
 
 /**
  * One ProviderDefinition per catalog entry. Performance always: the connection's
  * Prometheus (range queries over the job's window), dcgm-exporter endpoints and the
  * adapter's own utilisation, whichever are configured. Resources and cost when the
- * provider has an adapter that offers them. Adding a Prometheus-only provider is adding
- * an entry to providers.yaml.
+ * provider has an adapter that offers them, run in the adapter's own context
+ * (createAdapterContext: its settings schema, HTTP options, cache) and window policies.
+ * Adding a Prometheus-only provider is adding an entry to providers.yaml.
  *
  * @example
- * const defs = buildGenericProviders(loadCatalog('providers.yaml'), { adapters: ADAPTERS, http: createRunHttp });
+ * const defs = buildGenericProviders(loadCatalog('providers.yaml'), { adapters: ADAPTERS });
  */
 export function buildGenericProviders(
   catalog: Catalog,
@@ -39,7 +43,7 @@ export function buildGenericProviders(
       catalog,
       entry,
       deps.adapters.find((a) => a.id === (entry.adapter ?? entry.id)),
-      deps.http,
+      deps.adapterContext,
     ),
   );
 }
@@ -60,20 +64,70 @@ export function buildGenericProvider(
   catalog: Catalog,
   entry: CatalogEntry,
   adapter: ProviderAdapter | undefined,
-  http: CachedHttpFactory,
+  contextOptions: AdapterContextOptions = {},
 ): ProviderDefinition<GenericSettings> {
-  const def = defineGenericProvider(catalog, entry, adapter, http);
+  const def = defineGenericProvider(catalog, entry, adapter, contextOptions);
   origins.set(def, { entry, adapter });
   return def;
 }
+
+/**
+ * Whether a connection uses the provider's API adapter: it has an `api:` block or any of
+ * the adapter's secrets. Without either it is a Prometheus-only connection, which is a
+ * complete way to use any provider (performance only, no billing or inventory).
+ */
+export function adapterActive(
+  adapter: ProviderAdapter | undefined,
+  connection: { settings: GenericSettings; secrets: Readonly<Record<string, string>> },
+): adapter is ProviderAdapter {
+  if (!adapter) return false;
+  return connection.settings.api !== undefined || adapter.secretNames.some((n) => connection.secrets[n]);
+}
+
+/** Prometheus range queries re-read the last minutes: the newest step may have been evaluated before its scrape landed. */
+const PERFORMANCE_WINDOW: WindowPolicy<GenericSettings> = {
+  initialLookbackMs: HOUR_MS,
+  restatementMs: 5 * MINUTE_MS,
+};
+
+/**
+ * Cost of an adapter that declares no policy. No shipped adapter reads a source that
+ * restates (price × time from a known start gives every hour the same figure whenever it
+ * is computed; OVH's month to date is replaced whole), so nothing is re-read; the first
+ * run bills the last hour, from when OptiInfra starts watching.
+ */
+const ADAPTER_COST_WINDOW: WindowPolicy<AdapterSettings> = { initialLookbackMs: HOUR_MS };
+
+/** An adapter's policy on the provider's settings: `restateFrom` sees the `api:` block. */
+function onGenericSettings(policy: WindowPolicy<AdapterSettings>): WindowPolicy<GenericSettings> {
+  const { restateFrom, ...rest } = policy;
+  return restateFrom
+    ? { ...rest, restateFrom: (now, settings, watermark) => restateFrom(now, settings.api ?? {}, watermark) }
+    : rest;
+}
+
+/** The window policy of each data type the definition collects. */
+function windowsOf(adapter: ProviderAdapter | undefined): ProviderDefinition<GenericSettings>['windows'] {
+  const resource = adapter?.resources ? adapter.windows?.resource : undefined;
+  return {
+    performance: PERFORMANCE_WINDOW,
+    ...(resource ? { resource: onGenericSettings(resource) } : {}),
+    ...(adapter?.cost ? { cost: onGenericSettings(adapter.windows?.cost ?? ADAPTER_COST_WINDOW) } : {}),
+  };
+}
+
+/** A connection test answers someone waiting: one quick retry, not a collection's patience. */
+const TEST_RETRY: RetryPolicy = { maxAttempts: 2, baseMs: 250, capMs: 1_000 };
 
 function defineGenericProvider(
   catalog: Catalog,
   entry: CatalogEntry,
   adapter: ProviderAdapter | undefined,
-  http: CachedHttpFactory,
+  contextOptions: AdapterContextOptions,
 ): ProviderDefinition<GenericSettings> {
   const settingsSchema = buildSettingsSchema(catalog, entry, adapter);
+  const context = (ctx: CollectContext<GenericSettings>, a: ProviderAdapter) =>
+    createAdapterContext(ctx, ctx.connection.settings.api, a, contextOptions);
 
   async function* performance(ctx: CollectContext<GenericSettings>): AsyncGenerator<PerformancePointInput[]> {
     const s = ctx.connection.settings;
@@ -96,7 +150,7 @@ function defineGenericProvider(
     }
     if (useAdapter && adapter?.performance) {
       try {
-        const rows = await adapter.performance(createAdapterContext(ctx, adapter, entry, http));
+        const rows = await adapter.performance(context(ctx, adapter));
         yield rows.map((r) => ({
           ...r,
           customer_id: ctx.customerId,
@@ -127,7 +181,7 @@ function defineGenericProvider(
       ctx.logger.info('Prometheus-only connection: no inventory (configure the API adapter for it)');
       return;
     }
-    const rows = await adapter.resources(createAdapterContext(ctx, adapter, entry, http));
+    const rows = await adapter.resources(context(ctx, adapter));
     yield rows.map((r) => ({
       ...r,
       customer_id: ctx.customerId,
@@ -141,7 +195,7 @@ function defineGenericProvider(
       ctx.logger.info('Prometheus-only connection: no billing (configure the API adapter for it)');
       return;
     }
-    const rows = await adapter.cost(createAdapterContext(ctx, adapter, entry, http));
+    const rows = await adapter.cost(context(ctx, adapter));
     yield rows.map((r) => ({
       ...r,
       x_customer_id: ctx.customerId,
@@ -161,11 +215,7 @@ function defineGenericProvider(
       ...(adapter?.resources ? { resource } : {}),
       ...(adapter?.cost ? { cost } : {}),
     },
-    windows: {
-      // Re-read the last minutes: the newest step may have been evaluated before its scrape landed.
-      performance: { initialLookbackMs: HOUR_MS, restatementMs: 5 * MINUTE_MS },
-      cost: { initialLookbackMs: 3 * DAY_MS, restatementMs: 2 * DAY_MS },
-    },
+    windows: windowsOf(adapter),
     async testConnection({ connection, signal, logger }) {
       const failures: { part: string; error: unknown }[] = [];
       const s = connection.settings;
@@ -193,7 +243,12 @@ function defineGenericProvider(
       if (adapterActive(adapter, connection)) {
         const a = adapter;
         await attempt('api', () =>
-          a.test(createAdapterContext(testContext(entry.id, connection, signal, logger), a, entry, http)),
+          a.test(
+            createTestAdapterContext({ connection, signal, logger }, connection.settings.api, a, {
+              ...contextOptions,
+              retry: TEST_RETRY,
+            }),
+          ),
         );
       }
       if (failures.length === 1) throw (failures[0] as { error: unknown }).error;
@@ -206,31 +261,5 @@ function defineGenericProvider(
         );
       }
     },
-  };
-}
-
-/** A connection test answers someone waiting: one quick retry, not a collection's patience. */
-const TEST_RETRY: RetryPolicy = { maxAttempts: 2, baseMs: 250, capMs: 1_000 };
-
-/** A collection context for a connection test: an empty window at now, quick retries. */
-function testContext(
-  provider: string,
-  connection: CollectContext<GenericSettings>['connection'],
-  signal: AbortSignal,
-  logger: Logger,
-): CollectContext<GenericSettings> {
-  const now = new Date();
-  return {
-    taskId: `test-${randomUUID()}`,
-    customerId: connection.customerId,
-    provider,
-    dataType: 'resource',
-    connection,
-    window: { start: now, end: now },
-    signal,
-    logger,
-    retry: (_label, fn) => withRetry(fn, TEST_RETRY, { signal }),
-    meter: { count() {}, counts: {}, remaining: () => Number.POSITIVE_INFINITY },
-    now: () => new Date(),
   };
 }

@@ -2,7 +2,6 @@ import type { ProviderDefinition } from '../../collector/types';
 import { ADAPTERS } from '../adapters';
 import { defaultCatalogPath, loadCatalog } from './catalog';
 import { buildGenericProviders } from './compose';
-import { createRunHttp } from './run-http';
 import type { GenericSettings } from './settings';
 
 export { type Catalog, type CatalogEntry, defaultCatalogPath, loadCatalog, parseCatalog } from './catalog';
@@ -17,5 +16,5 @@ export type { GenericSettings } from './settings';
  */
 export const GENERIC_PROVIDERS: readonly ProviderDefinition<GenericSettings>[] = buildGenericProviders(
   loadCatalog(defaultCatalogPath()),
-  { adapters: ADAPTERS, http: createRunHttp },
+  { adapters: ADAPTERS },
 );

@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import type { AdapterSettings, ProviderAdapter } from '../adapters/types';
 import { DcgmSettingsSchema, httpUrlSchema, PrometheusSettingsSchema } from '../prometheus/config';
 import type { QuerySpecInput, ResolvedQuery } from '../prometheus/query';
 import type { Catalog, CatalogEntry } from './catalog';
 
-/** Settings under a connection's `api:` key, handed to the provider's adapter. */
+/** `api:` of an adapter that declares no settings schema: its base URL, anything else passed through. */
 const ApiSettingsSchema = z.looseObject({
   base_url: httpUrlSchema("the provider's API (overrides the default)").optional(),
 });
@@ -15,7 +16,7 @@ const ApiSettingsSchema = z.looseObject({
  * settings:
  *   prometheus: { url: https://prom.example.com, auth: { type: bearer, token_secret: prom_token }, step: 60s }
  *   dcgm: { urls: [http://gpu-1:9400/metrics] }
- *   api: { base_url: https://… }   # only for providers with an API adapter
+ *   api: { base_url: https://…, … }   # the adapter's settings (its settingsSchema); only for providers with one
  *   region: eu-west
  * secrets: { prom_token: env:ACME_PROM_TOKEN, api_key: env:ACME_RUNPOD_KEY }
  * ```
@@ -23,21 +24,25 @@ const ApiSettingsSchema = z.looseObject({
 export interface GenericSettings {
   prometheus?: z.output<typeof PrometheusSettingsSchema> | undefined;
   dcgm?: z.output<typeof DcgmSettingsSchema> | undefined;
-  api?: z.output<typeof ApiSettingsSchema> | undefined;
+  api?: AdapterSettings | undefined;
   region: string;
 }
 
-/** The settings schema of one catalog provider: query set and query names checked against the catalog. */
+/**
+ * The settings schema of one catalog provider: query set and query names checked against
+ * the catalog, and `api:` checked (and defaults filled) by the adapter's own schema, so a
+ * bad adapter setting is reported with its path (`api.project_id`) at start-up.
+ */
 export function buildSettingsSchema(
   catalog: Catalog,
   entry: CatalogEntry,
-  adapter: { id: string } | undefined,
+  adapter: Pick<ProviderAdapter, 'id' | 'settingsSchema'> | undefined,
 ): z.ZodType<GenericSettings> {
   return z
     .strictObject({
       prometheus: PrometheusSettingsSchema.optional(),
       dcgm: DcgmSettingsSchema.optional(),
-      api: ApiSettingsSchema.optional(),
+      api: (adapter?.settingsSchema ?? ApiSettingsSchema).optional(),
       region: z.string().max(64).default(''),
     })
     .superRefine((s, ctx) => {

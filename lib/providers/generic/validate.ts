@@ -2,19 +2,19 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ConnectionsFileSchema } from '../../connections/file';
 import { ConfigError } from '../../errors';
-import { fillExternalId } from '../aws/external-id';
 import type { ProviderAdapter } from '../adapters/types';
+import { fillExternalId } from '../aws/external-id';
 import type { ProviderRegistry } from '../registry';
 import { type Catalog, describeZodIssues, formatPath } from './catalog';
-import { genericOrigin } from './compose';
+import { adapterActive, genericOrigin } from './compose';
 import { type GenericSettings, secretReferences } from './settings';
 
 /**
  * Checks a connections file against the providers this build ships, without resolving
  * secrets (so it runs at deploy, where the variables may not be set): each provider is
- * known, each `settings` block passes its provider's schema, every secret a setting names
- * is listed under `secrets:`, and a connection that uses an API adapter lists the
- * adapter's secrets. Throws one ConfigError naming the file, the path and the problem of
+ * known, each `settings` block passes its provider's schema (an adapter's `api:` settings
+ * included), every secret a setting names is listed under `secrets:`, and a connection
+ * that uses an API adapter lists the adapter's secrets and has the settings it requires. Throws one ConfigError naming the file, the path and the problem of
  * every mistake found (up to ten).
  *
  * @example
@@ -49,7 +49,15 @@ export function checkConnectionsFile(
     // AWS role connections get their ExternalId from OptiInfra (lib/providers/aws/external-id.ts)
     // when the deployment has the secret; validate what the collector will actually use.
     const effective = fillExternalId(
-      { id: c.id ?? c.provider, customerId: c.customer_id, provider: c.provider, enabled: c.enabled, settings: c.settings, secrets: {}, source: 'config' },
+      {
+        id: c.id ?? c.provider,
+        customerId: c.customer_id,
+        provider: c.provider,
+        enabled: c.enabled,
+        settings: c.settings,
+        secrets: {},
+        source: 'config',
+      },
       opts.externalIdSecret,
     );
     const settings = def.settingsSchema.safeParse(effective.settings);
@@ -69,11 +77,18 @@ export function checkConnectionsFile(
       }
     }
     const { adapter } = origin;
-    if (adapter && (s.api !== undefined || adapter.secretNames.some((n) => n in c.secrets))) {
+    if (adapterActive(adapter, { settings: s, secrets: c.secrets })) {
       const missing = adapter.secretNames.filter((n) => !(n in c.secrets));
       if (missing.length > 0) {
         problems.push(
           `${at('secrets')}: the ${origin.entry.display_name} API needs ${missing.join(', ')} (list them under secrets, as env:VARIABLE)`,
+        );
+      }
+      // Secrets without an api: block use the adapter with its defaults: they must do.
+      const defaults = s.api === undefined ? adapter.settingsSchema?.safeParse({}) : undefined;
+      for (const issue of defaults?.error?.issues.slice(0, 3) ?? []) {
+        problems.push(
+          `${at('settings', 'api', ...issue.path)}: ${issue.message} (the connection has the ${origin.entry.display_name} API's secrets, so it uses the API)`,
         );
       }
     }

@@ -1,4 +1,3 @@
-import { createRequestMeter } from '../../../lib/collector/run';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -6,10 +5,10 @@ import { fileURLToPath } from 'node:url';
 import type { Store } from '../../../lib/clickhouse/client';
 import { createWriter } from '../../../lib/clickhouse/writer';
 import { withRetry } from '../../../lib/collector/retry';
-import { type RunResult, runCollection } from '../../../lib/collector/run';
+import { createRequestMeter, type RunResult, runCollection } from '../../../lib/collector/run';
 import type { CollectContext, Connection, DataType, TimeWindow } from '../../../lib/collector/types';
 import { staticConnections } from '../../../lib/connections/source';
-import { createAdapterContext, defineAdapterProvider } from '../../../lib/providers/adapters';
+import { createAdapterContext } from '../../../lib/providers/adapters';
 import type { AdapterContext, AdapterSettings, ProviderAdapter } from '../../../lib/providers/adapters/types';
 import { createRegistry } from '../../../lib/providers/registry';
 import { rows, silentLogger } from '../../helpers/store';
@@ -74,20 +73,26 @@ export function adapterContext(
 }
 
 /**
- * Runs the adapter through the real pipeline (a throwaway ProviderDefinition made of the
- * adapter, runCollection, the validated writer, embedded ClickHouse).
+ * Runs the adapter through the real pipeline: the shipped registry (the adapter's provider
+ * as GENERIC_PROVIDERS composes it with its catalog entry), runCollection, the validated
+ * writer, embedded ClickHouse. Without `window`, the provider's window policy applies
+ * (a scheduled run).
  */
 export async function collectThroughPipeline(args: {
   store: Store;
   adapter: ProviderAdapter;
   customerId: string;
-  api: AdapterSettings;
+  /** The connection's `api:` block (absent: a Prometheus-only connection). */
+  api?: AdapterSettings;
+  /** The connection's other settings (a Prometheus next to the adapter). */
+  settings?: Record<string, unknown>;
   secrets: Record<string, string>;
   dataTypes: DataType[];
   now?: Date;
   window?: TimeWindow;
 }): Promise<RunResult> {
   const now = args.now ?? NOW;
+  const settings = { ...args.settings, ...(args.api ? { api: args.api } : {}) };
   return runCollection(
     {
       taskId: randomUUID(),
@@ -103,8 +108,10 @@ export async function collectThroughPipeline(args: {
     {
       store: args.store,
       writer: createWriter(args.store),
-      registry: createRegistry([defineAdapterProvider(args.adapter) as never]),
-      connections: staticConnections([connection(args.adapter.id, args.customerId, args.api, args.secrets)]),
+      registry: createRegistry(),
+      connections: staticConnections([
+        { ...connection(args.adapter.id, args.customerId, {}, args.secrets), settings },
+      ]),
       logger: silentLogger(),
       retry: FAST_RETRY,
       maxBackfillMs: 30 * 24 * HOUR,
@@ -134,4 +141,14 @@ export async function storedCostTotal(store: Store, customerId: string): Promise
     { c: customerId },
   );
   return r?.total ?? '0';
+}
+
+/** A resource's stored cost rows, oldest first: charge period and exact billed cost. */
+export function storedCostSlices(store: Store, customerId: string, resourceId: string) {
+  return rows<{ s: string; e: string; cost: string }>(
+    store,
+    `SELECT toString(charge_period_start) AS s, toString(charge_period_end) AS e, toString(billed_cost) AS cost
+     FROM costs FINAL WHERE x_customer_id = {c:String} AND resource_id = {r:String} ORDER BY s`,
+    { c: customerId, r: resourceId },
+  );
 }

@@ -325,6 +325,33 @@ describe('kubernetes adapter', () => {
       expect(await kubernetesAdapter.cost!(ctx)).toHaveLength(4);
     });
 
+    it('collects through the registry with the CA from the connection’s api: settings', async () => {
+      const cluster = { base_url: url, page_size: 2, prices: PRICES, include_pods: false };
+      const trusted = await collectThroughPipeline({
+        store,
+        adapter: kubernetesAdapter,
+        customerId: 'k8s-ca',
+        api: { ...cluster, ca_cert: ca },
+        secrets,
+        dataTypes: ['resource', 'cost'],
+      });
+      expect(trusted).toMatchObject({ status: 'succeeded', rows: { resource: 3, cost: 4 } });
+      expect(await storedCostTotal(store, 'k8s-ca')).toBe('49.7349');
+      const untrusted = await collectThroughPipeline({
+        store,
+        adapter: kubernetesAdapter,
+        customerId: 'k8s-no-ca',
+        api: cluster,
+        secrets,
+        dataTypes: ['cost'],
+      });
+      expect(untrusted.status).toBe('failed');
+      expect(untrusted.errors.cost).toMatch(
+        /^127\.0\.0\.1:\d+\/api\/v1\/nodes: DEPTH_ZERO_SELF_SIGNED_CERT$/,
+      );
+      expect(await storedCounts(store, 'k8s-no-ca')).toEqual({ resources: 0, costs: 0, points: 0 });
+    });
+
     it('refuses the unknown certificate without it', async () => {
       const ctx = adapterContext(kubernetesAdapter, { base_url: url, page_size: 2 }, secrets);
       await expect(kubernetesAdapter.cost!(ctx)).rejects.toBeInstanceOf(ProviderUnavailableError);

@@ -3,7 +3,15 @@ import type { Store } from '../../../lib/clickhouse/client';
 import { paperspaceAdapter } from '../../../lib/providers/adapters/paperspace';
 import { type FakeHandler, type FakeServer, startFakeServer } from '../../helpers/fake-server';
 import { testStore } from '../../helpers/store';
-import { adapterContext, collectThroughPipeline, fixture, storedCostTotal, storedCounts } from './helpers';
+import {
+  adapterContext,
+  collectThroughPipeline,
+  fixture,
+  NOW,
+  storedCostSlices,
+  storedCostTotal,
+  storedCounts,
+} from './helpers';
 
 const KEY = 'ps-0123456789abcdef0123456789abcdef';
 const secrets = { api_key: KEY };
@@ -72,6 +80,37 @@ describe('paperspace adapter', () => {
     expect(result).toMatchObject({ status: 'succeeded', rows: { resource: 4, cost: 2 } });
     // 15 minutes (first run) of 3.18/h and 0.76/h.
     expect(await storedCostTotal(store, 'ps-cost')).toBe('0.985');
+  });
+
+  it('bills scheduled runs for the time between them: three runs add up to the time watched, nothing counted twice', async () => {
+    const at = (minutes: number) => new Date(NOW.getTime() + minutes * 60_000);
+    const scheduled = (now: Date) =>
+      collectThroughPipeline({
+        store,
+        adapter: paperspaceAdapter,
+        customerId: 'ps-sched',
+        api: api(),
+        secrets,
+        dataTypes: ['cost'],
+        now,
+      });
+    const first = await scheduled(NOW);
+    // The watermark is the previous run's end: no window overlaps another.
+    const second = await scheduled(at(45));
+    const third = await scheduled(at(90));
+    expect([first, second, third].map((r) => r.outcomes[0]?.window)).toEqual([
+      { start: '2026-11-20T12:15:00.000Z', end: '2026-11-20T12:30:00.000Z' },
+      { start: '2026-11-20T12:30:00.000Z', end: '2026-11-20T13:15:00.000Z' },
+      { start: '2026-11-20T13:15:00.000Z', end: '2026-11-20T14:00:00.000Z' },
+    ]);
+    // 12:15-14:00 (1.75 h) of the running A100-80G (3.18/h) and A4000 (0.76/h): 1.75 × 3.94.
+    expect(await storedCostTotal(store, 'ps-sched')).toBe('6.895');
+    expect(await storedCostSlices(store, 'ps-sched', 'psz5lx0w1')).toEqual([
+      { s: '2026-11-20 12:15:00', e: '2026-11-20 12:30:00', cost: '0.795' },
+      { s: '2026-11-20 12:30:00', e: '2026-11-20 13:00:00', cost: '1.59' },
+      { s: '2026-11-20 13:00:00', e: '2026-11-20 13:15:00', cost: '0.795' },
+      { s: '2026-11-20 13:15:00', e: '2026-11-20 14:00:00', cost: '2.385' },
+    ]);
   });
 
   it('reports an invalid key and writes nothing', async () => {

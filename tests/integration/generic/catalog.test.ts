@@ -65,7 +65,7 @@ describe('providers.yaml', () => {
     expect(
       checkAdapterCatalog(catalog, [
         { id: 'runpod', category: 'gpu_cloud', secretNames: ['api_token'] },
-        { id: 'hetzner', category: 'gpu_cloud', secretNames: ['api_key'] },
+        { id: 'hetzner', category: 'gpu_cloud', secretNames: ['token'] },
         { id: 'fluidstack', category: 'gpu_cloud', secretNames: ['api_key'] },
       ]),
     ).toEqual([

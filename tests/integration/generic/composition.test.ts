@@ -4,24 +4,18 @@ import type { Store } from '../../../lib/clickhouse/client';
 import { getRun } from '../../../lib/clickhouse/repos/runs';
 import { createWriter } from '../../../lib/clickhouse/writer';
 import { type RunDeps, runCollection } from '../../../lib/collector/run';
-import type {
-  CollectContext,
-  CollectionJob,
-  Connection,
-  DataType,
-  ProviderDefinition,
-} from '../../../lib/collector/types';
+import type { CollectionJob, Connection, DataType, ProviderDefinition } from '../../../lib/collector/types';
 import { staticConnections } from '../../../lib/connections/source';
 import { ProviderAuthError } from '../../../lib/errors';
-import type { AdapterContext, CachedHttp, ProviderAdapter } from '../../../lib/providers/adapters/types';
-import { createAdapterContext } from '../../../lib/providers/generic/adapter-context';
+import { createAdapterContext } from '../../../lib/providers/adapters/context';
+import type { AdapterContext, ProviderAdapter } from '../../../lib/providers/adapters/types';
 import { parseCatalog } from '../../../lib/providers/generic/catalog';
 import { buildGenericProviders } from '../../../lib/providers/generic/compose';
-import { createRunHttp } from '../../../lib/providers/generic/run-http';
 import type { GenericSettings } from '../../../lib/providers/generic/settings';
 import { createRegistry } from '../../../lib/providers/registry';
 import { type FakeServer, startFakeServer } from '../../helpers/fake-server';
 import { rows, silentLogger, testStore } from '../../helpers/store';
+import { collectContext } from '../adapters/helpers';
 
 /**
  * A catalog provider with an API adapter: Prometheus says how hard the machines work, the
@@ -197,10 +191,7 @@ beforeEach(() => {
 
 const registry = () =>
   createRegistry(
-    buildGenericProviders(CATALOG, {
-      adapters: [testAdapter],
-      http: createRunHttp,
-    }) as ProviderDefinition<unknown>[],
+    buildGenericProviders(CATALOG, { adapters: [testAdapter] }) as ProviderDefinition<unknown>[],
   );
 
 function connection(
@@ -339,8 +330,9 @@ describe('a catalog provider with an API adapter', () => {
 
     expect(result.status).toBe('failed');
     expect(result.errors.resource).toBe(
-      'connection "main" uses the Test Cloud API but lacks secret(s) api_key (list them under secrets, as env:VARIABLE)',
+      'connection "main" has no secret "api_key" (Test Cloud needs: api_key)',
     );
+    expect(api.requests).toEqual([]);
   });
 
   it('tests a connection part by part: one failure is rethrown as is, several are listed', async () => {
@@ -379,70 +371,22 @@ describe('a catalog provider with an API adapter', () => {
 });
 
 describe('createAdapterContext', () => {
-  const stubHttp: CachedHttp = {
-    getJson: async () => {
-      throw new Error('not used');
-    },
-    postJson: async () => {
-      throw new Error('not used');
-    },
-  };
-  const ctx = (
-    settings: GenericSettings,
-    secrets: Record<string, string>,
-  ): CollectContext<GenericSettings> => ({
-    taskId: 't',
-    customerId: 'c',
-    provider: 'testcloud',
-    dataType: 'resource',
-    connection: {
-      id: 'main',
-      customerId: 'c',
-      provider: 'testcloud',
-      enabled: true,
-      settings,
-      secrets,
-      source: 'config',
-    },
-    window: { start: NOW, end: NOW },
-    signal: new AbortController().signal,
-    logger: silentLogger(),
-    retry: (_l, fn) => fn(0),
-    meter: { count() {}, counts: {}, remaining: () => Number.POSITIVE_INFINITY },
-    now: () => NOW,
-  });
-  const entry = CATALOG.providers[0]!;
-
-  it('takes the base URL from the connection, else the adapter, else the catalog', () => {
-    const secrets = { api_key: API_KEY };
-    expect(
-      createAdapterContext(
-        ctx({ region: '', api: { base_url: 'http://override' } }, secrets),
-        testAdapter,
-        entry,
-        () => stubHttp,
-      ).baseUrl,
-    ).toBe('http://override');
-    expect(
-      createAdapterContext(ctx({ region: '', api: {} }, secrets), testAdapter, entry, () => stubHttp).baseUrl,
-    ).toBe('https://api.testcloud.invalid/v1');
-    expect(
-      createAdapterContext(
-        ctx({ region: '', api: {} }, secrets),
-        { ...testAdapter, defaultBaseUrl: '' },
-        entry,
-        () => stubHttp,
-      ).baseUrl,
-    ).toBe('https://catalog.testcloud.invalid/v1');
+  it('takes the base URL from the connection, else the adapter', () => {
+    const collect = collectContext({ provider: 'testcloud', secrets: { api_key: API_KEY } });
+    expect(createAdapterContext(collect, { base_url: 'http://override' }, testAdapter).baseUrl).toBe(
+      'http://override',
+    );
+    expect(createAdapterContext(collect, {}, testAdapter).baseUrl).toBe('https://api.testcloud.invalid/v1');
   });
 });
 
 describe('the shipped registry', () => {
-  it('gives a catalog provider inventory and cost collectors once an adapter for it exists', () => {
-    const runpodAdapter: ProviderAdapter = { ...testAdapter, id: 'runpod', displayName: 'RunPod' };
+  it('gives a catalog provider inventory and cost collectors when it has an adapter, performance alone otherwise', () => {
     const shipped = createRegistry();
-    expect(shipped.dataTypes('runpod')).toEqual(['performance']);
-    const withAdapter = createRegistry(
+    expect(shipped.dataTypes('runpod')).toEqual(['performance', 'resource', 'cost']);
+    expect(shipped.dataTypes('docker')).toEqual(['performance', 'resource']);
+    expect(shipped.dataTypes('onprem')).toEqual(['performance']);
+    const withoutAdapter = createRegistry(
       buildGenericProviders(
         parseCatalog(
           `version: 1
@@ -452,9 +396,9 @@ providers:
 `,
           'x.yaml',
         ),
-        { adapters: [runpodAdapter], http: createRunHttp },
+        { adapters: [] },
       ) as ProviderDefinition<unknown>[],
     );
-    expect(withAdapter.dataTypes('runpod')).toEqual(['performance', 'resource', 'cost']);
+    expect(withoutAdapter.dataTypes('runpod')).toEqual(['performance']);
   });
 });

@@ -9,7 +9,7 @@ const PER_PAGE = 200;
 /** A guard against a `next` link that never ends (a provider bug would otherwise loop forever). */
 const MAX_PAGES = 1000;
 
-export const DigitalOceanSettingsSchema = z.object({
+export const DigitalOceanSettingsSchema = z.strictObject({
   base_url: z.string().url().optional(),
 });
 

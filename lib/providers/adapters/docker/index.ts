@@ -7,7 +7,7 @@ import type { AdapterContext, AdapterSettings, ProviderAdapter } from '../types'
 
 const ID = 'docker';
 
-export const DockerSettingsSchema = z.object({
+export const DockerSettingsSchema = z.strictObject({
   /** A TCP Engine API (http://host:2375); when absent, the unix socket is used. */
   base_url: z.string().url().optional(),
   socket_path: z.string().startsWith('/', 'must be an absolute path').default('/var/run/docker.sock'),

@@ -16,7 +16,7 @@ const ID = 'hetzner';
 const PER_PAGE = 50;
 const MAX_PAGES = 1000;
 
-export const HetznerSettingsSchema = z.object({
+export const HetznerSettingsSchema = z.strictObject({
   base_url: z.string().url().optional(),
   /** Which Hetzner price to use: net (before VAT, the default, like other clouds' list prices) or gross. */
   price: z.enum(['net', 'gross']).default('net'),

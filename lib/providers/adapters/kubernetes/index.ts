@@ -27,7 +27,7 @@ export function kubernetesSettingsSchema(defaults: {
   gpu_model_label: string;
   require_base_url: boolean;
 }) {
-  return z.object({
+  return z.strictObject({
     base_url: defaults.require_base_url ? z.string().url() : z.string().url().optional(),
     /** PEM of the cluster's CA, when the API server's certificate is not publicly trusted. */
     ca_cert: z.string().includes('BEGIN CERTIFICATE', { message: 'must be a PEM certificate' }).optional(),

@@ -6,7 +6,7 @@ import type { AdapterContext, ProviderAdapter } from '../types';
 
 const ID = 'lambdalabs';
 
-export const LambdaSettingsSchema = z.object({
+export const LambdaSettingsSchema = z.strictObject({
   base_url: z.string().url().optional(),
 });
 

@@ -8,7 +8,7 @@ const ID = 'linode';
 const PAGE_SIZE = 500;
 const MAX_PAGES = 1000;
 
-export const LinodeSettingsSchema = z.object({
+export const LinodeSettingsSchema = z.strictObject({
   base_url: z.string().url().optional(),
 });
 

@@ -15,7 +15,7 @@ export const OVH_ENDPOINTS = {
   us: 'https://api.us.ovhcloud.com/1.0',
 } as const;
 
-export const OvhSettingsSchema = z.object({
+export const OvhSettingsSchema = z.strictObject({
   base_url: z.string().url().optional(),
   endpoint: z.enum(['eu', 'ca', 'us']).default('eu'),
   /** The Public Cloud project id (the API's `serviceName`). */

@@ -18,7 +18,7 @@ const MAX_PAGES = 1000;
 
 const decimalText = z.string().regex(/^\d{1,12}(\.\d{1,10})?$/, 'must be a decimal such as "3.09"');
 
-export const PaperspaceSettingsSchema = z.object({
+export const PaperspaceSettingsSchema = z.strictObject({
   base_url: z.string().url().optional(),
   /** Hourly price per machine type ("A100-80G": "3.18"): the API has no prices or billing. */
   prices: z.record(z.string(), decimalText).default({}),

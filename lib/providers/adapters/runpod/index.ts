@@ -12,7 +12,7 @@ import type { AdapterContext, ProviderAdapter } from '../types';
 
 const ID = 'runpod';
 
-export const RunpodSettingsSchema = z.object({
+export const RunpodSettingsSchema = z.strictObject({
   base_url: z.string().url().optional(),
 });
 
@@ -104,8 +104,6 @@ async function pods(ctx: AdapterContext): Promise<Pod[]> {
     { query: PODS_QUERY, variables: {} },
     { headers: bearer(ctx, 'api_key'), cacheable: true, check: checkGraphqlErrors },
   );
-  // Again here, for an http client that does not run `check` (it is a no-op otherwise).
-  checkGraphqlErrors(data);
   return parseResponse(ID, 'pods query', PodsAnswerSchema, data).data.myself.pods;
 }
 
