@@ -7,9 +7,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
-const found = [...(process.env.PATH ?? '').split(delimiter).map((d) => join(d, 'prometheus')), '/usr/bin/prometheus'].find(
-  (p) => existsSync(p),
-);
+const found = [
+  ...(process.env.PATH ?? '').split(delimiter).map((d) => join(d, 'prometheus')),
+  '/usr/bin/prometheus',
+].find((p) => existsSync(p));
 if (found) process.exit(0);
 
 const hint = 'Install it with: sudo apt-get update && sudo apt-get install -y prometheus';
@@ -22,5 +23,8 @@ if (!isRoot || !hasApt) {
 console.log('[pretest] installing Prometheus (Debian package) for the integration tests …');
 const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
 execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'prometheus'], { stdio: 'inherit', env });
+execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'prometheus'], {
+  stdio: 'inherit',
+  env,
+});
 console.log('[pretest] Prometheus installed.');
