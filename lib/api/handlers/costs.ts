@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { getRun, listRuns } from '../../clickhouse/repos/runs';
-import { assertProviderAvailable, triggerCollection } from '../../collector/trigger';
+import { assertProviderAvailable } from '../../collector/trigger';
 import {
   ALL_PROVIDERS,
   type CostFilters,
@@ -25,8 +25,8 @@ import {
   limitParam,
   ProviderParamSchema,
   TaskIdSchema,
-  TriggerBodySchema,
 } from '../schemas';
+import { agentTrigger } from './trigger';
 
 /** `days` bound, and the longest `start`/`end` span: two years of daily facts. */
 export const MAX_PERIOD_DAYS = 731;
@@ -226,53 +226,13 @@ export const costsByTypeHandler: RouteHandler<Runtime> = async (req) => {
   return { body: { ...head, currencies: currenciesOf(result.totals), limit: q.limit, ...result } };
 };
 
-const CostTriggerBodySchema = TriggerBodySchema.omit({ data_types: true });
 const COST_STATUS_PATH = '/api/v2/costs/collection-status/{task_id}';
 
 /**
  * POST /api/v2/costs/trigger-collection — the collector's trigger, for cost only: queues
  * (202) or runs (200) cost collection for one provider, several, or `all`.
  */
-export const costsTriggerCollection: RouteHandler<Runtime> = async (req) => {
-  const body = req.body(CostTriggerBodySchema);
-  req.requireCustomer(body.customer_id);
-  const rt = req.runtime;
-  const providers =
-    body.provider === ALL_PROVIDERS ? 'all' : Array.isArray(body.provider) ? body.provider : [body.provider];
-  const result = await triggerCollection(
-    { customerId: body.customer_id, providers, dataTypes: ['cost'], asyncMode: body.async_mode },
-    {
-      store: rt.store,
-      writer: rt.writer,
-      registry: rt.registry,
-      connections: rt.connections,
-      queue: rt.queue,
-      runDeps: rt.runDeps,
-      concurrency: rt.config.collection.concurrency,
-    },
-  );
-  const tasks = result.jobs.map((j) => ({
-    task_id: j.taskId,
-    provider: j.provider,
-    data_types: j.dataTypes,
-  }));
-  const first = result.jobs[0];
-  if (result.asyncMode) {
-    return {
-      status: 202,
-      body: {
-        task_id: first?.taskId,
-        status: 'queued',
-        message: `Cost collection queued for ${tasks.map((t) => t.provider).join(', ')}; follow it at ${COST_STATUS_PATH}.`,
-        started_at: first?.queuedAt,
-        async_mode: true,
-        tasks,
-      },
-    };
-  }
-  if (result.runs.length === 1) return { status: 200, body: { ...result.runs[0], async_mode: false } };
-  return { status: 200, body: { task_id: first?.taskId, async_mode: false, runs: result.runs } };
-};
+export const costsTriggerCollection: RouteHandler<Runtime> = agentTrigger('cost', COST_STATUS_PATH);
 
 /** GET /api/v2/costs/collection-status/{task_id} — a run that collected cost. */
 export const costsCollectionStatus: RouteHandler<Runtime> = async (req) => {

@@ -33,7 +33,7 @@ import {
 } from '../../performance/reader';
 import type { Runtime } from '../../runtime';
 import { CustomerProviderPathSchema } from '../schemas';
-import { AgentTriggerBodySchema, triggerAndRespond } from './trigger';
+import { agentTrigger } from './trigger';
 
 /** Filters every performance read accepts besides its own options. */
 const FilterShape = {
@@ -174,17 +174,7 @@ export const performanceSummary: RouteHandler<Runtime> = async (req) => {
 };
 
 /** POST /api/v2/performance/trigger-collection — collect performance data now (202 queued, 200 sync). */
-export const performanceTrigger: RouteHandler<Runtime> = async (req) => {
-  const body = req.body(AgentTriggerBodySchema);
-  req.requireCustomer(body.customer_id);
-  return triggerAndRespond(req, {
-    customerId: body.customer_id,
-    providers:
-      body.provider === 'all' ? 'all' : Array.isArray(body.provider) ? body.provider : [body.provider],
-    dataTypes: ['performance'],
-    asyncMode: body.async_mode,
-  });
-};
+export const performanceTrigger: RouteHandler<Runtime> = agentTrigger('performance');
 
 /** The performance agent's handlers, by route name. */
 export const PERFORMANCE_HANDLERS: Record<string, RouteHandler<Runtime>> = {

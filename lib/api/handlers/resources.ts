@@ -22,7 +22,7 @@ import {
 } from '../../resources/reader';
 import type { Runtime } from '../../runtime';
 import { CustomerProviderPathSchema } from '../schemas';
-import { AgentTriggerBodySchema, triggerAndRespond } from './trigger';
+import { agentTrigger } from './trigger';
 
 /** Path, then the caller's right to the customer, then the provider (404 if unknown). */
 function resourceScope(req: ApiRequest<Runtime>): ResourceScope {
@@ -141,17 +141,7 @@ export const resourcesSummary: RouteHandler<Runtime> = async (req) => {
 };
 
 /** POST /api/v2/resources/trigger-collection — take an inventory snapshot now (202 queued, 200 sync). */
-export const resourcesTrigger: RouteHandler<Runtime> = async (req) => {
-  const body = req.body(AgentTriggerBodySchema);
-  req.requireCustomer(body.customer_id);
-  return triggerAndRespond(req, {
-    customerId: body.customer_id,
-    providers:
-      body.provider === 'all' ? 'all' : Array.isArray(body.provider) ? body.provider : [body.provider],
-    dataTypes: ['resource'],
-    asyncMode: body.async_mode,
-  });
-};
+export const resourcesTrigger: RouteHandler<Runtime> = agentTrigger('resource');
 
 /** The resources agent's handlers, by route name. */
 export const RESOURCES_HANDLERS: Record<string, RouteHandler<Runtime>> = {

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { type TriggerRequest, triggerCollection } from '../../collector/trigger';
+import type { DataType } from '../../collector/types';
 import { CustomerIdSchema } from '../../config/schema';
-import type { HandlerResult } from '../../http/handler';
+import type { HandlerResult, RouteHandler } from '../../http/handler';
 import type { ApiRequest } from '../../http/request';
 import type { Runtime } from '../../runtime';
 import { ProviderParamSchema } from '../schemas';
@@ -25,6 +26,7 @@ export const AgentTriggerBodySchema = z.strictObject({
 export async function triggerAndRespond(
   req: ApiRequest<Runtime>,
   request: TriggerRequest,
+  statusPath = '/api/v1/collect/status/{task_id}',
 ): Promise<HandlerResult> {
   const rt = req.runtime;
   const result = await triggerCollection(request, {
@@ -48,7 +50,7 @@ export async function triggerAndRespond(
       body: {
         task_id: first?.taskId,
         status: 'queued',
-        message: `Collection queued for ${tasks.map((t) => t.provider).join(', ')}; follow it at /api/v1/collect/status/{task_id}.`,
+        message: `Collection queued for ${tasks.map((t) => t.provider).join(', ')}; follow it at ${statusPath}.`,
         started_at: first?.queuedAt,
         async_mode: true,
         tasks,
@@ -57,4 +59,26 @@ export async function triggerAndRespond(
   }
   if (result.runs.length === 1) return { status: 200, body: { ...result.runs[0], async_mode: false } };
   return { status: 200, body: { task_id: first?.taskId, async_mode: false, runs: result.runs } };
+}
+
+/**
+ * The `POST /api/v2/<agent>/trigger-collection` handler of an agent: the agent's own data
+ * type, for one provider, several or `all` (default), queued (202) or run (200).
+ */
+export function agentTrigger(dataType: DataType, statusPath?: string): RouteHandler<Runtime> {
+  return async (req) => {
+    const body = req.body(AgentTriggerBodySchema);
+    req.requireCustomer(body.customer_id);
+    return triggerAndRespond(
+      req,
+      {
+        customerId: body.customer_id,
+        providers:
+          body.provider === 'all' ? 'all' : Array.isArray(body.provider) ? body.provider : [body.provider],
+        dataTypes: [dataType],
+        asyncMode: body.async_mode,
+      },
+      statusPath,
+    );
+  };
 }
