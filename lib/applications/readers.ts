@@ -1,4 +1,5 @@
 import type { Store } from '../clickhouse/client';
+import { selectRows } from '../clickhouse/query';
 import { clickHouseTimeToIso, toClickHouseTime } from '../time';
 import { formatDecimal, mulDiv, parseDecimal } from './money';
 import type { SamplingPlan } from './samples';
@@ -35,10 +36,7 @@ function params(f: ReadFilter) {
   };
 }
 
-async function select<T>(store: Store, query: string, query_params: Record<string, unknown>): Promise<T[]> {
-  const rs = await store.client.query({ query, query_params, format: 'JSONEachRow' });
-  return rs.json<T>();
-}
+const select = selectRows;
 
 const num = (v: unknown): number | null =>
   v === null || v === undefined || Number.isNaN(Number(v)) ? null : Number(v);

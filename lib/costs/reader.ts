@@ -1,5 +1,3 @@
-import type { Store } from '../clickhouse/client';
-
 /**
  * Shared pieces of the cost read side: what a cost question is about (customer, provider
  * or `all`, period, filters) and how it becomes a WHERE clause. The query families live
@@ -97,15 +95,7 @@ export function scopeCondition(scope: CostScope): { where: string; params: Recor
   return { where: conds.join(' AND '), params };
 }
 
-/** Runs a read and returns its rows (JSONEachRow). */
-export async function selectRows<T>(
-  store: Store,
-  query: string,
-  params: Record<string, unknown>,
-): Promise<T[]> {
-  const rs = await store.client.query({ query, query_params: params, format: 'JSONEachRow' });
-  return rs.json<T>();
-}
+export { selectRows } from '../clickhouse/query';
 
 /** Currencies present in a list of items, sorted, each once. */
 export function currenciesOf(items: readonly { currency: string }[]): string[] {

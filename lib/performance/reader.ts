@@ -1,4 +1,5 @@
 import type { Store } from '../clickhouse/client';
+import { FINAL_READ_SETTINGS, selectRows } from '../clickhouse/query';
 import { clickHouseTimeToIso, DAY_MS, HOUR_MS, MINUTE_MS, toClickHouseTime } from '../time';
 import type { Period } from './params';
 
@@ -36,7 +37,7 @@ export interface PerformanceScope {
 }
 
 /** Settings every read carries: finalise each month partition on its own (see above). */
-export const READ_SETTINGS = { do_not_merge_across_partitions_select_final: 1 } as const;
+export const READ_SETTINGS = FINAL_READ_SETTINGS;
 
 /** Time buckets for the series and trend reads, with the SQL each maps to (the whitelist). */
 export const STEPS = {
@@ -108,15 +109,8 @@ function scopeFilter(s: PerformanceScope): { where: string; params: Record<strin
   return { where: where.join(' AND '), params };
 }
 
-async function select<T>(store: Store, query: string, params: Record<string, unknown>): Promise<T[]> {
-  const rs = await store.client.query({
-    query,
-    query_params: params,
-    format: 'JSONEachRow',
-    clickhouse_settings: { ...READ_SETTINGS },
-  });
-  return rs.json<T>();
-}
+const select = <T>(store: Store, query: string, params: Record<string, unknown>) =>
+  selectRows<T>(store, query, params, READ_SETTINGS);
 
 const iso = (t: string) => clickHouseTimeToIso(t) as string;
 

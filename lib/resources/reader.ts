@@ -1,4 +1,5 @@
 import type { Store } from '../clickhouse/client';
+import { FINAL_READ_SETTINGS, selectRows } from '../clickhouse/query';
 import type { Period } from '../performance/params';
 import { clickHouseTimeToIso, toClickHouseTime } from '../time';
 
@@ -29,17 +30,8 @@ export interface InventoryFilter {
   status?: string | undefined;
 }
 
-const READ_SETTINGS = { do_not_merge_across_partitions_select_final: 1 } as const;
-
-async function select<T>(store: Store, query: string, params: Record<string, unknown>): Promise<T[]> {
-  const rs = await store.client.query({
-    query,
-    query_params: params,
-    format: 'JSONEachRow',
-    clickhouse_settings: { ...READ_SETTINGS },
-  });
-  return rs.json<T>();
-}
+const select = <T>(store: Store, query: string, params: Record<string, unknown>) =>
+  selectRows<T>(store, query, params, FINAL_READ_SETTINGS);
 
 function scopeParams(s: ResourceScope): { providerSql: string; params: Record<string, unknown> } {
   const params: Record<string, unknown> = { customer_id: s.customerId };
