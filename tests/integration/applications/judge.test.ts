@@ -7,7 +7,7 @@ import { VERDICT_JSON_SCHEMA } from '../../../lib/judge/verdict';
 import { type FakeServer, startFakeServer } from '../../helpers/fake-server';
 import { groqCompletion, groqError, groqVerdict, judgedMessage, section, verdict } from './support';
 
-const KEY = 'gsk_test0123456789abcdefghijklmnopqrstuvwxyz';
+const KEY = 'test-groq-key-0123456789abcdefghijklmnopqrstuvwxyz';
 const INPUT = {
   prompt: 'How long do I have to return an item?',
   response: 'You can return unused items within 30 days.',

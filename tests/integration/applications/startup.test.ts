@@ -63,7 +63,7 @@ describe('starting without a Groq key', () => {
   });
 
   it('never shows the Groq key: not in the redacted config, not in the evaluation status', async () => {
-    const key = 'gsk_secretvalue0123456789abcdefghijkl';
+    const key = 'test-groq-secretvalue-0123456789abcdefghijkl';
     const env = { GROQ_API_KEY: key };
     const config = parseConfig(env);
     expect(config.judge.apiKey).toBe(key);

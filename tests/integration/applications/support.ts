@@ -76,7 +76,7 @@ export function section(message: string, tag: string): string {
   return m?.[1] ?? '';
 }
 
-export const GROQ_KEY = 'gsk_pipeline0123456789abcdefghijklmnop';
+export const GROQ_KEY = 'test-groq-pipeline-0123456789abcdefghijklmnop';
 
 /** Jobs the runtime queued (async triggers); a worker would run them. */
 export const queued: CollectionJob[] = [];

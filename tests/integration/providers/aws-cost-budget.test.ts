@@ -89,7 +89,7 @@ function connection(customerId: string, settings: Partial<AwsSettings> = {}): Co
     provider: 'aws',
     enabled: true,
     settings: { endpoint: fake.url, ...settings },
-    secrets: { access_key_id: 'AKIAIOSFODNN7EXAMPLE', secret_access_key: 'local-secret-key' },
+    secrets: { access_key_id: 'TESTACCESSKEYID00001', secret_access_key: 'local-secret-key' },
     source: 'config',
   };
 }

@@ -106,7 +106,7 @@ function connection(customerId: string, settings: Partial<AwsSettings> = {}): Co
       ...settings,
     } as AwsSettings,
     // Master credentials that call sts:AssumeRole (the function's role in AWS).
-    secrets: { access_key_id: 'AKIAIOSFODNN7EXAMPLE', secret_access_key: 'master-secret-key-value' },
+    secrets: { access_key_id: 'TESTACCESSKEYID00001', secret_access_key: 'master-secret-key-value' },
     source: 'config',
   };
 }

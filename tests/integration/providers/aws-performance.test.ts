@@ -34,7 +34,7 @@ beforeAll(async () => {
     enabled: true,
     settings: { regions: ['us-east-1', 'eu-west-1'], endpoint: server.url },
     secrets: {
-      access_key_id: 'AKIAIOSFODNN7EXAMPLE',
+      access_key_id: 'TESTACCESSKEYID00001',
       secret_access_key: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
     },
     source: 'config',
