@@ -35,19 +35,8 @@ export const ConnectionsFileSchema = z.strictObject({
  * Errors name the file, the path inside it and the problem.
  */
 export function loadConnectionsFile(path: string, env: Record<string, string | undefined>): Connection[] {
-  let raw: unknown;
-  try {
-    raw = parseYaml(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new ConfigError(`${path}: cannot read connections file: ${(err as Error).message}`, { cause: err });
-  }
-  const parsed = ConnectionsFileSchema.safeParse(raw ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConfigError(`${path}: ${formatPath(issue?.path ?? [])}: ${issue?.message}`);
-  }
   const seen = new Set<string>();
-  return parsed.data.connections.map((entry, i) => {
+  return readConnectionsDocument(path).connections.map((entry, i) => {
     const id = entry.id ?? entry.provider;
     const identity = `${entry.customer_id}/${entry.provider}/${id}`;
     if (seen.has(identity))
@@ -63,6 +52,22 @@ export function loadConnectionsFile(path: string, env: Record<string, string | u
       source: 'config' as const,
     };
   });
+}
+
+/** Reads and structurally validates a connections file; errors name the file and the path in it. */
+export function readConnectionsDocument(path: string): z.output<typeof ConnectionsFileSchema> {
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`${path}: cannot read connections file: ${(err as Error).message}`, { cause: err });
+  }
+  const parsed = ConnectionsFileSchema.safeParse(raw ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(`${path}: ${formatPath(issue?.path ?? [])}: ${issue?.message}`);
+  }
+  return parsed.data;
 }
 
 function formatPath(path: readonly PropertyKey[]): string {

@@ -1,11 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
-import { ConnectionsFileSchema } from '../../connections/file';
+import { readConnectionsDocument } from '../../connections/file';
 import { ConfigError } from '../../errors';
 import type { ProviderAdapter } from '../adapters/types';
 import { fillExternalId } from '../aws/external-id';
 import type { ProviderRegistry } from '../registry';
-import { type Catalog, describeZodIssues, formatPath } from './catalog';
+import { type Catalog, formatPath } from './catalog';
 import { adapterActive, genericOrigin } from './compose';
 import { type GenericSettings, secretReferences } from './settings';
 
@@ -25,16 +23,9 @@ export function checkConnectionsFile(
   registry: ProviderRegistry,
   opts: { externalIdSecret?: string | undefined } = {},
 ): { connections: number } {
-  let raw: unknown;
-  try {
-    raw = parseYaml(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new ConfigError(`${path}: cannot read connections file: ${(err as Error).message}`, { cause: err });
-  }
-  const parsed = ConnectionsFileSchema.safeParse(raw ?? {});
-  if (!parsed.success) throw new ConfigError(describeZodIssues(path, parsed.error));
+  const document = readConnectionsDocument(path);
   const problems: string[] = [];
-  parsed.data.connections.forEach((c, i) => {
+  document.connections.forEach((c, i) => {
     const at = (...p: PropertyKey[]) => `${path}: ${formatPath(['connections', i, ...p])}`;
     const def = registry.get(c.provider);
     if (!def) {
@@ -97,7 +88,7 @@ export function checkConnectionsFile(
     const more = problems.length > 10 ? ` (and ${problems.length - 10} more)` : '';
     throw new ConfigError(`${problems.slice(0, 10).join('; ')}${more}`);
   }
-  return { connections: parsed.data.connections.length };
+  return { connections: document.connections.length };
 }
 
 /**
