@@ -21,9 +21,18 @@ const pkgs = lock.packages;
 /** os/cpu/libc from the platform-package naming convention (name-os-cpu[-libc]). */
 export function platformOf(name) {
   const n = name.split('/').pop();
-  const os = ['android', 'darwin', 'linux', 'win32', 'freebsd', 'openbsd', 'openharmony', 'sunos', 'aix', 'netbsd'].find(
-    (o) => new RegExp(`(^|-)${o}(-|$)`).test(n),
-  );
+  const os = [
+    'android',
+    'darwin',
+    'linux',
+    'win32',
+    'freebsd',
+    'openbsd',
+    'openharmony',
+    'sunos',
+    'aix',
+    'netbsd',
+  ].find((o) => new RegExp(`(^|-)${o}(-|$)`).test(n));
   const cpu = ['arm64', 'x64', 'loong64', 'ppc64', 'riscv64', 's390x', 'ia32', 'arm', 'mips64el'].find((c) =>
     new RegExp(`-${c}(-|$)`).test(n),
   );
@@ -53,7 +62,8 @@ if (check) {
 }
 
 for (const { name, spec, parentPath } of missing) {
-  if (!/^\d+\.\d+\.\d+/.test(spec)) throw new Error(`${name}: ${parentPath} asks for "${spec}", not an exact version`);
+  if (!/^\d+\.\d+\.\d+/.test(spec))
+    throw new Error(`${name}: ${parentPath} asks for "${spec}", not an exact version`);
   const platform = platformOf(name);
   if (!platform) throw new Error(`${name}: cannot tell its platform from its name`);
   pkgs[`node_modules/${name}`] = { version: spec, ...platform, optional: true };
