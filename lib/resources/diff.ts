@@ -155,6 +155,14 @@ export function diffInventory(args: {
   return out;
 }
 
+/**
+ * Fields whose empty value means "could not be looked up", not "none": a list price comes
+ * from a separate price API that may fail or not know a SKU while the resource itself was
+ * seen. Going from a price to unknown (or back) is not a change of the resource; only two
+ * known, different prices are.
+ */
+const LOOKED_UP_FIELDS: ReadonlySet<string> = new Set(['hourly_price', 'price_currency']);
+
 export function fieldChanges(
   before: Readonly<Record<string, string>>,
   after: Readonly<Record<string, string>>,
@@ -164,7 +172,9 @@ export function fieldChanges(
   for (const field of keys) {
     const oldValue = before[field] ?? '';
     const newValue = after[field] ?? '';
-    if (oldValue !== newValue) changes.push({ field, old_value: oldValue, new_value: newValue });
+    if (oldValue === newValue) continue;
+    if (LOOKED_UP_FIELDS.has(field) && (oldValue === '' || newValue === '')) continue;
+    changes.push({ field, old_value: oldValue, new_value: newValue });
   }
   return changes;
 }

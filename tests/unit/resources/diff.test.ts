@@ -116,4 +116,27 @@ describe('diffInventory', () => {
       diffInventory({ baseline, current, complete: false, previousSnapshotAt: '2026-11-20 10:15:00.000' }),
     ).toEqual([]);
   });
+
+  it('reports a list price change only between two known prices (an unknown price is a failed lookup)', () => {
+    const prev = new Map([
+      ['a', state('a', row())],
+      ['b', state('b', row({ hourly_price: null, price_currency: '' }))],
+      ['c', state('c', row())],
+    ]);
+    const current = new Map([
+      ['a', state('a', row({ hourly_price: null, price_currency: '' }))],
+      ['b', state('b', row({ hourly_price: '0.2', price_currency: 'USD' }))],
+      ['c', state('c', row({ hourly_price: '0.1' }))],
+    ]);
+    expect(diffInventory({ baseline: prev, current, complete: true, previousSnapshotAt: null })).toEqual([
+      {
+        resourceId: 'c',
+        resourceType: 'vm',
+        name: 'web',
+        changeType: 'modified',
+        changes: [{ field: 'hourly_price', old_value: '0.096', new_value: '0.1' }],
+        previousSnapshotAt: '2026-11-20 10:00:00.000',
+      },
+    ]);
+  });
 });
