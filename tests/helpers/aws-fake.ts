@@ -127,11 +127,60 @@ export function getMetricData(call: AwsCall): FakeReply {
   });
 }
 
+export const awsJson11 = (body: unknown, status = 200): FakeReply => ({
+  status,
+  headers: { 'content-type': 'application/x-amz-json-1.1' },
+  body: JSON.stringify(body),
+});
+
+interface PriceListProduct {
+  product: { attributes: Record<string, string> };
+}
+
+/**
+ * The Price List Query API's GetProducts (AWS JSON 1.1, `AWSPriceListService.GetProducts`)
+ * over the products in `fixtures/aws/pricing/`: TERM_MATCH filters on product attributes
+ * (case-insensitive, as AWS matches), `PriceList` as JSON strings, `pageSize` products per
+ * page with an opaque `NextToken` (AWS pages are at most `MaxResults`, default 100).
+ */
+export function getProducts(call: AwsCall, pageSize = 3): FakeReply {
+  const body = call.json as {
+    ServiceCode: string;
+    Filters?: { Type: string; Field: string; Value: string }[];
+    MaxResults?: number;
+    NextToken?: string;
+  };
+  const file = { AmazonEC2: 'ec2-products.json', AmazonRDS: 'rds-products.json' }[body.ServiceCode];
+  if (!file)
+    return awsJson11({ __type: 'NotFoundException', Message: `Service ${body.ServiceCode} not found` }, 400);
+  for (const f of body.Filters ?? []) {
+    if (f.Type !== 'TERM_MATCH')
+      return awsJson11(
+        { __type: 'InvalidParameterException', Message: `unsupported filter type ${f.Type}` },
+        400,
+      );
+  }
+  const all = (fixture('aws', `pricing/${file}`) as PriceListProduct[]).filter((p) =>
+    (body.Filters ?? []).every(
+      (f) => (p.product.attributes[f.Field] ?? '').toLowerCase() === f.Value.toLowerCase(),
+    ),
+  );
+  const start = body.NextToken ? Number(Buffer.from(body.NextToken, 'base64').toString()) : 0;
+  const size = Math.min(pageSize, body.MaxResults ?? 100);
+  const page = all.slice(start, start + size);
+  const next = start + size < all.length ? Buffer.from(String(start + size)).toString('base64') : undefined;
+  return awsJson11({
+    FormatVersion: 'aws_v1',
+    PriceList: page.map((p) => JSON.stringify(p)),
+    ...(next ? { NextToken: next } : {}),
+  });
+}
+
 /**
  * An AWS account as the fixtures describe it: us-east-1 with 90 running instances over
  * two pages (plus a stopped and a terminated one when unfiltered), 3 RDS instances over
- * two pages, 2 EBS volumes, an EKS cluster and a load balancer; eu-west-1 with 2
- * instances and nothing else. `override` answers first when it returns a reply.
+ * two pages, 2 EBS volumes, an EKS cluster and a tagged load balancer; eu-west-1 with 2
+ * instances and nothing else; the Price List with those types' and classes' prices. `override` answers first when it returns a reply.
  */
 export function awsAccount(
   override?: (call: AwsCall, req: RecordedRequest) => FakeReply | undefined,
@@ -153,7 +202,12 @@ export function awsAccount(
         );
       }
       case 'DescribeInstanceTypes':
-        return xml('ec2-describe-instance-types.xml');
+        // By name (EC2 instances) or by filter (the EC2 types RDS classes are built on).
+        return xml(
+          call.form.get('Filter.1.Name') === 'instance-type'
+            ? 'ec2-describe-instance-types-db-classes.xml'
+            : 'ec2-describe-instance-types.xml',
+        );
       case 'DescribeVolumes':
         if (!east) return xml('ec2-describe-volumes-empty.xml');
         return xml(
@@ -166,6 +220,10 @@ export function awsAccount(
             ? 'rds-describe-db-instances-page2.xml'
             : 'rds-describe-db-instances-page1.xml',
         );
+      case 'DescribeTags':
+        return xml('elbv2-describe-tags.xml');
+      case 'GetProducts':
+        return getProducts(call);
       case 'DescribeLoadBalancers':
         return xml(east ? 'elbv2-describe-load-balancers.xml' : 'elbv2-describe-load-balancers-empty.xml');
       case 'GET /clusters':

@@ -8,7 +8,7 @@ import {
   type InstanceTypeInfo,
 } from '@aws-sdk/client-ec2';
 import { type DBInstance, DescribeDBInstancesCommand, type RDSClient } from '@aws-sdk/client-rds';
-import type { CallScopes } from '../call-scopes';
+import { type CallScopes, trackFailures } from '../call-scopes';
 import { classifyAwsError } from './errors';
 
 /**
@@ -95,6 +95,49 @@ export async function ec2InstanceTypes(
     }
   }
   return out;
+}
+
+/**
+ * The specs of whichever of `types` EC2 knows, through a filter (an unknown name is
+ * simply absent, where `InstanceTypes` would fail the whole call): for RDS classes, whose
+ * names need not be EC2 types. Undefined when a call failed, so callers can tell "EC2
+ * has no such type" from "could not look".
+ */
+export async function ec2InstanceTypesMatching(
+  ec2: EC2Client,
+  scopes: CallScopes,
+  region: string,
+  types: readonly string[],
+  signal: AbortSignal,
+): Promise<Map<string, InstanceTypeInfo> | undefined> {
+  const out = new Map<string, InstanceTypeInfo>();
+  let failed = false;
+  const tracked = trackFailures(scopes, () => {
+    failed = true;
+  });
+  const unique = [...new Set(types)].filter(Boolean).sort();
+  // A filter takes at most 200 values; keep chunks small enough for one page each.
+  for (let i = 0; i < unique.length && !failed; i += 100) {
+    const chunk = unique.slice(i, i + 100);
+    for await (const infos of awsPages(
+      tracked,
+      `${region} ec2:DescribeInstanceTypes (filter)`,
+      async (token) => {
+        const res = await ec2.send(
+          new DescribeInstanceTypesCommand({
+            Filters: [{ Name: 'instance-type', Values: chunk }],
+            MaxResults: 100,
+            NextToken: token,
+          }),
+          { abortSignal: signal },
+        );
+        return { items: res.InstanceTypes ?? [], next: res.NextToken };
+      },
+    )) {
+      for (const info of infos) if (info.InstanceType) out.set(info.InstanceType, info);
+    }
+  }
+  return failed ? undefined : out;
 }
 
 /** The EC2 `Name` tag, else ''. */
