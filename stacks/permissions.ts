@@ -6,8 +6,8 @@ const ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}|\*):role\/[\w+=,.@/*-]+$/;
 /**
  * What collectors may do in AWS, for the functions that run collection jobs (the queue
  * worker, and trigger routes, which run a job in-process when `async_mode` is false).
- * Read-only, and no action contains a wildcard. Cost Explorer, CloudWatch GetMetricData and
- * the Describe/List calls have no resource-level permissions, so they take `*`; RDS and EKS
+ * Read-only, and no action contains a wildcard. Cost Explorer, CloudWatch GetMetricData, the
+ * Price List and the Describe/List calls have no resource-level permissions, so they take `*`; RDS and EKS
  * describe calls are limited to this account's instances and clusters. Customers' accounts
  * are read through `sts:AssumeRole` on the role their connection names (their trust policy
  * requires the external id); OPTIINFRA_CUSTOMER_ROLE_ARNS (comma-separated ARN patterns)
@@ -39,10 +39,13 @@ export function collectorPermissions(
       [
         'cloudwatch:GetMetricData',
         'ec2:DescribeInstances',
+        'ec2:DescribeInstanceTypes',
         'ec2:DescribeVolumes',
         'ec2:DescribeRegions',
         'eks:ListClusters',
         'elasticloadbalancing:DescribeLoadBalancers',
+        'elasticloadbalancing:DescribeTags',
+        'pricing:GetProducts',
       ],
       ['*'],
     ),

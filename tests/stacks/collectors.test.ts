@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SCHEDULES } from '../../lib/schedules';
 import {
@@ -168,12 +170,15 @@ describe('Collectors: queue', () => {
         'ce:GetDimensionValues',
         'cloudwatch:GetMetricData',
         'ec2:DescribeInstances',
+        'ec2:DescribeInstanceTypes',
         'ec2:DescribeVolumes',
         'ec2:DescribeRegions',
         'rds:DescribeDBInstances',
         'eks:ListClusters',
         'eks:DescribeCluster',
         'elasticloadbalancing:DescribeLoadBalancers',
+        'elasticloadbalancing:DescribeTags',
+        'pricing:GetProducts',
         'sts:AssumeRole',
         'sts:GetCallerIdentity',
         'sqs:ReceiveMessage',
@@ -182,9 +187,36 @@ describe('Collectors: queue', () => {
     );
     expect(actions).not.toContain('sqs:SendMessage');
     const writes = actions.filter((a) =>
-      /^(ce|cloudwatch|ec2|rds|eks|elasticloadbalancing):(?!Get|Describe|List)/.test(a),
+      /^(ce|cloudwatch|ec2|rds|eks|elasticloadbalancing|pricing):(?!Get|Describe|List)/.test(a),
     );
     expect(writes).toEqual([]);
+  });
+
+  it('allows every AWS call the AWS collectors make (read from their imports)', () => {
+    const worker = findFunction(synth, 'Collectors', 'CollectWorker');
+    const actions = new Set(roleStatements(synth, worker).flatMap(actionsOf));
+    const prefix: Record<string, string> = {
+      'client-ec2': 'ec2',
+      'client-rds': 'rds',
+      'client-eks': 'eks',
+      'client-elastic-load-balancing-v2': 'elasticloadbalancing',
+      'client-cloudwatch': 'cloudwatch',
+      'client-cost-explorer': 'ce',
+      'client-pricing': 'pricing',
+      'client-sts': 'sts',
+    };
+    const dir = join(import.meta.dirname, '../../lib/providers/aws');
+    const used = new Set<string>();
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
+      const text = readFileSync(join(dir, file), 'utf8');
+      for (const m of text.matchAll(/import\s*\{([^}]*)\}\s*from\s*'@aws-sdk\/(client-[\w-]+)'/g)) {
+        const service = prefix[m[2] as string];
+        if (!service) throw new Error(`${file} imports @aws-sdk/${m[2]}: add its IAM prefix here`);
+        for (const name of (m[1] as string).matchAll(/\b(\w+)Command\b/g)) used.add(`${service}:${name[1]}`);
+      }
+    }
+    expect(used.size).toBeGreaterThanOrEqual(13);
+    expect([...used].filter((a) => !actions.has(a)).sort()).toEqual([]);
   });
 });
 
