@@ -36,6 +36,8 @@ export const AZURE_PRICE_TTL_MS = 24 * HOUR_MS;
 const SIZES_PER_QUERY = 10;
 /** A query for ten sizes is a page or two; more means the filter was ignored. */
 const MAX_PAGES = 50;
+/** A page is small; a price API that hangs must not hold the inventory for long (4 attempts). */
+const REQUEST_TIMEOUT_MS = 15_000;
 const MAX_CACHE_ENTRIES = 20_000;
 
 export type AzureOs = 'linux' | 'windows';
@@ -266,7 +268,11 @@ export function createAzurePriceLookup(
       seen.add(url);
       const pageUrl: string = url;
       const answer = await ctx.retry(call, async () => {
-        const { data } = await fetchJson('azure', pageUrl, { signal: ctx.signal, parse: parseJsonLossless });
+        const { data } = await fetchJson('azure', pageUrl, {
+          signal: ctx.signal,
+          timeoutMs: REQUEST_TIMEOUT_MS,
+          parse: parseJsonLossless,
+        });
         return parseRetailPricesPage(data, call);
       });
       items.push(...answer.Items);
