@@ -19,6 +19,11 @@ export interface FetchJsonOptions {
   retryAfterHeaders?: readonly string[];
   /** An undici dispatcher for this request: a unix socket (Docker) or a private CA (Kubernetes). */
   dispatcher?: Dispatcher;
+  /**
+   * Parses the body text instead of `JSON.parse`, e.g. `parseJsonLossless` to keep money
+   * that arrives as JSON numbers as its wire text. Whatever it throws is a ProviderParseError.
+   */
+  parse?: (text: string) => unknown;
 }
 
 export interface JsonResponse<T> {
@@ -67,9 +72,11 @@ export async function fetchJson<T = unknown>(
   if (!res.ok) throw httpError(provider, where, res, text, opts.retryAfterHeaders);
   if (text.trim() === '') return { status: res.status, headers: res.headers, data: undefined as T };
   try {
-    return { status: res.status, headers: res.headers, data: JSON.parse(text) as T };
+    const data = (opts.parse ?? JSON.parse)(text) as T;
+    return { status: res.status, headers: res.headers, data };
   } catch (err) {
-    throw new ProviderParseError(provider, `${where}: response is not valid JSON`, { cause: err });
+    const detail = opts.parse && err instanceof Error ? ` (${err.message.slice(0, 200)})` : '';
+    throw new ProviderParseError(provider, `${where}: response is not valid JSON${detail}`, { cause: err });
   }
 }
 

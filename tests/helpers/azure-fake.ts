@@ -1,5 +1,5 @@
 import type { FakeHandler, FakeReply, RecordedRequest } from './fake-server';
-import { fixture } from './fixtures';
+import { fixture, fixtureText } from './fixtures';
 
 export const AZURE_TENANT = '6a1f0c2e-3b4d-4e5f-8a9b-0c1d2e3f4a5b';
 export const AZURE_CLIENT = '9c1e6a2b-0f3d-4e5a-8b7c-2d1e0f9a8b7c';
@@ -13,11 +13,42 @@ export const isTokenRequest = (req: RecordedRequest): boolean =>
 export const metricsResource = (req: RecordedRequest): string | undefined =>
   /^(.*)\/providers\/Microsoft\.Insights\/metrics$/i.exec(req.path)?.[1];
 
+/** Whether a request is for the public Retail Prices API (prices.azure.com, redirected here). */
+export const isRetailPricesRequest = (req: RecordedRequest): boolean => req.path === '/api/retail/prices';
+
+/** The decoded `$filter` of a Retail Prices request, and the region it asks about. */
+export function retailPricesQuery(req: RecordedRequest): { filter: string; region: string | undefined } {
+  const filter = req.query.get('$filter') ?? '';
+  return { filter, region: /armRegionName eq '([^']+)'/.exec(filter)?.[1] };
+}
+
+/**
+ * The Retail Prices API: eastus in two pages (the second reached through the first's
+ * NextPageLink, `$skip=100`), westeurope in one, any other region knows nothing. Served as
+ * text so prices keep their wire digits.
+ */
+export function retailPrices(req: RecordedRequest): FakeReply {
+  const { region } = retailPricesQuery(req);
+  const name =
+    region === 'eastus'
+      ? req.query.get('$skip') === '100'
+        ? 'eastus-page-2.json'
+        : 'eastus-page-1.json'
+      : region === 'westeurope'
+        ? 'westeurope.json'
+        : 'empty.json';
+  return {
+    headers: { 'content-type': 'application/json; charset=utf-8' },
+    body: fixtureText('azure', `retail-prices/${name}`),
+  };
+}
+
 /**
  * One Azure tenant and subscription as the fixtures describe them: the identity
  * platform's token endpoint (the real ClientSecretCredential logs in through it), and
  * the ARM paths of VMs (two pages by nextLink), resource SKUs per location, managed
  * disks and Azure Monitor metrics. ARM calls without the bearer token are refused.
+ * The public Retail Prices API answers without one (`retailPrices`).
  */
 export function azureTenant(override?: (req: RecordedRequest) => FakeReply | undefined): FakeHandler {
   return (req) => {
@@ -30,6 +61,7 @@ export function azureTenant(override?: (req: RecordedRequest) => FakeReply | und
       }
       return { body: fixture('azure', 'login-token.json') };
     }
+    if (isRetailPricesRequest(req)) return retailPrices(req);
     const token = fixture<{ access_token: string }>('azure', 'login-token.json').access_token;
     if (req.headers.authorization !== `Bearer ${token}`) {
       return {

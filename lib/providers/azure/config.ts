@@ -15,7 +15,7 @@ export const AzureSettingsSchema = z.object({
   cost_scope: z.string().min(1).optional(),
   /** Last month is re-read through this day of the month (Azure closes a month within about 5 days). */
   cost_month_final_day: z.number().int().min(1).max(28).default(7),
-  /** Redirects every Azure call (ARM and login) to this base URL (tests). */
+  /** Redirects every Azure call (ARM, login and Retail Prices) to this base URL (tests). */
   endpoint: z.string().url().optional(),
   /** Minutes between scheduled performance / inventory collections (default 15; multiples of 5). */
   collection_intervals: CollectionIntervalsSchema.optional(),

@@ -10,11 +10,14 @@ import { createCallScopes, trackFailures } from '../call-scopes';
 import { azureClientOptions, azureCredential } from './clients';
 import type { AzureSettings } from './config';
 import { armPages, resourceGroupOf } from './paging';
+import { AZURE_PRICE_CURRENCY, azureVmBilling, createAzurePriceLookup } from './prices';
 
 interface SizeShape {
   vcpus: number | null;
   memoryGib: number | null;
   gpus: number;
+  /** The size as the SKU list spells it (price filters are case-sensitive; VMs may not be). */
+  name?: string;
 }
 
 interface RowBase {
@@ -78,6 +81,7 @@ export function sizeShapes(skus: readonly ResourceSku[]): Map<string, SizeShape>
       return v !== undefined && v !== '' && Number.isFinite(Number(v)) ? Number(v) : null;
     };
     out.set(s.name.toLowerCase(), {
+      name: s.name,
       vcpus: cap('vCPUs'),
       memoryGib: cap('MemoryGB'),
       gpus: cap('GPUs') ?? 0,
@@ -91,6 +95,8 @@ export function mapAzureVm(
   shape: SizeShape,
   subscription: string,
   base: RowBase,
+  /** Hourly list price in USD (prices.ts); null when unknown. */
+  hourlyPrice: string | null = null,
 ): ResourceSnapshotInput {
   const size = vm.hardwareProfile?.vmSize ?? '';
   return {
@@ -108,6 +114,8 @@ export function mapAzureVm(
     gpu_model: shape.gpus > 0 ? azureGpuModel(size) : '',
     tags: { ...(vm.tags ?? {}) },
     created_at: vm.timeCreated ?? null,
+    hourly_price: hourlyPrice,
+    price_currency: hourlyPrice === null ? '' : AZURE_PRICE_CURRENCY,
     attributes: {
       kind: 'azure_vm',
       subscription_id: subscription,
@@ -152,8 +160,13 @@ export function mapAzureDisk(d: Disk, subscription: string, base: RowBase): Reso
  * memory and GPU count from the location's resource SKUs; GPU model from the size's
  * series) and managed disks. Lists are paged by nextLink, each page retried on its own.
  * A VM whose size could not be described (its location's SKU list failed) is left out
- * rather than written without its size. Hourly prices are not filled: Azure publishes
- * them through the separate Retail Prices API.
+ * rather than written without its size.
+ *
+ * VM hourly prices (USD list prices) come from the public Retail Prices API, one query per
+ * region for the sizes in use, cached by the process for 24 h (prices.ts). A failed price
+ * lookup is not a failed inventory call: the VMs are written with a null price, the run
+ * gets a warning (partial), and the snapshot stays complete. Disks get no price (Azure
+ * prices them per month, not per hour).
  */
 export async function* collectAzureResources(
   ctx: CollectContext<AzureSettings>,
@@ -161,6 +174,7 @@ export async function* collectAzureResources(
   const scopes = createCallScopes(ctx);
   const credential = azureCredential(ctx.connection);
   const options = azureClientOptions(ctx.connection);
+  const prices = createAzurePriceLookup(ctx);
   const base: RowBase = {
     customer_id: ctx.customerId,
     provider: 'azure',
@@ -198,14 +212,21 @@ export async function* collectAzureResources(
       }
       if (complete) shapes.set(location, sizeShapes(skus));
     }
-    const rows: ResourceSnapshotInput[] = [];
+    const described: { vm: VirtualMachine; shape: SizeShape }[] = [];
     for (const vm of vms) {
       const shape = shapes.get(vm.location ?? '')?.get((vm.hardwareProfile?.vmSize ?? '').toLowerCase());
-      if (shape) rows.push(mapAzureVm(vm, shape, subscription, base));
+      if (shape) described.push({ vm, shape });
       else if (shapes.has(vm.location ?? ''))
-        rows.push(mapAzureVm(vm, { vcpus: null, memoryGib: null, gpus: 0 }, subscription, base));
+        described.push({ vm, shape: { vcpus: null, memoryGib: null, gpus: 0 } });
     }
-    yield rows;
+    const found = await prices.hourlyPrices(
+      described.map(({ vm, shape }) => {
+        const billing = azureVmBilling(vm);
+        const size = shape.name ?? vm.hardwareProfile?.vmSize ?? '';
+        return billing && { region: vm.location ?? '', size, ...billing };
+      }),
+    );
+    yield described.map(({ vm, shape }, i) => mapAzureVm(vm, shape, subscription, base, found[i] ?? null));
 
     for await (const disks of armPages<Disk>(scopes, `${subscription} compute:disks.list`, (token) =>
       compute.disks.list({ abortSignal: ctx.signal }).byPage({ continuationToken: token }),
