@@ -3,6 +3,10 @@ import { fixture } from './fixtures';
 
 export const GCP_PROJECT = 'ml-prod-4821';
 
+/** Cloud Billing Catalog path of Compute Engine's SKUs (service 6F81-5844-456A). */
+export const COMPUTE_SKUS_PATH = '/v1/services/6F81-5844-456A/skus';
+const COMPUTE_SKUS_PAGE_2 = 'CgwIuYCcqgYQwI3ErgIaDgoMRTI5Qy01OTMzLUE3MjA=';
+
 const SERIES_FIXTURES: Record<string, string> = {
   'compute.googleapis.com/instance/network/received_bytes_count': 'monitoring-network-received.json',
   'compute.googleapis.com/instance/network/sent_bytes_count': 'monitoring-network-sent.json',
@@ -17,8 +21,9 @@ export function filterMetricType(req: RecordedRequest): string {
 
 /**
  * One GCP project as the fixtures describe it, over the REST paths the gax clients use
- * with `fallback: true`: Cloud Monitoring v3 timeSeries (CPU in two pages) and Compute v1
- * aggregated instances (two pages), machine types and aggregated disks.
+ * with `fallback: true`: Cloud Monitoring v3 timeSeries (CPU in two pages), Compute v1
+ * aggregated instances (two pages), machine types and aggregated disks, and the Cloud
+ * Billing Catalog's Compute Engine SKUs (two pages).
  */
 export function gcpProject(override?: (req: RecordedRequest) => FakeReply | undefined): FakeHandler {
   return (req) => {
@@ -52,6 +57,20 @@ export function gcpProject(override?: (req: RecordedRequest) => FakeReply | unde
           req.query.get('pageToken')
             ? 'compute-instances-aggregated-page2.json'
             : 'compute-instances-aggregated-page1.json',
+        ),
+      };
+    }
+    if (req.path === COMPUTE_SKUS_PATH) {
+      const token = req.query.get('pageToken');
+      if (token && token !== COMPUTE_SKUS_PAGE_2)
+        return {
+          status: 400,
+          body: { error: { code: 400, message: `bad page token ${token}`, status: 'INVALID_ARGUMENT' } },
+        };
+      return {
+        body: fixture(
+          'gcp',
+          token ? 'billing/skus-compute-engine-page-2.json' : 'billing/skus-compute-engine-page-1.json',
         ),
       };
     }

@@ -6,13 +6,18 @@ import { classifyGcpError } from './api-errors';
 import { gaxClientOptions } from './clients';
 import type { GcpSettings } from './config';
 import { zoneToRegion } from './performance';
+import { type ComputePriceTable, createComputePrices, machineHourlyPrice } from './prices';
 
 type Instance = protos.google.cloud.compute.v1.IInstance;
 type Disk = protos.google.cloud.compute.v1.IDisk;
 
-interface MachineShape {
+export interface MachineShape {
   vcpus: number | null;
   memoryGib: number | null;
+  /** Whole MiB as the API gives them, for exact prices per GiB. */
+  memoryMb: number | null;
+  /** Shared-core (E2 micro/small/medium, f1, g1): billed for a fraction of a vCPU. */
+  sharedCpu: boolean;
   gpus: { model: string; count: number }[];
 }
 
@@ -54,7 +59,38 @@ export function gceStatus(status: string | null | undefined): string {
 export function parseCustomMachineType(name: string): MachineShape | null {
   const m = /(?:^|-)custom-(\d+)-(\d+)(?:-ext)?$/.exec(name);
   if (!m) return null;
-  return { vcpus: Number(m[1]), memoryGib: Number(m[2]) / 1024, gpus: [] };
+  return {
+    vcpus: Number(m[1]),
+    memoryGib: Number(m[2]) / 1024,
+    memoryMb: Number(m[2]),
+    sharedCpu: false,
+    gpus: [],
+  };
+}
+
+/** The instance's GPUs: its attached accelerators, else those its machine type comes with (A2, A3, G2). */
+export function instanceGpus(i: Instance, shape: MachineShape): { model: string; count: number }[] {
+  const attached = (i.guestAccelerators ?? [])
+    .map((a) => ({ model: lastSegment(a.acceleratorType), count: Number(a.acceleratorCount ?? 0) }))
+    .filter((g) => g.count > 0);
+  return attached.length > 0 ? attached : shape.gpus;
+}
+
+/** The instance's hourly list price from the catalog's SKUs, or undefined when it cannot be known exactly. */
+export function gceHourlyPrice(
+  table: ComputePriceTable,
+  i: Instance,
+  shape: MachineShape,
+): string | undefined {
+  return machineHourlyPrice(table, {
+    machineType: lastSegment(i.machineType),
+    region: zoneToRegion(lastSegment(i.zone)),
+    vcpus: shape.vcpus,
+    memoryMb: shape.memoryMb,
+    sharedCpu: shape.sharedCpu,
+    gpus: instanceGpus(i, shape),
+    spot: i.scheduling?.provisioningModel === 'SPOT' || i.scheduling?.preemptible === true,
+  });
 }
 
 export function mapGceInstance(
@@ -62,12 +98,10 @@ export function mapGceInstance(
   shape: MachineShape,
   project: string,
   base: RowBase,
+  price?: { hourly: string; currency: string },
 ): ResourceSnapshotInput {
   const zone = lastSegment(i.zone);
-  const attached = (i.guestAccelerators ?? [])
-    .map((a) => ({ model: lastSegment(a.acceleratorType), count: Number(a.acceleratorCount ?? 0) }))
-    .filter((g) => g.count > 0);
-  const gpus = attached.length > 0 ? attached : shape.gpus;
+  const gpus = instanceGpus(i, shape);
   return {
     ...base,
     resource_id: String(i.id),
@@ -83,6 +117,8 @@ export function mapGceInstance(
     gpu_model: [...new Set(gpus.map((g) => g.model))].join(', '),
     tags: { ...(i.labels ?? {}) },
     created_at: i.creationTimestamp || null,
+    hourly_price: price?.hourly ?? null,
+    price_currency: price?.currency ?? '',
     attributes: {
       kind: 'gce_instance',
       project,
@@ -158,8 +194,13 @@ async function aggregated<T>(
 /**
  * GCP inventory per project: Compute Engine instances (vCPUs and memory from their
  * machine type, GPUs from attached accelerators or the machine type's own) and disks.
- * Hourly prices are not filled: Compute prices are per vCPU/GB SKUs in the Billing
- * Catalog, not a per-machine-type figure.
+ *
+ * Instances get their hourly list price in USD, composed from the Cloud Billing Catalog's
+ * per-vCPU, per-GiB and per-GPU SKUs of their family, region and provisioning model (see
+ * `prices.ts`). The catalog is read at most once per run, only when there are instances,
+ * and reused by the process for 24 h. If it cannot be read, instances are written without
+ * a price and the run is warned (partial), but the snapshot stays complete: the inventory
+ * itself was seen whole. Disks get no price (their SKUs are per GiB-month).
  */
 export async function* collectGcpResources(
   ctx: CollectContext<GcpSettings>,
@@ -169,6 +210,7 @@ export async function* collectGcpResources(
   const instances = new InstancesClient(options);
   const disks = new DisksClient(options);
   const machineTypes = new MachineTypesClient(options);
+  const prices = createComputePrices(ctx);
   const base: RowBase = {
     customer_id: ctx.customerId,
     provider: 'gcp',
@@ -189,13 +231,22 @@ export async function* collectGcpResources(
       );
       if (list) {
         const shapes = await machineShapes(scopes, machineTypes, project, list);
-        const rows: ResourceSnapshotInput[] = [];
+        const described: [Instance, MachineShape][] = [];
         for (const i of list) {
           const shape = shapes.get(`${lastSegment(i.zone)}/${lastSegment(i.machineType)}`);
-          if (i.id !== null && i.id !== undefined && shape)
-            rows.push(mapGceInstance(i, shape, project, base));
+          if (i.id !== null && i.id !== undefined && shape) described.push([i, shape]);
         }
-        yield rows;
+        const table = described.length > 0 ? await prices.table() : undefined;
+        yield described.map(([i, shape]) => {
+          const hourly = table && gceHourlyPrice(table, i, shape);
+          return mapGceInstance(
+            i,
+            shape,
+            project,
+            base,
+            hourly !== undefined && table ? { hourly, currency: table.currency } : undefined,
+          );
+        });
       }
       const diskList = await aggregated<Disk>(
         scopes,
@@ -213,7 +264,7 @@ export async function* collectGcpResources(
           .map((d) => mapGceDisk(d, project, base));
     }
   } finally {
-    await Promise.all([instances.close(), disks.close(), machineTypes.close()]);
+    await Promise.all([instances.close(), disks.close(), machineTypes.close(), prices.close()]);
   }
   scopes.finish();
 }
@@ -248,6 +299,8 @@ async function machineShapes(
     shapes.set(key, {
       vcpus: mt.guestCpus ?? null,
       memoryGib: mt.memoryMb !== null && mt.memoryMb !== undefined ? Number(mt.memoryMb) / 1024 : null,
+      memoryMb: mt.memoryMb !== null && mt.memoryMb !== undefined ? Number(mt.memoryMb) : null,
+      sharedCpu: mt.isSharedCpu === true,
       gpus: (mt.accelerators ?? []).map((a) => ({
         model: a.guestAcceleratorType ?? '',
         count: Number(a.guestAcceleratorCount ?? 0),
