@@ -7,6 +7,7 @@ import type { Runtime } from '../../../lib/runtime';
 import { awsAccount, awsJson11, decodeAwsCall, xml } from '../../helpers/aws-fake';
 import { collectionRuntime, runJob } from '../../helpers/collect';
 import { type FakeServer, startFakeServer } from '../../helpers/fake-server';
+import { type SnapshotRow, snapshotRows } from '../../helpers/snapshots';
 import { rows, testStore } from '../../helpers/store';
 
 const CUSTOMERS = [
@@ -48,39 +49,9 @@ afterAll(() => server.close());
 // Prices are cached per process for a day; each test starts without them.
 beforeEach(() => clearAwsPriceCache());
 
-interface Row {
-  resource_id: string;
-  resource_type: string;
-  name: string;
-  status: string;
-  region: string;
-  zone: string;
-  sku: string;
-  vcpus: number | null;
-  memory_gib: number | null;
-  gpu_count: number;
-  gpu_model: string;
-  tags: Record<string, string>;
-  created_at: string | null;
-  hourly_price: string | null;
-  price_currency: string;
-  attributes: string;
-  complete: number;
-}
+const snapshot = (customerId: string, at: string) => snapshotRows(store, customerId, at, 'region-type-id');
 
-async function snapshot(customerId: string, at: string): Promise<Row[]> {
-  return rows<Row>(
-    store,
-    `SELECT resource_id, resource_type, name, status, region, zone, sku, vcpus, memory_gib, gpu_count, gpu_model, tags,
-            toString(created_at) AS created_at, toString(hourly_price) AS hourly_price, price_currency, attributes, complete
-     FROM resource_snapshots FINAL
-     WHERE customer_id = {c:String} AND snapshot_at = {t:DateTime64(3, 'UTC')}
-     ORDER BY region, resource_type, resource_id`,
-    { c: customerId, t: at.replace('T', ' ').replace('Z', '') },
-  );
-}
-
-const count = (rs: Row[]) =>
+const count = (rs: SnapshotRow[]) =>
   rs.reduce<Record<string, number>>((acc, r) => {
     const k = `${r.region}:${r.resource_type}`;
     acc[k] = (acc[k] ?? 0) + 1;

@@ -15,6 +15,7 @@ import {
 import { collectionRuntime, runJob } from '../../helpers/collect';
 import { type FakeServer, startFakeServer } from '../../helpers/fake-server';
 import { fixture, fixtureText } from '../../helpers/fixtures';
+import { snapshotRows } from '../../helpers/snapshots';
 import { rows, testStore } from '../../helpers/store';
 
 const CUSTOMERS = [
@@ -63,36 +64,7 @@ afterAll(() => server.close());
 // Prices are cached per process; every test starts from an empty cache.
 beforeEach(() => clearAzurePriceCache());
 
-interface Row {
-  resource_id: string;
-  resource_type: string;
-  name: string;
-  status: string;
-  region: string;
-  zone: string;
-  sku: string;
-  vcpus: number | null;
-  memory_gib: number | null;
-  gpu_count: number;
-  gpu_model: string;
-  tags: Record<string, string>;
-  created_at: string | null;
-  hourly_price: string | null;
-  price_currency: string;
-  attributes: string;
-  complete: number;
-}
-
-const snapshot = (customerId: string, at: string) =>
-  rows<Row>(
-    store,
-    `SELECT resource_id, resource_type, name, status, region, zone, sku, vcpus, memory_gib, gpu_count, gpu_model, tags,
-            toString(created_at) AS created_at, toString(hourly_price) AS hourly_price, price_currency,
-            attributes, complete
-     FROM resource_snapshots FINAL WHERE customer_id = {c:String} AND snapshot_at = {t:DateTime64(3, 'UTC')}
-     ORDER BY resource_type, name`,
-    { c: customerId, t: at.replace('T', ' ').replace('Z', '') },
-  );
+const snapshot = (customerId: string, at: string) => snapshotRows(store, customerId, at);
 
 describe('Azure inventory collector (real @azure/arm-compute and identity against an Azure stand-in)', () => {
   it('collects VMs with power state, SKU shapes and GPUs across pages, and managed disks', async () => {

@@ -8,6 +8,7 @@ import { collectionRuntime, runJob } from '../../helpers/collect';
 import { type FakeServer, startFakeServer } from '../../helpers/fake-server';
 import { fixture } from '../../helpers/fixtures';
 import { COMPUTE_SKUS_PATH, GCP_PROJECT, gcpProject } from '../../helpers/gcp-fake';
+import { snapshotRows } from '../../helpers/snapshots';
 import { rows, testStore } from '../../helpers/store';
 
 const CUSTOMERS = [
@@ -85,36 +86,7 @@ afterAll(() => server.close());
 // The price table is cached per process for 24 h; each test starts with a cold cache.
 beforeEach(() => clearComputePriceCache());
 
-interface Row {
-  resource_id: string;
-  resource_type: string;
-  name: string;
-  status: string;
-  region: string;
-  zone: string;
-  sku: string;
-  vcpus: number | null;
-  memory_gib: number | null;
-  gpu_count: number;
-  gpu_model: string;
-  tags: Record<string, string>;
-  created_at: string | null;
-  hourly_price: string | null;
-  price_currency: string;
-  attributes: string;
-  complete: number;
-}
-
-const snapshot = (customerId: string, at: string) =>
-  rows<Row>(
-    store,
-    `SELECT resource_id, resource_type, name, status, region, zone, sku, vcpus, memory_gib, gpu_count, gpu_model, tags,
-            toString(created_at) AS created_at, toString(hourly_price) AS hourly_price, price_currency,
-            attributes, complete
-     FROM resource_snapshots FINAL WHERE customer_id = {c:String} AND snapshot_at = {t:DateTime64(3, 'UTC')}
-     ORDER BY resource_type, name`,
-    { c: customerId, t: at.replace('T', ' ').replace('Z', '') },
-  );
+const snapshot = (customerId: string, at: string) => snapshotRows(store, customerId, at);
 
 describe('GCP inventory collector (real @google-cloud/compute over REST against a Compute stand-in)', () => {
   it('collects instances across aggregated pages with machine-type shapes and GPUs, and disks', async () => {

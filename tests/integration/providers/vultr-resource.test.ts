@@ -11,6 +11,7 @@ import {
   startFakeServer,
 } from '../../helpers/fake-server';
 import { fixture } from '../../helpers/fixtures';
+import { snapshotRows as readSnapshot } from '../../helpers/snapshots';
 import { rows, testStore } from '../../helpers/store';
 
 const API_KEY = 'VULTR-TEST-KEY-5f3c9a';
@@ -61,38 +62,7 @@ beforeAll(async () => {
 
 afterAll(() => server.close());
 
-interface SnapshotRow {
-  resource_id: string;
-  resource_type: string;
-  name: string;
-  status: string;
-  region: string;
-  sku: string;
-  vcpus: number | null;
-  memory_gib: number | null;
-  gpu_count: number;
-  gpu_model: string;
-  tags: Record<string, string>;
-  created_at: string | null;
-  hourly_price: string | null;
-  price_currency: string;
-  attributes: string;
-  complete: number;
-  at: string;
-}
-
-async function snapshotRows(customerId: string, at: string): Promise<SnapshotRow[]> {
-  return rows<SnapshotRow>(
-    store,
-    `SELECT resource_id, resource_type, name, status, region, sku, vcpus, memory_gib, gpu_count, gpu_model, tags,
-            toString(created_at) AS created_at, toString(hourly_price) AS hourly_price, price_currency, attributes,
-            complete, toString(snapshot_at) AS at
-     FROM resource_snapshots FINAL
-     WHERE customer_id = {c:String} AND snapshot_at = {t:DateTime64(3, 'UTC')}
-     ORDER BY resource_type, name`,
-    { c: customerId, t: at.replace('T', ' ').replace('Z', '') },
-  );
-}
+const snapshotRows = (customerId: string, at: string) => readSnapshot(store, customerId, at);
 
 const NOW = '2026-11-20T12:00:00.000Z';
 const LATER = '2026-11-20T12:15:00.000Z';
