@@ -98,6 +98,30 @@ export async function ec2InstanceTypes(
 }
 
 /**
+ * The region's instances (those `keep` accepts) and the specs of their types, which every
+ * EC2 collector needs together. A type whose lookup failed is absent from `types`.
+ */
+export async function ec2InstancesWithTypes(
+  ec2: EC2Client,
+  scopes: CallScopes,
+  region: string,
+  signal: AbortSignal,
+  opts: { filters?: Filter[]; keep?: (i: Instance) => boolean } = {},
+): Promise<{ instances: Instance[]; types: Map<string, InstanceTypeInfo> }> {
+  const instances: Instance[] = [];
+  for await (const page of ec2Instances(ec2, scopes, region, signal, opts.filters))
+    instances.push(...(opts.keep ? page.filter(opts.keep) : page));
+  const types = await ec2InstanceTypes(
+    ec2,
+    scopes,
+    region,
+    instances.map((i) => i.InstanceType ?? '').filter(Boolean),
+    signal,
+  );
+  return { instances, types };
+}
+
+/**
  * The specs of whichever of `types` EC2 knows, through a filter (an unknown name is
  * simply absent, where `InstanceTypes` would fail the whole call): for RDS classes, whose
  * names need not be EC2 types. Undefined when a call failed, so callers can tell "EC2

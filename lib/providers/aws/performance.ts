@@ -15,7 +15,7 @@ import { type CallScopes, createCallScopes } from '../call-scopes';
 import { awsClientConfig } from './clients';
 import type { AwsSettings } from './config';
 import { classifyAwsError } from './errors';
-import { ec2Instances, ec2InstanceTypes, nameTag, rdsInstances } from './listing';
+import { ec2InstancesWithTypes, nameTag, rdsInstances } from './listing';
 
 /** GetMetricData takes at most 500 queries per call. */
 export const MAX_QUERIES_PER_CALL = 500;
@@ -196,15 +196,7 @@ async function listSeries(
   const filters = [
     { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'shutting-down'] },
   ];
-  const instances = [];
-  for await (const page of ec2Instances(ec2, scopes, region, ctx.signal, filters)) instances.push(...page);
-  const types = await ec2InstanceTypes(
-    ec2,
-    scopes,
-    region,
-    instances.map((i) => i.InstanceType ?? '').filter(Boolean),
-    ctx.signal,
-  );
+  const { instances, types } = await ec2InstancesWithTypes(ec2, scopes, region, ctx.signal, { filters });
   for (const i of instances) {
     if (!i.InstanceId) continue;
     const t = target(i.InstanceId, nameTag(i.Tags), 'vm', { instance_type: i.InstanceType ?? '' });

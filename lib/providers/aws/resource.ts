@@ -19,14 +19,7 @@ import { createCallScopes } from '../call-scopes';
 import { awsClientConfig } from './clients';
 import type { AwsSettings } from './config';
 import { classifyAwsError } from './errors';
-import {
-  awsPages,
-  ec2Instances,
-  ec2InstanceTypes,
-  ec2InstanceTypesMatching,
-  nameTag,
-  rdsInstances,
-} from './listing';
+import { awsPages, ec2InstancesWithTypes, ec2InstanceTypesMatching, nameTag, rdsInstances } from './listing';
 import { createAwsPriceBook, ec2PriceKey, type HourlyPrice, rdsPriceKey } from './prices';
 
 interface RowBase {
@@ -206,17 +199,9 @@ export async function* collectAwsResources(
       };
       const ec2 = new EC2Client(config);
 
-      const instances: Instance[] = [];
-      for await (const page of ec2Instances(ec2, scopes, region, ctx.signal)) {
-        instances.push(...page.filter((i) => i.InstanceId && i.State?.Name !== 'terminated'));
-      }
-      const types = await ec2InstanceTypes(
-        ec2,
-        scopes,
-        region,
-        instances.map((i) => i.InstanceType ?? '').filter(Boolean),
-        ctx.signal,
-      );
+      const { instances, types } = await ec2InstancesWithTypes(ec2, scopes, region, ctx.signal, {
+        keep: (i) => Boolean(i.InstanceId) && i.State?.Name !== 'terminated',
+      });
       await prices.lookup(
         'ec2',
         region,
