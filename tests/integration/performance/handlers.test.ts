@@ -7,18 +7,14 @@ import { createWriter } from '../../../lib/clickhouse/writer';
 import type { JobQueue } from '../../../lib/collector/queue';
 import type { CollectionJob, Connection, ProviderDefinition } from '../../../lib/collector/types';
 import { parseConfig } from '../../../lib/config/schema';
-import { createHttpHandler } from '../../../lib/http/handler';
-import type { ApiResult } from '../../../lib/http/types';
 import { createRegistry, PROVIDERS } from '../../../lib/providers/registry';
 import { createRuntime, type Runtime } from '../../../lib/runtime';
 import type { PerformancePointInput } from '../../../lib/schemas/rows';
-import { buildApiEvent, lambdaContext } from '../../helpers/api-event';
+import { routeCaller } from '../../helpers/route-call';
 import { silentLogger, testStore } from '../../helpers/store';
 
 /** A JSON object from a response body. */
 type Row = Record<string, unknown>;
-// biome-ignore lint/suspicious/noExplicitAny: response bodies are JSON, asserted by shape
-type Json = any;
 
 const C = 'perf-api-c';
 const OTHER = 'perf-api-other';
@@ -115,42 +111,7 @@ beforeAll(async () => {
 
 const BASE = '/api/v2/performance/{customer_id}/{provider}';
 
-async function call(
-  name: string,
-  opts: {
-    customer?: string;
-    provider?: string;
-    query?: Record<string, string>;
-    extraPath?: Record<string, string>;
-    body?: unknown;
-    auth?: { customer_id?: string; is_admin?: boolean } | null;
-  } = {},
-): Promise<{ status: number; body: Json }> {
-  const route = PERFORMANCE_ROUTES.find((r) => r.name === name)!;
-  const handler = PERFORMANCE_HANDLERS[name]!;
-  const pathParameters =
-    route.method === 'GET'
-      ? { customer_id: opts.customer ?? C, provider: opts.provider ?? 'aws', ...opts.extraPath }
-      : undefined;
-  const path = pathParameters
-    ? route.path.replace(/\{(\w+)\}/g, (_, k: string) =>
-        encodeURIComponent(pathParameters[k as keyof typeof pathParameters] ?? ''),
-      )
-    : route.path;
-  const event = buildApiEvent({
-    method: route.method,
-    path,
-    route: route.path,
-    ...(pathParameters ? { pathParameters } : {}),
-    ...(opts.query ? { query: opts.query } : {}),
-    ...(opts.body !== undefined ? { body: opts.body } : {}),
-    ...(opts.auth === null ? {} : { auth: opts.auth ?? { customer_id: C } }),
-  });
-  const res = (await createHttpHandler(handler, async () => runtime)(event, lambdaContext())) as ApiResult & {
-    body: string;
-  };
-  return { status: res.statusCode as number, body: JSON.parse(res.body) };
-}
+const call = routeCaller(PERFORMANCE_ROUTES, PERFORMANCE_HANDLERS, () => runtime, C);
 
 const period = { start: START, end: END };
 

@@ -7,18 +7,14 @@ import { createWriter } from '../../../lib/clickhouse/writer';
 import type { JobQueue } from '../../../lib/collector/queue';
 import type { CollectionJob, Connection, ProviderDefinition } from '../../../lib/collector/types';
 import { parseConfig } from '../../../lib/config/schema';
-import { createHttpHandler } from '../../../lib/http/handler';
-import type { ApiResult } from '../../../lib/http/types';
 import { createRegistry, PROVIDERS } from '../../../lib/providers/registry';
 import { createRuntime, type Runtime } from '../../../lib/runtime';
 import type { ResourceSnapshotInput } from '../../../lib/schemas/rows';
-import { buildApiEvent, lambdaContext } from '../../helpers/api-event';
+import { routeCaller } from '../../helpers/route-call';
 import { silentLogger, testStore } from '../../helpers/store';
 
 /** A JSON object from a response body. */
 type Row = Record<string, unknown>;
-// biome-ignore lint/suspicious/noExplicitAny: response bodies are JSON, asserted by shape
-type Json = any;
 
 const C = 'res-api-c';
 const OTHER = 'res-api-other';
@@ -159,42 +155,7 @@ beforeAll(async () => {
   ]);
 });
 
-async function call(
-  name: string,
-  opts: {
-    customer?: string;
-    provider?: string;
-    query?: Record<string, string>;
-    extraPath?: Record<string, string>;
-    body?: unknown;
-    auth?: { customer_id?: string; is_admin?: boolean } | null;
-  } = {},
-): Promise<{ status: number; body: Json }> {
-  const route = RESOURCES_ROUTES.find((r) => r.name === name)!;
-  const handler = RESOURCES_HANDLERS[name]!;
-  const pathParameters =
-    route.method === 'GET'
-      ? { customer_id: opts.customer ?? C, provider: opts.provider ?? 'aws', ...opts.extraPath }
-      : undefined;
-  const path = pathParameters
-    ? route.path.replace(/\{(\w+)\}/g, (_, k: string) =>
-        encodeURIComponent(pathParameters[k as keyof typeof pathParameters] ?? ''),
-      )
-    : route.path;
-  const event = buildApiEvent({
-    method: route.method,
-    path,
-    route: route.path,
-    ...(pathParameters ? { pathParameters } : {}),
-    ...(opts.query ? { query: opts.query } : {}),
-    ...(opts.body !== undefined ? { body: opts.body } : {}),
-    ...(opts.auth === null ? {} : { auth: opts.auth ?? { customer_id: C } }),
-  });
-  const res = (await createHttpHandler(handler, async () => runtime)(event, lambdaContext())) as ApiResult & {
-    body: string;
-  };
-  return { status: res.statusCode as number, body: JSON.parse(res.body) };
-}
+const call = routeCaller(RESOURCES_ROUTES, RESOURCES_HANDLERS, () => runtime, C);
 
 describe('resources routes', () => {
   it('serves every route of the table with a handler and a functions/api file', async () => {
