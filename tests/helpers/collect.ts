@@ -20,6 +20,27 @@ export function collectionRuntime(store: Store, connections: readonly Connection
   });
 }
 
+/**
+ * One enabled connection per customer, all alike (`<provider>-main`, from config), for
+ * provider tests that run the same account under several customer ids.
+ */
+export function connectionsFor(
+  provider: string,
+  customers: readonly string[],
+  settings: Record<string, unknown>,
+  secrets: Record<string, string> = {},
+): Connection[] {
+  return customers.map((customerId) => ({
+    id: `${provider}-main`,
+    customerId,
+    provider,
+    enabled: true,
+    settings,
+    secrets,
+    source: 'config',
+  }));
+}
+
 /** Runs one job for `customerId` × `provider` as if scheduled at `now`. */
 export async function runJob(
   runtime: Runtime,

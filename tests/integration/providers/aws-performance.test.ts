@@ -2,11 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../../lib/clickhouse/client';
 import { getRun } from '../../../lib/clickhouse/repos/runs';
 import { getWatermark } from '../../../lib/clickhouse/repos/watermarks';
-import type { Connection } from '../../../lib/collector/types';
 import { METRICS, type MetricName } from '../../../lib/metrics/vocabulary';
 import type { Runtime } from '../../../lib/runtime';
 import { awsAccount, awsJson10, decodeAwsCall, getMetricData, xml } from '../../helpers/aws-fake';
-import { collectionRuntime, runJob } from '../../helpers/collect';
+import { collectionRuntime, connectionsFor, runJob } from '../../helpers/collect';
 import { type FakeServer, startFakeServer } from '../../helpers/fake-server';
 import { fixture } from '../../helpers/fixtures';
 import { rows, testStore } from '../../helpers/store';
@@ -27,18 +26,15 @@ let runtime: Runtime;
 beforeAll(async () => {
   server = await startFakeServer();
   store = await testStore();
-  const connections: Connection[] = CUSTOMERS.map((customerId) => ({
-    id: 'aws-main',
-    customerId,
-    provider: 'aws',
-    enabled: true,
-    settings: { regions: ['us-east-1', 'eu-west-1'], endpoint: server.url },
-    secrets: {
+  const connections = connectionsFor(
+    'aws',
+    CUSTOMERS,
+    { regions: ['us-east-1', 'eu-west-1'], endpoint: server.url },
+    {
       access_key_id: 'TESTACCESSKEYID00001',
       secret_access_key: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
     },
-    source: 'config',
-  }));
+  );
   runtime = await collectionRuntime(store, connections);
 });
 

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../../lib/clickhouse/client';
 import { getWatermark } from '../../../lib/clickhouse/repos/watermarks';
-import type { Connection } from '../../../lib/collector/types';
 import { METRICS, type MetricName } from '../../../lib/metrics/vocabulary';
 import type { Runtime } from '../../../lib/runtime';
 import {
@@ -12,7 +11,7 @@ import {
   isTokenRequest,
   metricsResource,
 } from '../../helpers/azure-fake';
-import { collectionRuntime, runJob } from '../../helpers/collect';
+import { collectionRuntime, connectionsFor, runJob } from '../../helpers/collect';
 import { type FakeServer, startFakeServer } from '../../helpers/fake-server';
 import { fixture } from '../../helpers/fixtures';
 import { rows, testStore } from '../../helpers/store';
@@ -28,20 +27,17 @@ let runtime: Runtime;
 beforeAll(async () => {
   server = await startFakeServer();
   store = await testStore();
-  const connections: Connection[] = CUSTOMERS.map((customerId) => ({
-    id: 'azure-main',
-    customerId,
-    provider: 'azure',
-    enabled: true,
-    settings: {
+  const connections = connectionsFor(
+    'azure',
+    CUSTOMERS,
+    {
       tenant_id: AZURE_TENANT,
       client_id: AZURE_CLIENT,
       subscription_ids: [AZURE_SUBSCRIPTION],
       endpoint: server.url,
     },
-    secrets: { client_secret: SECRET },
-    source: 'config',
-  }));
+    { client_secret: SECRET },
+  );
   runtime = await collectionRuntime(store, connections);
 });
 

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../../lib/clickhouse/client';
-import type { Connection } from '../../../lib/collector/types';
 import { clearAzurePriceCache } from '../../../lib/providers/azure/prices';
 import { latestSnapshot } from '../../../lib/resources/snapshots';
 import type { Runtime } from '../../../lib/runtime';
@@ -12,7 +11,7 @@ import {
   isRetailPricesRequest,
   retailPricesQuery,
 } from '../../helpers/azure-fake';
-import { collectionRuntime, runJob } from '../../helpers/collect';
+import { collectionRuntime, connectionsFor, runJob } from '../../helpers/collect';
 import { type FakeServer, startFakeServer } from '../../helpers/fake-server';
 import { fixture, fixtureText } from '../../helpers/fixtures';
 import { snapshotRows } from '../../helpers/snapshots';
@@ -42,20 +41,17 @@ let runtime: Runtime;
 beforeAll(async () => {
   server = await startFakeServer();
   store = await testStore();
-  const connections: Connection[] = CUSTOMERS.map((customerId) => ({
-    id: 'azure-main',
-    customerId,
-    provider: 'azure',
-    enabled: true,
-    settings: {
+  const connections = connectionsFor(
+    'azure',
+    CUSTOMERS,
+    {
       tenant_id: AZURE_TENANT,
       client_id: AZURE_CLIENT,
       subscription_ids: [AZURE_SUBSCRIPTION],
       endpoint: server.url,
     },
-    secrets: { client_secret: 'Qx8Q~fake.client-secret_value~456' },
-    source: 'config',
-  }));
+    { client_secret: 'Qx8Q~fake.client-secret_value~456' },
+  );
   runtime = await collectionRuntime(store, connections);
 });
 

@@ -2,10 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../../lib/clickhouse/client';
 import { getRun } from '../../../lib/clickhouse/repos/runs';
 import { getWatermark } from '../../../lib/clickhouse/repos/watermarks';
-import type { Connection } from '../../../lib/collector/types';
 import { METRICS, type MetricName } from '../../../lib/metrics/vocabulary';
 import type { Runtime } from '../../../lib/runtime';
-import { collectionRuntime, runJob } from '../../helpers/collect';
+import { collectionRuntime, connectionsFor, runJob } from '../../helpers/collect';
 import { type FakeServer, startFakeServer } from '../../helpers/fake-server';
 import { fixture } from '../../helpers/fixtures';
 import { filterMetricType, GCP_PROJECT, gcpProject } from '../../helpers/gcp-fake';
@@ -21,15 +20,7 @@ let runtime: Runtime;
 beforeAll(async () => {
   server = await startFakeServer();
   store = await testStore();
-  const connections: Connection[] = CUSTOMERS.map((customerId) => ({
-    id: 'gcp-main',
-    customerId,
-    provider: 'gcp',
-    enabled: true,
-    settings: { project_ids: [GCP_PROJECT], endpoint: server.url },
-    secrets: {},
-    source: 'config',
-  }));
+  const connections = connectionsFor('gcp', CUSTOMERS, { project_ids: [GCP_PROJECT], endpoint: server.url });
   runtime = await collectionRuntime(store, connections);
 });
 

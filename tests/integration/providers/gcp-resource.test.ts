@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../../lib/clickhouse/client';
-import type { Connection } from '../../../lib/collector/types';
 import { clearComputePriceCache } from '../../../lib/providers/gcp/prices';
 import { latestSnapshot } from '../../../lib/resources/snapshots';
 import type { Runtime } from '../../../lib/runtime';
-import { collectionRuntime, runJob } from '../../helpers/collect';
+import { collectionRuntime, connectionsFor, runJob } from '../../helpers/collect';
 import { type FakeServer, startFakeServer } from '../../helpers/fake-server';
 import { fixture } from '../../helpers/fixtures';
 import { COMPUTE_SKUS_PATH, GCP_PROJECT, gcpProject } from '../../helpers/gcp-fake';
@@ -69,15 +68,7 @@ let runtime: Runtime;
 beforeAll(async () => {
   server = await startFakeServer();
   store = await testStore();
-  const connections: Connection[] = CUSTOMERS.map((customerId) => ({
-    id: 'gcp-main',
-    customerId,
-    provider: 'gcp',
-    enabled: true,
-    settings: { project_ids: [GCP_PROJECT], endpoint: server.url },
-    secrets: {},
-    source: 'config',
-  }));
+  const connections = connectionsFor('gcp', CUSTOMERS, { project_ids: [GCP_PROJECT], endpoint: server.url });
   runtime = await collectionRuntime(store, connections);
 });
 

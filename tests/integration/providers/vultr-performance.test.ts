@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../../lib/clickhouse/client';
 import { getWatermark } from '../../../lib/clickhouse/repos/watermarks';
-import type { Connection } from '../../../lib/collector/types';
 import type { Runtime } from '../../../lib/runtime';
-import { collectionRuntime, runJob } from '../../helpers/collect';
+import { collectionRuntime, connectionsFor, runJob } from '../../helpers/collect';
 import {
   type FakeHandler,
   type FakeReply,
@@ -41,15 +40,7 @@ function vultr(override?: (req: Parameters<FakeHandler>[0]) => FakeReply | undef
 beforeAll(async () => {
   server = await startFakeServer();
   store = await testStore();
-  const connections: Connection[] = CUSTOMERS.map((customerId) => ({
-    id: 'vultr-main',
-    customerId,
-    provider: 'vultr',
-    enabled: true,
-    settings: { base_url: server.url },
-    secrets: { api_key: API_KEY },
-    source: 'config',
-  }));
+  const connections = connectionsFor('vultr', CUSTOMERS, { base_url: server.url }, { api_key: API_KEY });
   runtime = await collectionRuntime(store, connections);
 });
 
