@@ -2,15 +2,14 @@ import { isDeepStrictEqual } from 'node:util';
 import type { ClickHouseSettings } from '@clickhouse/client';
 import type { Store } from '../../lib/clickhouse/client';
 import {
-  describeTrend,
   type PerformanceScope,
   type PerformanceSummary,
   READ_SETTINGS,
   readSummary,
   readTrends,
   type Trend,
+  trendsFromBuckets,
 } from '../../lib/performance/reader';
-import { clickHouseTimeToIso } from '../../lib/time';
 import { type BenchSection, compareLatency } from '../harness';
 
 /**
@@ -183,31 +182,7 @@ function sameTrends(
     points: number;
   }[],
 ): boolean {
-  const theirs: Trend[] = [];
-  for (const r of bareRows) {
-    let t = theirs[theirs.length - 1];
-    if (!t || t.metric !== r.metric || t.unit !== r.unit) {
-      t = {
-        metric: r.metric,
-        unit: r.unit,
-        buckets: [],
-        first: null,
-        last: null,
-        slope_per_day: null,
-        change_percent: null,
-        direction: 'unknown',
-      };
-      theirs.push(t);
-    }
-    t.buckets.push({
-      ts: clickHouseTimeToIso(r.bucket) as string,
-      avg: r.avg,
-      min: r.min,
-      max: r.max,
-      points: Number(r.points),
-    });
-  }
-  for (const t of theirs) Object.assign(t, describeTrend(t.buckets));
+  const theirs = trendsFromBuckets(bareRows.map(({ bucket, ...r }) => ({ ...r, at: bucket })));
   return isDeepStrictEqual(ours, theirs);
 }
 

@@ -341,15 +341,7 @@ export async function readTrends(
   const maxBuckets = opts.maxBuckets ?? MAX_TREND_BUCKETS;
   const { where, params } = scopeFilter(scope);
   const bucket = STEPS[opts.step].sql;
-  const rows = await select<{
-    metric: string;
-    unit: string;
-    at: string;
-    avg: number;
-    min: number;
-    max: number;
-    points: number;
-  }>(
+  const rows = await select<TrendBucketRow>(
     store,
     `SELECT metric, unit, toString(${bucket}) AS at, avg(value) AS avg, min(value) AS min, max(value) AS max, count() AS points
      FROM performance_points FINAL
@@ -361,6 +353,22 @@ export async function readTrends(
   );
   const truncated = rows.length > maxBuckets;
   if (truncated) rows.length = maxBuckets;
+  return { step: opts.step, trends: trendsFromBuckets(rows), truncated };
+}
+
+/** A metric's bucket as the trends query returns it (ClickHouse time text). */
+export interface TrendBucketRow {
+  metric: string;
+  unit: string;
+  at: string;
+  avg: number;
+  min: number;
+  max: number;
+  points: number | string;
+}
+
+/** Trends from bucket rows ordered by metric, unit and time: one series per metric and unit, with its trend figures. */
+export function trendsFromBuckets(rows: readonly TrendBucketRow[]): Trend[] {
   const trends: Trend[] = [];
   let current: Trend | undefined;
   for (const r of rows) {
@@ -380,7 +388,7 @@ export async function readTrends(
     current.buckets.push({ ts: iso(r.at), avg: r.avg, min: r.min, max: r.max, points: Number(r.points) });
   }
   for (const t of trends) Object.assign(t, describeTrend(t.buckets));
-  return { step: opts.step, trends, truncated };
+  return trends;
 }
 
 /** The trend figures of a bucket series (see {@link Trend}). */
