@@ -48,6 +48,18 @@ interface ResourceRow {
   currency_groups: number | string;
 }
 
+/**
+ * The sums of one group (billed/effective, as exact text and as sort keys) and, over the
+ * whole answer before LIMIT, its currency's totals and group count: what `totalsOf` reads.
+ */
+const GROUP_SUMS = `sum(billed_cost) AS billed_sum,
+        sum(effective_cost) AS effective_sum,
+        toString(billed_sum) AS billed,
+        toString(effective_sum) AS effective,
+        toString(sum(billed_sum) OVER (PARTITION BY currency)) AS currency_billed,
+        toString(sum(effective_sum) OVER (PARTITION BY currency)) AS currency_effective,
+        count() OVER (PARTITION BY currency) AS currency_groups`;
+
 function totalsOf(
   rows: readonly {
     currency: string;
@@ -95,13 +107,7 @@ export async function costsByResource(
         argMax(resource_type, charge_period_start) AS latest_type,
         argMax(service_name, charge_period_start) AS latest_service,
         argMax(region_id, charge_period_start) AS latest_region,
-        sum(billed_cost) AS billed_sum,
-        sum(effective_cost) AS effective_sum,
-        toString(billed_sum) AS billed,
-        toString(effective_sum) AS effective,
-        toString(sum(billed_sum) OVER (PARTITION BY currency)) AS currency_billed,
-        toString(sum(effective_sum) OVER (PARTITION BY currency)) AS currency_effective,
-        count() OVER (PARTITION BY currency) AS currency_groups
+        ${GROUP_SUMS}
       FROM ${COSTS_FINAL}
       WHERE ${where}
       GROUP BY provider, resource_id, currency
@@ -180,13 +186,7 @@ export async function costsByType(
         ${TYPE_COLUMN[type]} AS name,
         billing_currency AS currency,
         arraySort(groupUniqArray(x_provider)) AS providers,
-        sum(billed_cost) AS billed_sum,
-        sum(effective_cost) AS effective_sum,
-        toString(billed_sum) AS billed,
-        toString(effective_sum) AS effective,
-        toString(sum(billed_sum) OVER (PARTITION BY currency)) AS currency_billed,
-        toString(sum(effective_sum) OVER (PARTITION BY currency)) AS currency_effective,
-        count() OVER (PARTITION BY currency) AS currency_groups
+        ${GROUP_SUMS}
       FROM ${COSTS_FINAL}
       WHERE ${where}
       GROUP BY name, currency
