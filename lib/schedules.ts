@@ -137,27 +137,20 @@ export function isValidExpression(expression: string): boolean {
  * at most a day. Provider settings schemas include it as `collection_intervals`, so a bad
  * value fails the connection's runs with an error naming the field.
  */
+const IntervalMinutesSchema = z
+  .number()
+  .int()
+  .min(COLLECTION_TICK_MINUTES)
+  .max(1440)
+  .refine(
+    (n) => n % COLLECTION_TICK_MINUTES === 0,
+    `must be a multiple of ${COLLECTION_TICK_MINUTES} minutes`,
+  )
+  .optional();
+
 export const CollectionIntervalsSchema = z.strictObject({
-  performance: z
-    .number()
-    .int()
-    .min(COLLECTION_TICK_MINUTES)
-    .max(1440)
-    .refine(
-      (n) => n % COLLECTION_TICK_MINUTES === 0,
-      `must be a multiple of ${COLLECTION_TICK_MINUTES} minutes`,
-    )
-    .optional(),
-  resource: z
-    .number()
-    .int()
-    .min(COLLECTION_TICK_MINUTES)
-    .max(1440)
-    .refine(
-      (n) => n % COLLECTION_TICK_MINUTES === 0,
-      `must be a multiple of ${COLLECTION_TICK_MINUTES} minutes`,
-    )
-    .optional(),
+  performance: IntervalMinutesSchema,
+  resource: IntervalMinutesSchema,
 });
 
 /**
