@@ -118,12 +118,11 @@ export async function createRuntime(config: AppConfig, opts: RuntimeOptions): Pr
     // Settings are checked against each provider's schema at start-up, so a typo fails here
     // with the file, entry and field named, not in a run hours later.
     checkConnectionsFile(config.connectionsFile, registry, { externalIdSecret });
-    // Checked above, so parsing cannot fail: it fills each provider's defaults once, here.
-    const fromFile = loadConnectionsFile(config.connectionsFile, opts.env).map((c) => {
-      const filled = fillExternalId(c, externalIdSecret);
-      const parsed = registry.get(c.provider)?.settingsSchema.safeParse(filled.settings);
-      return parsed?.success ? { ...filled, settings: parsed.data } : filled;
-    });
+    // Kept as written: settings are parsed once, on their way into a run or a connection
+    // test (lib/connections/settings.ts), never here as well.
+    const fromFile = loadConnectionsFile(config.connectionsFile, opts.env).map((c) =>
+      fillExternalId(c, externalIdSecret),
+    );
     sources.push(staticConnections(fromFile));
   }
   sources.push(databaseConnections(store, opts.env));

@@ -3,6 +3,7 @@ import type { Store } from '../clickhouse/client';
 import { recordRun, runFieldsOf } from '../clickhouse/repos/runs';
 import { getWatermark, setWatermark } from '../clickhouse/repos/watermarks';
 import type { Writer } from '../clickhouse/writer';
+import { parseConnection } from '../connections/settings';
 import type { ConnectionSource } from '../connections/source';
 import { decideRequestBudget } from '../costs/budget';
 import { errorMessage } from '../errors';
@@ -198,13 +199,10 @@ export async function runCollection(job: CollectionJob, deps: RunDeps): Promise<
     if (!connection) {
       setupError = `no ${job.connectionId ? `connection "${job.connectionId}"` : 'enabled connection'} for provider "${job.provider}" and customer "${job.customerId}"`;
     } else {
-      const parsed = provider.settingsSchema.safeParse(connection.settings);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        setupError = `invalid settings for connection "${connection.id}": ${issue?.path.join('.') || '(settings)'}: ${issue?.message}`;
-      } else {
-        connection = { ...connection, settings: parsed.data };
-      }
+      // The one parse of a connection's settings on its way into a run (lib/connections/settings.ts).
+      const parsed = parseConnection(provider, connection);
+      if (!parsed.ok) setupError = parsed.error;
+      else connection = parsed.connection;
     }
   }
   const redact = createRedactor([...(deps.secrets ?? []), ...Object.values(connection?.secrets ?? {})]);

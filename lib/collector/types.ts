@@ -141,6 +141,11 @@ export interface ProviderDefinition<S = unknown> {
   readonly windows?: { readonly [D in DataType]?: WindowPolicy<S> };
   /** Daily caps on billable requests, per data type (e.g. Cost Explorer for `cost`). */
   readonly requestBudgets?: { readonly [D in DataType]?: (settings: S) => RequestBudget | undefined };
+  /**
+   * A real, free call that proves the connection works. Receives the connection with its
+   * settings already parsed by `settingsSchema` (call it through `testConnectionAsConfigured`,
+   * lib/connections/settings.ts, which parses once).
+   */
   testConnection(ctx: { connection: Connection<S>; signal: AbortSignal; logger: Logger }): Promise<void>;
 }
 

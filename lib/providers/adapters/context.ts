@@ -32,7 +32,10 @@ export function createAdapterContext(
   adapter: ProviderAdapter,
   opts: AdapterContextOptions = {},
 ): AdapterContext {
-  const parsed = parseAdapterSettings(adapter, settings ?? {});
+  // `settings` is the connection's `api:` block, already parsed with the adapter's schema by
+  // the provider's settings schema (parsed once: lib/connections/settings.ts). Only an absent
+  // block (an adapter enabled by its secrets alone) still needs its defaults filled.
+  const parsed = settings ?? parseAdapterSettings(adapter, {});
   const baseUrl = (
     typeof parsed.base_url === 'string' && parsed.base_url ? parsed.base_url : adapter.defaultBaseUrl
   ).replace(/\/+$/, '');

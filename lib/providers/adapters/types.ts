@@ -31,7 +31,7 @@ export interface ProviderAdapter {
    * Validates (and fills defaults into) the connection's `api:` settings; issues name the
    * field. The generic composition nests it under `api:` in the provider's settings schema,
    * so a bad connection is reported at start-up (checkConnectionsFile) and before a run;
-   * createAdapterContext applies it again (parsing twice must give the same result).
+   * the adapter receives the parsed block (settings are parsed once: lib/connections/settings.ts).
    */
   readonly settingsSchema?: z.ZodType<AdapterSettings>;
   /**

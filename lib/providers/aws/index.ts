@@ -1,6 +1,5 @@
 import type { ProviderDefinition } from '../../collector/types';
 import { openMonthsStart } from '../../costs/periods';
-import { parseConnectionSettings } from '../../costs/settings';
 import { DAY_MS, MINUTE_MS } from '../../time';
 import { type AwsSettings, AwsSettingsSchema } from './config';
 import { CE_API_PREFIX, callerAccount, collectAwsCost } from './cost';
@@ -39,6 +38,6 @@ export const awsProvider: ProviderDefinition<AwsSettings> = {
   },
   /** STS GetCallerIdentity (free): proves the credentials and, with a role, the trust policy and ExternalId. */
   async testConnection({ connection, signal }) {
-    await callerAccount(parseConnectionSettings(AwsSettingsSchema, connection), signal);
+    await callerAccount(connection, signal);
   },
 };

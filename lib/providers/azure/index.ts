@@ -1,6 +1,5 @@
 import type { ProviderDefinition } from '../../collector/types';
 import { openMonthsStart, startOfUtcDay } from '../../costs/periods';
-import { parseConnectionSettings } from '../../costs/settings';
 import { DAY_MS, MINUTE_MS } from '../../time';
 import { type AzureSettings, AzureSettingsSchema } from './config';
 import {
@@ -34,8 +33,7 @@ export const azureProvider: ProviderDefinition<AzureSettings> = {
     performance: { initialLookbackMs: 60 * MINUTE_MS, restatementMs: 20 * MINUTE_MS },
   },
   /** A token for the service principal and one tiny cost query (today, first scope): free, a fraction of one QPU. */
-  async testConnection({ connection: raw, signal }) {
-    const connection = parseConnectionSettings(AzureSettingsSchema, raw);
+  async testConnection({ connection, signal }) {
     const client = createCostManagementClient(connection);
     const today = startOfUtcDay(new Date());
     const scope = azureCostScopes(connection.settings)[0] as string;

@@ -2,7 +2,6 @@ import { BigQuery } from '@google-cloud/bigquery';
 import { CloudBillingClient } from '@google-cloud/billing';
 import type { ProviderDefinition } from '../../collector/types';
 import { openMonthsStart } from '../../costs/periods';
-import { parseConnectionSettings } from '../../costs/settings';
 import { DAY_MS, MINUTE_MS } from '../../time';
 import { gaxClientOptions } from './clients';
 import { type GcpSettings, GcpSettingsSchema } from './config';
@@ -36,8 +35,7 @@ export const gcpProvider: ProviderDefinition<GcpSettings> = {
    * (BigQuery tables.get) and, when configured, the billing account (Cloud Billing API);
    * without either, that the credentials can read the first project's billing info.
    */
-  async testConnection({ connection: raw }) {
-    const connection = parseConnectionSettings(GcpSettingsSchema, raw);
+  async testConnection({ connection }) {
     const s = connection.settings;
     if (s.billing_export_table) {
       const [project, dataset, table] = s.billing_export_table.split('.') as [string, string, string];

@@ -1,6 +1,5 @@
 import type { ProviderDefinition } from '../../collector/types';
 import { openMonthsStart } from '../../costs/periods';
-import { parseConnectionSettings } from '../../costs/settings';
 import { DAY_MS } from '../../time';
 import { type VultrSettings, VultrSettingsSchema } from './config';
 import { collectVultrCost, vultrAccount } from './cost';
@@ -28,8 +27,7 @@ export const vultrProvider: ProviderDefinition<VultrSettings> = {
     performance: { initialLookbackMs: 7 * DAY_MS, restatementMs: DAY_MS },
   },
   /** GET /v2/account with the API key (free). */
-  async testConnection({ connection: raw, signal }) {
-    const connection = parseConnectionSettings(VultrSettingsSchema, raw);
+  async testConnection({ connection, signal }) {
     await vultrAccount({ connection, signal });
   },
 };

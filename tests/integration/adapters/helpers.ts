@@ -9,6 +9,7 @@ import { createRequestMeter, type RunResult, runCollection } from '../../../lib/
 import type { CollectContext, Connection, DataType, TimeWindow } from '../../../lib/collector/types';
 import { staticConnections } from '../../../lib/connections/source';
 import { createAdapterContext } from '../../../lib/providers/adapters';
+import { parseAdapterSettings } from '../../../lib/providers/adapters/context';
 import type { AdapterContext, AdapterSettings, ProviderAdapter } from '../../../lib/providers/adapters/types';
 import { createRegistry } from '../../../lib/providers/registry';
 import { rows, silentLogger } from '../../helpers/store';
@@ -69,7 +70,12 @@ export function adapterContext(
   secrets: Record<string, string>,
   opts: Omit<Parameters<typeof collectContext>[0], 'provider' | 'secrets'> = {},
 ): AdapterContext {
-  return createAdapterContext(collectContext({ provider: adapter.id, secrets, ...opts }), api, adapter);
+  // As the provider's settings schema does once on the way into a run: the `api:` block parsed.
+  return createAdapterContext(
+    collectContext({ provider: adapter.id, secrets, ...opts }),
+    parseAdapterSettings(adapter, api),
+    adapter,
+  );
 }
 
 /**

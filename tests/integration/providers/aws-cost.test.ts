@@ -3,6 +3,7 @@ import type { Store } from '../../../lib/clickhouse/client';
 import { getWatermark } from '../../../lib/clickhouse/repos/watermarks';
 import { runCollection } from '../../../lib/collector/run';
 import type { Connection } from '../../../lib/collector/types';
+import { testConnectionAsConfigured } from '../../../lib/connections/settings';
 import { addDecimals } from '../../../lib/costs/decimal';
 import { awsProvider } from '../../../lib/providers/aws';
 import type { AwsSettings } from '../../../lib/providers/aws/config';
@@ -405,8 +406,7 @@ describe('AWS cost collector (Cost Explorer through @aws-sdk/client-cost-explore
     fake.handle(awsHandler({}));
     fake.requests.length = 0;
     const conn = connection('aws-test');
-    await awsProvider.testConnection({
-      connection: conn,
+    await testConnectionAsConfigured(awsProvider, conn, {
       signal: new AbortController().signal,
       logger: undefined as never,
     });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../../lib/clickhouse/client';
 import { runCollection } from '../../../lib/collector/run';
 import type { Connection } from '../../../lib/collector/types';
+import { testConnectionAsConfigured } from '../../../lib/connections/settings';
 import { addDecimals, multiplyDecimals } from '../../../lib/costs/decimal';
 import { gcpProvider } from '../../../lib/providers/gcp';
 import type { GcpSettings } from '../../../lib/providers/gcp/config';
@@ -401,8 +402,7 @@ describe('GCP cost collector (Cloud Billing export through @google-cloud/bigquer
         : googleHandler({})(r),
     );
     fake.requests.length = 0;
-    await gcpProvider.testConnection({
-      connection: connection('gcp-test'),
+    await testConnectionAsConfigured(gcpProvider, connection('gcp-test'), {
       signal: new AbortController().signal,
       logger: undefined as never,
     });

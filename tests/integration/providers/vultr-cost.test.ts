@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../../lib/clickhouse/client';
 import { runCollection } from '../../../lib/collector/run';
 import type { Connection } from '../../../lib/collector/types';
+import { testConnectionAsConfigured } from '../../../lib/connections/settings';
 import { addDecimals } from '../../../lib/costs/decimal';
 import { vultrProvider } from '../../../lib/providers/vultr';
 import {
@@ -322,15 +323,13 @@ describe('Vultr cost collector (API v2 billing over fetch)', () => {
   it('tests a connection with GET /v2/account', async () => {
     fake.handle(vultrHandler({}));
     fake.requests.length = 0;
-    await vultrProvider.testConnection({
-      connection: connection('vultr-test') as never,
+    await testConnectionAsConfigured(vultrProvider, connection('vultr-test'), {
       signal: new AbortController().signal,
       logger: undefined as never,
     });
     expect(fake.requests.map((r) => r.path)).toEqual(['/v2/account']);
     await expect(
-      vultrProvider.testConnection({
-        connection: connection('vultr-test', 'bad') as never,
+      testConnectionAsConfigured(vultrProvider, connection('vultr-test', 'bad'), {
         signal: new AbortController().signal,
         logger: undefined as never,
       }),
