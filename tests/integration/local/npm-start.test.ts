@@ -1,52 +1,16 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { killStartedProducts, ROOT, startProduct } from '../../helpers/npm-start';
 
 /**
  * `npm start` as a user runs it: a real process on an empty data folder, then a second
  * start on the same folder. Proves the README's promise end to end.
  */
-const root = join(import.meta.dirname, '../../..');
 const dataDir = mkdtempSync(join(tmpdir(), 'optiinfra-start-'));
-const children: ChildProcess[] = [];
-
-function start(): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'lib/local/main.ts'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      OPTIINFRA_DATA_DIR: dataDir,
-      PORT: '0',
-      LOG_LEVEL: 'WARN',
-      DEFAULT_CUSTOMER_ID: 'e2e',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let out = '';
-  child.stdout?.on('data', (d) => (out += d));
-  child.stderr?.on('data', (d) => (out += d));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`npm start did not come up:\n${out}`)), 45_000);
-    child.stdout?.on('data', () => {
-      const m = /OptiInfra is running at (http:\/\/localhost:\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1] as string, output: () => out });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`npm start exited ${code}:\n${out}`)));
-  });
-}
-
-function stop(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => {
-    child.once('exit', (code) => resolve(code));
-    child.kill('SIGINT');
-  });
-}
+const start = () => startProduct(dataDir, { DEFAULT_CUSTOMER_ID: 'e2e' });
 
 async function history(url: string, key: string) {
   const res = await fetch(`${url}/api/v1/collect/history/e2e`, {
@@ -57,9 +21,7 @@ async function history(url: string, key: string) {
   };
 }
 
-afterAll(() => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-});
+afterAll(killStartedProducts);
 
 describe('npm start', () => {
   it('answers /health, collects this machine at once, keeps its data across restarts, and reports a held folder plainly', async () => {
@@ -88,7 +50,7 @@ describe('npm start', () => {
       process.execPath,
       ['--import', 'tsx', 'lib/local/create-key-cli.ts', '--customer', 'acme'],
       {
-        cwd: root,
+        cwd: ROOT,
         env: { ...process.env, OPTIINFRA_DATA_DIR: dataDir },
         encoding: 'utf8',
       },
@@ -99,7 +61,7 @@ describe('npm start', () => {
     );
     expect(cli.stderr).toContain(`curl -X POST ${first.url}/api/v1/keys`);
 
-    expect(await stop(first.child)).toBe(0);
+    expect(await first.stop()).toBe(0);
     expect(existsSync(join(dataDir, 'optiinfra.lock'))).toBe(false);
 
     const second = await start();
@@ -107,6 +69,6 @@ describe('npm start', () => {
     const again = await history(second.url, key);
     expect(again.runs.length).toBeGreaterThan(runs.length - 1);
     expect(again.runs.filter((r) => r.status === 'succeeded').length).toBeGreaterThanOrEqual(1);
-    expect(await stop(second.child)).toBe(0);
+    expect(await second.stop()).toBe(0);
   }, 120_000);
 });

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -8,12 +8,16 @@ const INSTALL_HINT =
   'This test needs a real Prometheus server: install the Debian package (apt-get update && apt-get install -y prometheus) so that /usr/bin/prometheus exists.';
 
 /** The prometheus binary on PATH or at /usr/bin/prometheus; a clear failure otherwise (never a skip). */
-export function findPrometheus(
-  candidates: readonly string[] = [
-    ...(process.env.PATH ?? '').split(delimiter).map((d) => join(d, 'prometheus')),
-    '/usr/bin/prometheus',
-  ],
-): string {
+export function findPrometheus(candidates: readonly string[] = binaryCandidates('prometheus')): string {
+  return findBinary(candidates, `prometheus binary not found. ${INSTALL_HINT}`);
+}
+
+const binaryCandidates = (name: string) => [
+  ...(process.env.PATH ?? '').split(delimiter).map((d) => join(d, name)),
+  `/usr/bin/${name}`,
+];
+
+function findBinary(candidates: readonly string[], notFound: string): string {
   for (const c of candidates) {
     try {
       accessSync(c, constants.X_OK);
@@ -22,7 +26,7 @@ export function findPrometheus(
       // next
     }
   }
-  throw new Error(`prometheus binary not found. ${INSTALL_HINT}`);
+  throw new Error(notFound);
 }
 
 async function freePort(): Promise<number> {
@@ -41,6 +45,8 @@ export interface ScrapeJob {
 
 export interface RunningPrometheus {
   url: string;
+  /** The queries Prometheus answered (its query log), oldest first. */
+  queries(): { query: string; start?: string; end?: string; step?: number }[];
   /** What Prometheus printed, for failure messages. */
   log(): string;
   stop(): Promise<void>;
@@ -55,6 +61,7 @@ export async function startPrometheus(jobs: readonly ScrapeJob[]): Promise<Runni
   const dir = mkdtempSync(join(tmpdir(), 'optiinfra-prom-'));
   const config = [
     'global:',
+    `  query_log_file: ${join(dir, 'queries.log')}`,
     '  scrape_interval: 1s',
     '  scrape_timeout: 900ms',
     '  evaluation_interval: 1s',
@@ -115,7 +122,55 @@ export async function startPrometheus(jobs: readonly ScrapeJob[]): Promise<Runni
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  return { url, log: () => output, stop };
+  const queries = () => {
+    const file = join(dir, 'queries.log');
+    if (!existsSync(file)) return [];
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map(
+        (line) => (JSON.parse(line) as { params: ReturnType<RunningPrometheus['queries']>[number] }).params,
+      );
+  };
+  return { url, log: () => output, queries, stop };
+}
+
+/**
+ * Debian's `prometheus-node-exporter` (the real exporter of this machine) on a free
+ * loopback port; `npm test`'s pretest installs the package where it is missing.
+ */
+export async function startNodeExporter(): Promise<{ host: string; stop(): Promise<void> }> {
+  const bin = findBinary(
+    binaryCandidates('prometheus-node-exporter'),
+    'prometheus-node-exporter not found: apt-get update && apt-get install -y prometheus-node-exporter',
+  );
+  const port = await freePort();
+  let output = '';
+  const child = spawn(bin, [`--web.listen-address=127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.on('data', (d) => (output += String(d)));
+  child.stderr?.on('data', (d) => (output += String(d)));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await exited;
+    }
+  };
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`prometheus-node-exporter exited: ${output.slice(-2000)}`);
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/metrics`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`prometheus-node-exporter did not answer in 20 s: ${output.slice(-2000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { host: `127.0.0.1:${port}`, stop };
 }
 
 /** Waits until `query` (instant) returns at least one series with a sample >= `min`. */

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../../lib/clickhouse/client';
+import type { Connection, ProviderDefinition } from '../../../lib/collector/types';
 import { parseConfig } from '../../../lib/config/schema';
+import { parseConnection } from '../../../lib/connections/settings';
 import { ConfigError } from '../../../lib/errors';
 import { externalIdFor } from '../../../lib/providers/aws/external-id';
 import { createRuntime } from '../../../lib/runtime';
@@ -53,27 +55,35 @@ const VALID = `connections:
 `;
 
 describe('connections file for cost collection (validated at start-up)', () => {
-  it('loads the documented example, fills defaults and the generated ExternalId, and wires the cost sink', async () => {
+  it('loads the documented example as written, adds the generated ExternalId, and the one parse fills defaults', async () => {
     const rt = await runtimeFor(file('valid.yaml', VALID), {
       OPTIINFRA_EXTERNAL_ID_SECRET: SECRET,
       ACME_AZURE_SECRET: 'azure-secret',
       ACME_VULTR_KEY: 'vultr-key',
     });
     const connections = await rt.connections.list({ customerId: 'acme' });
-    const aws = connections.find((c) => c.provider === 'aws');
-    expect(aws?.settings).toMatchObject({
+    const find = (p: string) => connections.find((c) => c.provider === p) as Connection;
+    // Kept as configured (issue #17: settings are parsed once, on their way into a run)…
+    expect(find('aws').settings).toEqual({
+      role_arn: 'arn:aws:iam::123456789012:role/OptiInfraCostReader',
+      resource_level_costs: true,
+      external_id: externalIdFor('acme', SECRET),
+    });
+    expect(find('vultr').settings).toEqual({});
+    // …and that parse fills each provider's defaults.
+    const parsed = (p: string) => {
+      const r = parseConnection(rt.registry.get(p) as ProviderDefinition, find(p));
+      if (!r.ok) throw new Error(r.error);
+      return r.connection.settings;
+    };
+    expect(parsed('aws')).toMatchObject({
       external_id: externalIdFor('acme', SECRET),
       cost_explorer_daily_budget: 8,
       cost_month_final_day: 5,
       resource_level_costs: true,
     });
-    expect(connections.find((c) => c.provider === 'azure')?.settings).toMatchObject({
-      cost_month_final_day: 7,
-    });
-    expect(connections.find((c) => c.provider === 'vultr')?.settings).toEqual({
-      base_url: 'https://api.vultr.com',
-      cost_month_final_day: 3,
-    });
+    expect(parsed('azure')).toMatchObject({ cost_month_final_day: 7 });
+    expect(parsed('vultr')).toEqual({ base_url: 'https://api.vultr.com', cost_month_final_day: 3 });
     expect(rt.runDeps.sinks?.cost).toBeDefined();
     expect(rt.runDeps.secrets).toContain(SECRET);
   });
