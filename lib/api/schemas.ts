@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DATA_TYPES } from '../collector/types';
 import { CustomerIdSchema } from '../config/schema';
 import { RUN_STATUSES } from '../schemas/rows';
+import { periodIssue, timeParam } from './period';
 
 /** Shared request-validation pieces for the route handlers. */
 export const ProviderParamSchema = z
@@ -33,12 +34,49 @@ export const limitParam = (fallback: number, max: number) =>
       return n;
     });
 
-export const TriggerBodySchema = z.strictObject({
-  customer_id: CustomerIdSchema,
-  provider: z.union([ProviderParamSchema, z.array(ProviderParamSchema).min(1).max(50)]),
-  data_types: z.array(DataTypeSchema).min(1).max(4).optional(),
-  async_mode: z.boolean().default(true),
-});
+/**
+ * A trigger's optional explicit window: `start` (+ `end`, default now), `[start, end)` in UTC,
+ * validated like the read APIs' periods (ISO dates or date-times with a zone, at most 731
+ * days); without it each data type starts at its watermark.
+ */
+export const TriggerWindowShape = { start: timeParam, end: timeParam };
+
+export function resolveTriggerWindow(
+  q: { start?: Date | undefined; end?: Date | undefined },
+  ctx: z.RefinementCtx,
+  now: Date = new Date(),
+): void {
+  if (q.end && !q.start) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['start'],
+      message: 'is required with end (the window is [start, end))',
+    });
+    return;
+  }
+  if (!q.start) return;
+  if (q.start >= now) {
+    ctx.addIssue({ code: 'custom', path: ['start'], message: 'must be in the past' });
+    return;
+  }
+  const issue = periodIssue({ start: q.start, end: q.end ?? now });
+  if (issue) ctx.addIssue({ code: 'custom', path: [issue.path], message: issue.message });
+}
+
+/** `{start, end}` as a job's window (ISO), or undefined when the trigger named none. */
+export function triggerWindow(q: { start?: Date | undefined; end?: Date | undefined }) {
+  return q.start ? { start: q.start.toISOString(), end: (q.end ?? new Date()).toISOString() } : undefined;
+}
+
+export const TriggerBodySchema = z
+  .strictObject({
+    customer_id: CustomerIdSchema,
+    provider: z.union([ProviderParamSchema, z.array(ProviderParamSchema).min(1).max(50)]),
+    data_types: z.array(DataTypeSchema).min(1).max(4).optional(),
+    async_mode: z.boolean().default(true),
+    ...TriggerWindowShape,
+  })
+  .superRefine((q, ctx) => resolveTriggerWindow(q, ctx));
 
 export const HistoryQuerySchema = z.strictObject({
   provider: ProviderParamSchema.optional(),

@@ -18,6 +18,8 @@ export interface TriggerRequest {
   /** Absent: every data type each provider collects. */
   dataTypes?: readonly DataType[] | undefined;
   asyncMode: boolean;
+  /** An explicit window for every data type (ISO), instead of each watermark's. */
+  window?: { start: string; end: string } | undefined;
 }
 
 export interface TriggerDeps {
@@ -33,7 +35,9 @@ export interface TriggerDeps {
 
 export type TriggerResult =
   | { asyncMode: true; jobs: CollectionJob[] }
-  | { asyncMode: false; jobs: CollectionJob[]; runs: RunView[] };
+  | { asyncMode: false; jobs: CollectionJob[]; runs: RunView[] }
+  /** Sync, but not finished within the wait bound: the runs go on (`continuedBy`). */
+  | { asyncMode: false; jobs: CollectionJob[]; pending: true; continuedBy: 'this process' | 'queue' };
 
 /** 404 for a provider id nobody knows or this build does not ship. */
 export function assertProviderAvailable(registry: ProviderRegistry, provider: string): void {
@@ -90,6 +94,7 @@ export async function planTriggeredJobs(
       dataTypes,
       trigger: 'manual',
       queuedAt: now,
+      ...(req.window ? { window: req.window } : {}),
     });
   }
   if (jobs.length === 0) {
@@ -104,25 +109,60 @@ export async function planTriggeredJobs(
  * A manual collection. Async: the jobs are recorded as queued and sent to the queue.
  * Sync: they run here, concurrently, and the finished runs come back.
  */
-export async function triggerCollection(req: TriggerRequest, deps: TriggerDeps): Promise<TriggerResult> {
+export async function triggerCollection(
+  req: TriggerRequest,
+  deps: TriggerDeps & { waitMs?: number; mode?: 'local' | 'lambda' },
+): Promise<TriggerResult> {
   const jobs = await planTriggeredJobs(req, deps);
   return startJobs(jobs, req.asyncMode, deps);
 }
 
 /**
  * Starts planned manual jobs. Async: recorded as queued and sent to the queue. Sync: run
- * here, concurrently, and the finished runs come back. Shared by every trigger endpoint.
+ * here, concurrently, and the finished runs come back — unless they are still going after
+ * `waitMs` (below API Gateway's 29 s, which would otherwise answer for us with an error while
+ * the collection goes on). Then the answer is "still running" and the runs continue: in a
+ * long-lived process (npm start) where they are; in a Lambda, which is frozen once it has
+ * answered, they are stopped and handed to the queue under the same task ids, and the worker
+ * continues from the watermarks (nothing written is lost or written twice).
+ * Shared by every trigger endpoint.
  */
 export async function startJobs(
   jobs: CollectionJob[],
   asyncMode: boolean,
-  deps: Pick<TriggerDeps, 'store' | 'writer' | 'queue' | 'runDeps' | 'concurrency'>,
+  deps: Pick<TriggerDeps, 'store' | 'writer' | 'queue' | 'runDeps' | 'concurrency'> & {
+    waitMs?: number;
+    /** 'local': the process outlives the request; 'lambda': it does not. */
+    mode?: 'local' | 'lambda';
+  },
 ): Promise<TriggerResult> {
   if (asyncMode) {
     await enqueueJobs(jobs, { writer: deps.writer, queue: deps.queue });
     return { asyncMode: true, jobs };
   }
-  await mapLimit(jobs, deps.concurrency ?? 4, (job) => runCollection(job, deps.runDeps));
+  const abort = new AbortController();
+  const runDeps: RunDeps = { ...deps.runDeps, signal: abort.signal };
+  const running = mapLimit(jobs, deps.concurrency ?? 4, (job) => runCollection(job, runDeps)).then(
+    () => true as const,
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<false>((resolve) => {
+    if (deps.waitMs !== undefined) timer = setTimeout(() => resolve(false), deps.waitMs);
+  });
+  const finished = await Promise.race([running, waited]);
+  clearTimeout(timer);
+  if (!finished) {
+    if (deps.mode === 'lambda') {
+      abort.abort(new Error('handed to the collection queue: the synchronous wait ended'));
+      await running.catch(() => undefined);
+      await enqueueJobs(jobs, { writer: deps.writer, queue: deps.queue });
+      return { asyncMode: false, jobs, pending: true, continuedBy: 'queue' };
+    }
+    running.catch((err: unknown) =>
+      deps.runDeps.logger.error('background collection failed', { error: (err as Error).message }),
+    );
+    return { asyncMode: false, jobs, pending: true, continuedBy: 'this process' };
+  }
   const runs = await Promise.all(jobs.map((job) => getRun(deps.store, job.taskId)));
   return { asyncMode: false, jobs, runs: runs.filter((r): r is RunView => r !== null) };
 }

@@ -65,11 +65,17 @@ const EnvSchema = z.object({
       'must be DEBUG, INFO, WARN, ERROR or SILENT',
     ),
   COLLECTION_QUEUE_URL: z.string().optional(),
-  MAX_BACKFILL_HOURS: intFrom(24 * 7, 1),
+  // 14 days: a gap is filled back as far as the recommendations' lookback reaches.
+  MAX_BACKFILL_HOURS: intFrom(24 * 14, 1),
   RETRY_MAX_ATTEMPTS: intFrom(4, 1),
   RETRY_BASE_MS: intFrom(500, 0),
   RETRY_CAP_MS: intFrom(20_000, 0),
   COLLECTION_CONCURRENCY: intFrom(4, 1),
+  // How long a synchronous trigger waits before answering 202 (API Gateway stops at 29 s).
+  SYNC_TRIGGER_WAIT_SECONDS: intFrom(25, 1).refine(
+    (n) => n <= 27,
+    'must be at most 27 (API Gateway answers 504 at 29 s)',
+  ),
   // Application evaluation (LLM-as-judge on Groq). No key: evaluation is off, samples wait.
   GROQ_API_KEY: z.string().optional(),
   GROQ_BASE_URL: z
@@ -129,6 +135,8 @@ export interface AppConfig {
     readonly maxBackfillMs: number;
     readonly concurrency: number;
     readonly retry: { readonly maxAttempts: number; readonly baseMs: number; readonly capMs: number };
+    /** A synchronous trigger answers 202 (run going on) after this long. */
+    readonly syncWaitMs: number;
   };
   /** LLM-as-judge settings for application evaluation (docs/applications.md). */
   readonly judge: {
@@ -188,6 +196,7 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
       maxBackfillMs: e.MAX_BACKFILL_HOURS * 3_600_000,
       concurrency: e.COLLECTION_CONCURRENCY,
       retry: { maxAttempts: e.RETRY_MAX_ATTEMPTS, baseMs: e.RETRY_BASE_MS, capMs: e.RETRY_CAP_MS },
+      syncWaitMs: e.SYNC_TRIGGER_WAIT_SECONDS * 1000,
     },
     judge: {
       apiKey: e.GROQ_API_KEY?.trim() || undefined,

@@ -18,6 +18,7 @@ import type { RouteHandler } from '../../http/handler';
 import type { ApiRequest } from '../../http/request';
 import type { Runtime } from '../../runtime';
 import { CustomerPathSchema, CustomerProviderPathSchema, ProviderParamSchema } from '../schemas';
+import { syncTriggerOptions, triggerResponse } from './trigger';
 
 /** Validates path, key and query of a read; the common head of every read response. */
 function readRequest(req: ApiRequest<Runtime>) {
@@ -225,26 +226,9 @@ export const applicationsTrigger: RouteHandler<Runtime> = async (req) => {
     writer: rt.writer,
     queue: rt.queue,
     runDeps: rt.runDeps,
-    concurrency: rt.config.collection.concurrency,
+    ...syncTriggerOptions(rt),
   });
-  const tasks = jobs.map((j) => ({ task_id: j.taskId, provider: j.provider, data_types: j.dataTypes }));
-  if (result.asyncMode) {
-    return {
-      status: 202,
-      body: {
-        customer_id: body.customer_id,
-        status: 'queued',
-        message: `Evaluation queued for ${tasks.map((t) => t.provider).join(', ')}; follow each at /api/v1/collect/status/{task_id}.`,
-        async_mode: true,
-        tasks,
-        evaluation,
-      },
-    };
-  }
-  return {
-    status: 200,
-    body: { customer_id: body.customer_id, async_mode: false, tasks, runs: result.runs, evaluation },
-  };
+  return triggerResponse(result, undefined, { customer_id: body.customer_id, evaluation });
 };
 
 /** The applications agent's handlers, by route name. */

@@ -6,7 +6,13 @@ import { CustomerIdSchema } from '../../config/schema';
 import { NotFoundError } from '../../errors';
 import type { RouteHandler } from '../../http/handler';
 import type { Runtime } from '../../runtime';
-import { CustomerPathSchema, HistoryQuerySchema, TaskIdSchema, TriggerBodySchema } from '../schemas';
+import {
+  CustomerPathSchema,
+  HistoryQuerySchema,
+  TaskIdSchema,
+  TriggerBodySchema,
+  triggerWindow,
+} from '../schemas';
 import { triggerAndRespond } from './trigger';
 
 /** POST /api/v1/collect/trigger — queue (202) or run (200) a collection. */
@@ -20,6 +26,7 @@ export const collectTrigger: RouteHandler<Runtime> = async (req) => {
     providers,
     dataTypes: body.data_types,
     asyncMode: body.async_mode,
+    window: triggerWindow(body),
   });
 };
 

@@ -1,21 +1,24 @@
 import { z } from 'zod';
-import { type TriggerRequest, triggerCollection } from '../../collector/trigger';
+import { type TriggerRequest, type TriggerResult, triggerCollection } from '../../collector/trigger';
 import type { DataType } from '../../collector/types';
 import { CustomerIdSchema } from '../../config/schema';
 import type { HandlerResult, RouteHandler } from '../../http/handler';
 import type { ApiRequest } from '../../http/request';
 import type { Runtime } from '../../runtime';
-import { ProviderParamSchema } from '../schemas';
+import { ProviderParamSchema, resolveTriggerWindow, TriggerWindowShape, triggerWindow } from '../schemas';
 
 /**
  * Body of the agents' `POST .../trigger-collection`: the data type is the agent's own, so
  * only who and where. `provider` defaults to every enabled connection of the customer.
  */
-export const AgentTriggerBodySchema = z.strictObject({
-  customer_id: CustomerIdSchema,
-  provider: z.union([ProviderParamSchema, z.array(ProviderParamSchema).min(1).max(50)]).default('all'),
-  async_mode: z.boolean().default(true),
-});
+export const AgentTriggerBodySchema = z
+  .strictObject({
+    customer_id: CustomerIdSchema,
+    provider: z.union([ProviderParamSchema, z.array(ProviderParamSchema).min(1).max(50)]).default('all'),
+    async_mode: z.boolean().default(true),
+    ...TriggerWindowShape,
+  })
+  .superRefine((q, ctx) => resolveTriggerWindow(q, ctx));
 
 /**
  * Runs a manual collection for an already authorised request and shapes the answer every
@@ -36,29 +39,74 @@ export async function triggerAndRespond(
     connections: rt.connections,
     queue: rt.queue,
     runDeps: rt.runDeps,
-    concurrency: rt.config.collection.concurrency,
+    ...syncTriggerOptions(rt),
   });
+  return triggerResponse(result, statusPath);
+}
+
+/** How a synchronous trigger runs here: the bound on its wait, and whether the process outlives it. */
+export function syncTriggerOptions(rt: Runtime) {
+  return {
+    concurrency: rt.config.collection.concurrency,
+    waitMs: rt.config.collection.syncWaitMs,
+    mode: rt.mode,
+  };
+}
+
+/**
+ * The answer every trigger route gives: 202 with the queued task ids (async), 200 with the
+ * finished run(s) (sync), or 202 with the task ids and where to follow them when a sync
+ * trigger's runs are still going at the wait bound. `extra` joins the body (agents' fields).
+ */
+export function triggerResponse(
+  result: TriggerResult,
+  statusPath = '/api/v1/collect/status/{task_id}',
+  extra: Record<string, unknown> = {},
+): HandlerResult {
   const tasks = result.jobs.map((j) => ({
     task_id: j.taskId,
     provider: j.provider,
     data_types: j.dataTypes,
+    status_url: statusPath.replace('{task_id}', j.taskId),
   }));
   const first = result.jobs[0];
+  const providers = tasks.map((t) => t.provider).join(', ');
   if (result.asyncMode) {
     return {
       status: 202,
       body: {
+        ...extra,
         task_id: first?.taskId,
         status: 'queued',
-        message: `Collection queued for ${tasks.map((t) => t.provider).join(', ')}; follow it at ${statusPath}.`,
+        message: `Collection queued for ${providers}; follow it at ${statusPath}.`,
         started_at: first?.queuedAt,
         async_mode: true,
         tasks,
       },
     };
   }
-  if (result.runs.length === 1) return { status: 200, body: { ...result.runs[0], async_mode: false } };
-  return { status: 200, body: { task_id: first?.taskId, async_mode: false, runs: result.runs } };
+  if ('pending' in result) {
+    return {
+      status: 202,
+      body: {
+        ...extra,
+        task_id: first?.taskId,
+        status: result.continuedBy === 'queue' ? 'queued' : 'running',
+        message: `Collection for ${providers} is still running after the synchronous wait; it goes on ${
+          result.continuedBy === 'queue' ? 'in the collection queue' : 'in the background'
+        }: follow it at ${statusPath}.`,
+        started_at: first?.queuedAt,
+        async_mode: false,
+        tasks,
+      },
+    };
+  }
+  if (result.runs.length === 1 && Object.keys(extra).length === 0)
+    return { status: 200, body: { ...result.runs[0], async_mode: false } };
+  return {
+    status: 200,
+    body: { ...extra, task_id: first?.taskId, async_mode: false, tasks, runs: result.runs },
+  };
 }
 
 /**
@@ -77,6 +125,7 @@ export function agentTrigger(dataType: DataType, statusPath?: string): RouteHand
           body.provider === 'all' ? 'all' : Array.isArray(body.provider) ? body.provider : [body.provider],
         dataTypes: [dataType],
         asyncMode: body.async_mode,
+        window: triggerWindow(body),
       },
       statusPath,
     );

@@ -459,7 +459,12 @@ describe('application evaluation runs', () => {
     });
     expect(res.status).toBe(202);
     expect(res.body.tasks).toEqual([
-      { task_id: queued[0]?.taskId, provider: 'azure', data_types: ['application'] },
+      {
+        task_id: queued[0]?.taskId,
+        provider: 'azure',
+        data_types: ['application'],
+        status_url: `/api/v1/collect/status/${queued[0]?.taskId}`,
+      },
     ]);
     expect((await getRun(rt.store, queued[0]?.taskId as string))?.status).toBe('queued');
 
