@@ -180,7 +180,8 @@ describe('Lambda bundles', () => {
     // The embedded transport is reachable from the functions: the import exists, and it is dynamic.
     expect(chdbImports.length).toBeGreaterThan(0);
     for (const i of chdbImports) expect(i, i.path).toMatchObject({ kind: 'dynamic-import', external: true });
-  });
+    // Bundles every function with esbuild: tens of seconds on a busy 2-core machine.
+  }, 120_000);
 
   it('would contain chdb without the externals (the check above can fail)', async () => {
     const result = await esbuild.build({

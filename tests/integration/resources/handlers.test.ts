@@ -321,7 +321,12 @@ describe('POST /api/v2/resources/trigger-collection', () => {
     const res = await call('resources-trigger', { body: { customer_id: C, provider: ['fakeinventory'] } });
     expect(res.status).toBe(202);
     expect(res.body.tasks).toEqual([
-      { task_id: queued[0]!.taskId, provider: 'fakeinventory', data_types: ['resource'] },
+      {
+        task_id: queued[0]!.taskId,
+        provider: 'fakeinventory',
+        data_types: ['resource'],
+        status_url: `/api/v1/collect/status/${queued[0]!.taskId}`,
+      },
     ]);
   });
 
