@@ -8,7 +8,7 @@ import { useApp } from '../state';
 function monthBounds(now = new Date()) {
   const y = now.getUTCFullYear();
   const m = now.getUTCMonth();
-  const iso = (d: Date) => d.toISOString();
+  const iso = (d: Date) => d.toISOString().slice(0, 10);
   return {
     thisMonth: { start: iso(new Date(Date.UTC(y, m, 1))), end: iso(new Date(Date.UTC(y, m + 1, 1))) },
     lastMonth: { start: iso(new Date(Date.UTC(y, m - 1, 1))), end: iso(new Date(Date.UTC(y, m, 1))) },
