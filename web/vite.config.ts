@@ -13,6 +13,8 @@ export default defineConfig({
   build: {
     outDir: 'dist',
     emptyOutDir: true,
+    // The manifest lets the bundle-budget test follow the initial load's chunks.
+    manifest: true,
     target: 'es2022',
     sourcemap: false,
     reportCompressedSize: false,

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { ensureWebBuilt } from '../../lib/local/web';
-import { costRow } from '../integration/costs/known-costs';
 import { type LocalApi, startLocalApi } from '../helpers/local-api';
+import { costRow } from '../integration/costs/known-costs';
 
 /**
  * The console in a real browser: Debian's chromium driven by playwright-core (no browser
@@ -61,9 +61,32 @@ export async function seedCosts(api: LocalApi) {
     const d = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() - i));
     const day = d.toISOString().slice(0, 10);
     rows.push(
-      costRow(CUSTOMER, { provider: 'aws', day, service: 'Amazon EC2', resource: 'i-0abc', billed: `${10 + (i % 5)}.25`, effective: '9.5', currency: 'USD' }),
-      costRow(CUSTOMER, { provider: 'vultr', day, service: 'Cloud Compute', resource: 'vultr-gpu-1', billed: '4.10', effective: '4.10', currency: 'USD' }),
-      costRow(CUSTOMER, { provider: 'gcp', day, service: 'Compute Engine', billed: '3.333', effective: '3.333', currency: 'EUR' }),
+      costRow(CUSTOMER, {
+        provider: 'aws',
+        day,
+        service: 'Amazon EC2',
+        resource: 'i-0abc',
+        billed: `${10 + (i % 5)}.25`,
+        effective: '9.5',
+        currency: 'USD',
+      }),
+      costRow(CUSTOMER, {
+        provider: 'vultr',
+        day,
+        service: 'Cloud Compute',
+        resource: 'vultr-gpu-1',
+        billed: '4.10',
+        effective: '4.10',
+        currency: 'USD',
+      }),
+      costRow(CUSTOMER, {
+        provider: 'gcp',
+        day,
+        service: 'Compute Engine',
+        billed: '3.333',
+        effective: '3.333',
+        currency: 'EUR',
+      }),
     );
   }
   await api.runtime.writer.write('costs', rows);
@@ -87,20 +110,29 @@ const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.mi
 /** axe-core violations of impact serious or critical on the current page. */
 export async function axeViolations(page: Page): Promise<string[]> {
   await page.addScriptTag({ content: AXE });
-  const result = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (ctx: unknown, opts: unknown) => Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
-    return axe.run(document, { resultTypes: ['violations'] });
-  });
+  const result = (await page.evaluate("axe.run(document, { resultTypes: ['violations'] })")) as {
+    violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[];
+  };
   return result.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+    .map(
+      (v) =>
+        `${v.id} (${v.impact}): ${v.help} — ${v.nodes
+          .slice(0, 3)
+          .map((n) => n.target.join(' '))
+          .join(', ')}`,
+    );
 }
 
 /** Waits until no panel is loading. */
 export async function settled(page: Page) {
-  await page.waitForFunction(() => document.querySelectorAll('[aria-busy="true"]').length === 0 && !!document.querySelector('main#main'), null, {
-    timeout: 15_000,
-  });
+  await page.waitForFunction(
+    "document.querySelectorAll('[aria-busy=\"true\"]').length === 0 && !!document.querySelector('main#main')",
+    null,
+    {
+      timeout: 15_000,
+    },
+  );
 }
 
 export async function signIn(page: Page, url: string, key: string, customer?: string) {

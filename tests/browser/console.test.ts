@@ -3,7 +3,17 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalApi } from '../helpers/local-api';
-import { axeViolations, CUSTOMER, launch, ROOT, seedCosts, settled, signIn, startConsoleServer, watchConsole } from './browser';
+import {
+  axeViolations,
+  CUSTOMER,
+  launch,
+  ROOT,
+  seedCosts,
+  settled,
+  signIn,
+  startConsoleServer,
+  watchConsole,
+} from './browser';
 
 /**
  * The console as a user meets it, in Debian's chromium: sign in with a key, the overview's
@@ -14,10 +24,24 @@ import { axeViolations, CUSTOMER, launch, ROOT, seedCosts, settled, signIn, star
  */
 
 /** Routes other branches add (issues #10, #11, #12, #15): until they are here the pages show "not available". */
-const PENDING_ROUTES = [/\/api\/v1\/providers/, /\/api\/v1\/connections/, /\/api\/v2\/recommendations\//, /\/api\/v1\/alerts/];
+const PENDING_ROUTES = [
+  /\/api\/v1\/providers/,
+  /\/api\/v1\/connections/,
+  /\/api\/v2\/recommendations\//,
+  /\/api\/v1\/alerts/,
+];
 const pending = (url: string) => PENDING_ROUTES.some((r) => r.test(url));
 
-const PAGES = ['/', '/providers', '/costs', '/performance', '/resources', '/applications', '/recommendations', '/runs'];
+const PAGES = [
+  '/',
+  '/providers',
+  '/costs',
+  '/performance',
+  '/resources',
+  '/applications',
+  '/recommendations',
+  '/runs',
+];
 const SIZES = [
   { name: 'desktop', width: 1280, height: 800 },
   { name: 'phone', width: 390, height: 844 },
@@ -54,7 +78,9 @@ afterAll(async () => {
 });
 
 const fmt = (amount: string, currency: string) =>
-  new Intl.NumberFormat('en-US', { style: 'currency', currency, maximumFractionDigits: 2 }).format(Number(amount));
+  new Intl.NumberFormat('en-US', { style: 'currency', currency, maximumFractionDigits: 2 }).format(
+    Number(amount),
+  );
 
 describe('web console in a browser', () => {
   it('refuses a bad key with a message, then signs in with an admin key for a customer', async () => {
@@ -64,8 +90,8 @@ describe('web console in a browser', () => {
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('refused');
 
     await signIn(page, api.url, key, CUSTOMER);
-    expect(await page.evaluate(() => sessionStorage.getItem('optiinfra.key'))).toBe(key);
-    expect(await page.evaluate(() => localStorage.length)).toBe(0);
+    expect(await page.evaluate("sessionStorage.getItem('optiinfra.key')")).toBe(key);
+    expect(await page.evaluate('localStorage.length')).toBe(0);
   });
 
   it("shows on the overview the API's own figures for the same period", async () => {
@@ -78,25 +104,41 @@ describe('web console in a browser', () => {
       expect(shown).toBe(fmt(t.billed_cost, t.currency));
     }
     for (const p of total.body.by_provider as { provider: string; currency: string; billed_cost: string }[]) {
-      const cell = await page.locator(`[data-testid="provider-${p.provider}-${p.currency}"] td.num`).textContent();
+      const cell = await page
+        .locator(`[data-testid="provider-${p.provider}-${p.currency}"] td.num`)
+        .textContent();
       expect(cell).toBe(fmt(p.billed_cost, p.currency));
     }
     const now = new Date();
     const start = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)).toISOString().slice(0, 10);
     const end = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)).toISOString().slice(0, 10);
-    const month = await api.request('GET', `/api/v2/costs/${CUSTOMER}/all/total?start=${start}&end=${end}`, { key });
+    const month = await api.request('GET', `/api/v2/costs/${CUSTOMER}/all/total?start=${start}&end=${end}`, {
+      key,
+    });
     expect(month.status).toBe(200);
-    const usd = (month.body.totals as { currency: string; billed_cost: string }[]).find((t) => t.currency === 'USD');
-    expect(await page.locator('[data-testid="month-USD"] .stat-value').textContent()).toBe(fmt(usd?.billed_cost ?? '0', 'USD'));
+    const usd = (month.body.totals as { currency: string; billed_cost: string }[]).find(
+      (t) => t.currency === 'USD',
+    );
+    expect(await page.locator('[data-testid="month-USD"] .stat-value').textContent()).toBe(
+      fmt(usd?.billed_cost ?? '0', 'USD'),
+    );
 
     const inventory = await api.request('GET', `/api/v2/resources/${CUSTOMER}/all/summary`, { key });
-    expect(await page.locator('[data-testid="inventory-total"] .stat-value').textContent()).toBe(String(inventory.body.total));
+    expect(await page.locator('[data-testid="inventory-total"] .stat-value').textContent()).toBe(
+      String(inventory.body.total),
+    );
     const perf = await api.request('GET', `/api/v2/performance/${CUSTOMER}/local/summary?days=30`, { key });
-    const cpu = (perf.body.metrics as { metric: string; avg: number }[]).find((m) => m.metric === 'cpu_utilization');
-    expect(await page.locator('[data-testid="util-local"] [data-metric="cpu_utilization"]').textContent()).toBe(`${cpu?.avg.toFixed(1)} %`);
+    const cpu = (perf.body.metrics as { metric: string; avg: number }[]).find(
+      (m) => m.metric === 'cpu_utilization',
+    );
+    expect(
+      await page.locator('[data-testid="util-local"] [data-metric="cpu_utilization"]').textContent(),
+    ).toBe(`${cpu?.avg.toFixed(1)} %`);
 
     // Routes still to come show a plain "not available", never a crash.
-    await expect.poll(() => page.locator('[data-panel="recommendations"] [data-state="not-available"]').count()).toBe(1);
+    await expect
+      .poll(() => page.locator('[data-panel="recommendations"] [data-state="not-available"]').count())
+      .toBe(1);
   });
 
   for (const size of SIZES) {
@@ -125,14 +167,16 @@ describe('web console in a browser', () => {
     await settled(page);
     await page.getByRole('button', { name: 'Collect now' }).click();
     const live = page.getByTestId('live-run');
-    await expect.poll(() => live.textContent(), { timeout: 30_000, interval: 250 }).toMatch(/succeeded|partial/);
+    await expect
+      .poll(() => live.textContent(), { timeout: 30_000, interval: 250 })
+      .toMatch(/succeeded|partial/);
     expect(errors).toEqual([]);
   });
 
   it('signs out, clearing the key, and a revoked key returns to sign-in with a message', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForSelector('#signin-h');
-    expect(await page.evaluate(() => sessionStorage.getItem('optiinfra.key'))).toBeNull();
+    expect(await page.evaluate("sessionStorage.getItem('optiinfra.key')")).toBeNull();
 
     const created = await api.request('POST', '/api/v1/keys', { key, body: { customer_id: CUSTOMER } });
     await signIn(page, api.url, created.body.key);
