@@ -13,7 +13,7 @@ import { costRow } from '../integration/costs/known-costs';
  * the built web/dist) on embedded ClickHouse with fixtures.
  */
 export const ROOT = resolve(import.meta.dirname, '../..');
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROMIUM = '/usr/bin/chromium';
 export const CUSTOMER = 'default';
 
 const FLAGS = [

@@ -63,13 +63,19 @@ function CostByProvider(props: { period: Period }) {
     return { total, providers, trends };
   }, [c, JSON.stringify(props.period)]);
   const d = r.data;
-  const currency = d?.total.currencies[0];
+  // One chart, in the currency with the most spend; providers billing in it are stacked.
+  const currency = [...(d?.total.totals ?? [])].sort(
+    (a, b) => Number(b.billed_cost) - Number(a.billed_cost),
+  )[0]?.currency;
+  const inCurrency = (d?.providers ?? []).filter((p) =>
+    d?.total.by_provider.some((x) => x.provider === p && x.currency === currency),
+  );
   const xs = d?.trends[0]?.buckets.map((b) => Date.parse(b.start) / 1000) ?? [];
   const series =
     d && currency
-      ? d.providers.map((p, i) => ({
+      ? inCurrency.map((p) => ({
           name: p,
-          values: (d.trends[i]?.buckets ?? []).map((b) =>
+          values: (d.trends[d.providers.indexOf(p)]?.buckets ?? []).map((b) =>
             Number(b.costs.find((x) => x.currency === currency)?.billed_cost ?? 0),
           ),
         }))
