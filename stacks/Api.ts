@@ -14,6 +14,7 @@ import { ROUTES } from '../lib/api/routes';
 import type { RouteSpec } from '../lib/http/types';
 import { Collectors } from './Collectors';
 import { Config } from './Config';
+import { addConsole } from './Console';
 import { shippedFilesProps } from './connections';
 import { LOG_RETENTION, RUNTIME_FILES } from './defaults';
 import { collectorPermissions, sendToQueue } from './permissions';
@@ -125,8 +126,9 @@ export function Api({ stack, app }: StackContext) {
       },
     },
     defaults: { authorizer: 'none', throttle: { ...API_THROTTLE } },
+    // Origins: exactly the console's (stacks/Console.ts sets them once the site exists).
     cors: {
-      allowOrigins: ['*'],
+      allowOrigins: [],
       allowHeaders: ['authorization', 'content-type'],
       allowMethods: ['ANY'],
     },
@@ -142,9 +144,11 @@ export function Api({ stack, app }: StackContext) {
     bind: [...config.clickhouse],
   });
 
+  const consoleSite = addConsole(stack, api);
+
   stack.addOutputs({
     ApiUrl: api.url,
     AdminKeyFunction: adminKey.functionName,
   });
-  return { api, authorizer, adminKey };
+  return { api, authorizer, adminKey, consoleSite };
 }

@@ -19,6 +19,7 @@ import { createInProcessJobQueue } from './job-queue';
 import { acquireDataLock, type DataLock } from './lock';
 import { type LocalScheduler, startLocalScheduler } from './scheduler';
 import { createLocalServer } from './server';
+import { ensureWebBuilt } from './web';
 
 async function main() {
   const config = parseConfig(process.env);
@@ -52,6 +53,9 @@ async function main() {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
   logger.info('starting', { config: redactConfig(config) });
+  // Built in a child process while the API starts: /health never waits for it.
+  const web = ensureWebBuilt({ root: resolve(import.meta.dirname, '../..'), logger });
+  if (web.state().status === 'building') progress('Building the web console (web/ changed or never built) …');
   progress(
     `Opening ${config.clickhouse.url ? `ClickHouse at ${config.clickhouse.url}` : `embedded ClickHouse in ${dataDir}`} …`,
   );
@@ -61,7 +65,7 @@ async function main() {
   progress(`Schema current (${report.applied.length} applied, ${report.skipped.length} already there).`);
   const admin = await ensureAdminKey(runtime.store, runtime.writer, dataDir);
 
-  server = createLocalServer({ runtime, routes: ROUTES, handlers: HANDLERS });
+  server = createLocalServer({ runtime, routes: ROUTES, handlers: HANDLERS, web });
   await new Promise<void>((res, rej) => {
     server?.once('error', rej);
     server?.listen(config.port, () => res());
@@ -79,6 +83,7 @@ async function main() {
     [
       '',
       `OptiInfra is running at ${base}`,
+      `  console     ${base}/ (sign in with the admin key below)`,
       `  admin key   ${admin.path}${admin.created ? ' (new)' : ''}`,
       `  data        ${config.clickhouse.url ? config.clickhouse.url : dataDir}`,
       `  customer    ${c} (this machine is collected as provider "local" every minute)`,

@@ -5,6 +5,7 @@ import { authorize } from '../auth/keys';
 import { createHttpHandler, type RouteHandler } from '../http/handler';
 import type { ApiEvent, ApiResult, RouteSpec } from '../http/types';
 import type { Runtime } from '../runtime';
+import { serveWeb, type WebBuild } from './web';
 
 /** API Gateway's own payload limit; bigger bodies never reach a Lambda. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
@@ -119,6 +120,8 @@ export function createLocalServer(opts: {
   runtime: Runtime;
   routes: readonly RouteSpec[];
   handlers: Record<string, RouteHandler<Runtime>>;
+  /** The web console, served at `/` outside the API's paths (lib/local/web.ts). */
+  web?: WebBuild;
 }): Server {
   const { runtime } = opts;
   const compiled = opts.routes.map((spec) => {
@@ -140,6 +143,10 @@ export function createLocalServer(opts: {
         .map((r) => ({ r, m: r.spec.method === method ? r.pattern.exec(url.pathname) : null }))
         .find((x) => x.m !== null);
       if (!match?.m) {
+        if (opts.web && serveWeb(req, res, url, opts.web)) {
+          status = res.statusCode;
+          return;
+        }
         status = 404;
         return send(res, 404, JSON.stringify({ message: 'Not Found' }), {
           'content-type': 'application/json',

@@ -6,6 +6,7 @@ import type { Connection } from '../../lib/collector/types';
 import { parseConfig } from '../../lib/config/schema';
 import { createInProcessJobQueue } from '../../lib/local/job-queue';
 import { createLocalServer } from '../../lib/local/server';
+import type { WebBuild } from '../../lib/local/web';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../../lib/runtime';
 import { silentLogger, testStore } from './store';
 
@@ -32,7 +33,7 @@ export interface LocalApi {
  * in-process queue), on the test's embedded ClickHouse and an ephemeral port.
  */
 export async function startLocalApi(
-  opts: { env?: Record<string, string>; connections?: Connection[] } & Partial<
+  opts: { env?: Record<string, string>; connections?: Connection[]; web?: WebBuild } & Partial<
     Pick<RuntimeOptions, 'registry'>
   > = {},
 ): Promise<LocalApi> {
@@ -53,7 +54,12 @@ export async function startLocalApi(
     ...(opts.connections ? { connections: opts.connections } : {}),
     ...(opts.registry ? { registry: opts.registry } : {}),
   });
-  const server = createLocalServer({ runtime, routes: ROUTES, handlers: HANDLERS });
+  const server = createLocalServer({
+    runtime,
+    routes: ROUTES,
+    handlers: HANDLERS,
+    ...(opts.web ? { web: opts.web } : {}),
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const rt = runtime;
