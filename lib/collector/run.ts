@@ -41,6 +41,8 @@ export interface RunDeps {
   secrets?: readonly string[];
   now?: () => Date;
   signal?: AbortSignal;
+  /** Told rows written so far per data type (the CLI's progress display); never required. */
+  onRows?: (dataType: DataType, rows: number) => void;
 }
 
 export interface DataTypeOutcome {
@@ -426,6 +428,7 @@ async function collectDataType(args: {
     for await (const batch of collector(ctx)) {
       if (batch.length === 0) continue;
       rows += await sink.write(batch, sinkCtx);
+      deps.onRows?.(dataType, rows);
     }
     const finished = await sink.finish?.(sinkCtx, { ok: true, complete });
     if (typeof finished === 'number') rows += finished;

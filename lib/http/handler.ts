@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { Context } from 'aws-lambda';
@@ -9,8 +10,44 @@ import type { ApiEvent, ApiResult } from './types';
 
 export interface HandlerResult {
   status?: number;
+  /** JSON-able; ignored when `stream` is set. */
   body: unknown;
   headers?: Record<string, string>;
+  /** A body too large to hold (an export): streamed by the local server, buffered up to a cap in Lambda. */
+  stream?: Readable;
+}
+
+/**
+ * What one buffered (Lambda) response may carry of a streamed body. A Lambda behind API
+ * Gateway answers with at most 6 MB, and binary bodies travel base64-encoded (4/3 larger),
+ * so 4 MiB of bytes is the most that always fits. Bigger bodies are a 413 that says what
+ * to do instead; the local server and the CLI stream without a limit.
+ */
+export const MAX_BUFFERED_STREAM_BYTES = 4 * 1024 * 1024;
+
+const streams = new WeakMap<ApiResult, Readable>();
+
+/** The body stream of a result made with `streamBodies` (the local server pipes it). */
+export function resultStream(result: ApiResult): Readable | undefined {
+  return streams.get(result);
+}
+
+async function bufferStream(stream: Readable, max: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    size += (chunk as Buffer).length;
+    if (size > max) {
+      stream.destroy();
+      throw new HttpError(
+        413,
+        'response_too_large',
+        `The response is larger than ${max} bytes, the most an API Gateway + Lambda response can carry. Narrow the period or the filters, or run \`npx optiinfra export\` against the same ClickHouse (it streams without a limit).`,
+      );
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
 }
 
 /** A route's logic: validated input in, a JSON-able body out. No SQL or SDK calls here. */
@@ -69,6 +106,7 @@ function errorResponses(logger: Logger): middy.MiddlewareObj<ApiEvent, ApiResult
 export function createHttpHandler<R extends { logger: Logger }>(
   route: RouteHandler<R>,
   getRuntime: () => Promise<R>,
+  opts: { streamBodies?: boolean } = {},
 ) {
   let baseLogger: Logger | undefined;
   const fallbackLogger = {
@@ -84,6 +122,16 @@ export function createHttpHandler<R extends { logger: Logger }>(
     const result = await route(req);
     const status = result.status ?? 200;
     logger.info('request', { route: event.routeKey, status });
+    if (result.stream) {
+      const headers = { ...result.headers };
+      if (opts.streamBodies) {
+        const streamed: ApiResult = { statusCode: status, headers, body: '' };
+        streams.set(streamed, result.stream);
+        return streamed;
+      }
+      const bytes = await bufferStream(result.stream, MAX_BUFFERED_STREAM_BYTES);
+      return { statusCode: status, headers, body: bytes.toString('base64'), isBase64Encoded: true };
+    }
     return json(status, result.body, result.headers);
   };
   return middy<ApiEvent, ApiResult>()

@@ -16,10 +16,14 @@ export async function runCommand(
   name: string,
   fn: (rt: Runtime, config: AppConfig, args: Record<string, string | boolean | undefined>) => Promise<void>,
   options: NonNullable<Parameters<typeof parseArgs>[0]>['options'] = {},
-  opts: { migrate?: boolean } = {},
+  opts: { migrate?: boolean; args?: string[] } = {},
 ): Promise<void> {
   try {
-    const { values } = parseArgs({ options, allowPositionals: false });
+    const { values } = parseArgs({
+      options,
+      allowPositionals: false,
+      ...(opts.args ? { args: opts.args } : {}),
+    });
     const config = parseConfig(process.env);
     const lock = config.clickhouse.url ? undefined : acquireDataLock(resolve(config.dataDir), name);
     try {

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
 import type { Context } from 'aws-lambda';
 import { authorize } from '../auth/keys';
-import { createHttpHandler, type RouteHandler } from '../http/handler';
+import { createHttpHandler, type RouteHandler, resultStream } from '../http/handler';
 import type { ApiEvent, ApiResult, RouteSpec } from '../http/types';
 import type { Runtime } from '../runtime';
 import { serveWeb, type WebBuild } from './web';
@@ -28,7 +29,7 @@ function compile(spec: RouteSpec, handler: RouteHandler<Runtime>, runtime: Runti
       return '([^/]+)';
     })
     .join('/');
-  const wrapped = createHttpHandler(handler, async () => runtime);
+  const wrapped = createHttpHandler(handler, async () => runtime, { streamBodies: true });
   return {
     spec,
     pattern: new RegExp(`^${source}/?$`),
@@ -106,7 +107,7 @@ function lambdaContext(requestId: string, timeoutSeconds: number): Context {
   };
 }
 
-function send(res: ServerResponse, status: number, body: string, headers: Record<string, string>) {
+function send(res: ServerResponse, status: number, body: string | Buffer, headers: Record<string, string>) {
   res.writeHead(status, headers);
   res.end(body);
 }
@@ -209,7 +210,18 @@ export function createLocalServer(opts: {
       status = result.statusCode ?? 200;
       const headers: Record<string, string> = { ...base };
       for (const [k, v] of Object.entries(result.headers ?? {})) headers[k] = String(v);
-      send(res, status, result.body ?? '', headers);
+      const stream = resultStream(result);
+      if (stream) {
+        // Streamed bodies (exports) go out chunk by chunk; a failure mid-way cuts the connection.
+        res.writeHead(status, headers);
+        await pipeline(stream, res).catch((err) => {
+          runtime.logger.error('stream failed', { request_id: requestId, error: (err as Error).message });
+          res.destroy();
+        });
+        return;
+      }
+      const body = result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64') : (result.body ?? '');
+      send(res, status, body, headers);
     } catch (err) {
       runtime.logger.error('local server error', { request_id: requestId, error: (err as Error).message });
       status = 500;

@@ -55,10 +55,10 @@ export interface AzureVmPriceQuery {
 
 const amount = z.instanceof(JsonNumber, { error: 'expected a JSON number' }).transform((n, ctx) => {
   try {
-    return normalizeDecimal(n.text);
+    return normalizeDecimal(n.value);
   } catch (err) {
     if (!(err instanceof DecimalFormatError)) throw err;
-    ctx.addIssue({ code: 'custom', message: `not a decimal: ${n.text}` });
+    ctx.addIssue({ code: 'custom', message: `not a decimal: ${n.value}` });
     return z.NEVER;
   }
 });

@@ -72,6 +72,7 @@ describe('route table', () => {
       'GET /api/v2/costs/{customer_id}/{provider}/by-resource',
       'GET /api/v2/costs/{customer_id}/{provider}/by-type',
       'GET /api/v2/costs/{customer_id}/{provider}/total',
+      'GET /api/v2/costs/{customer_id}/{provider}/export',
       'POST /api/v2/costs/trigger-collection',
       'GET /api/v2/costs/collection-status/{task_id}',
       'GET /api/v2/costs/{customer_id}/collection-history',

@@ -23,7 +23,7 @@ describe('fetchJson', () => {
 
       // Assess
       expect(data.retailPrice).toBeInstanceOf(JsonNumber);
-      expect(data.retailPrice.text).toBe('0.12345678904999999999');
+      expect(data.retailPrice.value).toBe('0.12345678904999999999');
     });
 
     it('turns what the parser throws into a ProviderParseError naming the URL', async () => {
