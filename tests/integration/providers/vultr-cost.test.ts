@@ -11,6 +11,7 @@ import {
   type RecordedRequest,
   startFakeServer,
 } from '../../helpers/fake-server';
+import { exportAndCheck } from '../../helpers/focus';
 import { rows, testStore } from '../../helpers/store';
 import { costJob, costTotals, fixture, fixtureText, run, runDeps, storedVersions } from './cost-kit';
 
@@ -152,6 +153,14 @@ describe('Vultr cost collector (API v2 billing over fetch)', () => {
     ).toBe(true);
   });
 
+  it('exports what it collected as FOCUS 1.2 (CSV and Parquet) that passes the column checks, with the stored totals', async () => {
+    const { violations, billed } = await exportAndCheck(store, 'vultr-pages');
+    expect(violations).toEqual([]);
+    expect(billed.parquet).toEqual(billed.csv);
+    const stored = await costTotals(store, 'vultr-pages');
+    expect(Object.values(billed.csv).length).toBe(1);
+    expect(Number(Object.values(billed.csv)[0])).toBeCloseTo(Number(stored.billed), 8);
+  });
   it('attributes lines to instances where the line names one (label or id), and keeps the rest on the product', async () => {
     const lines = await rows<{
       service_name: string;
