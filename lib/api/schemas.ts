@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DATA_TYPES } from '../collector/types';
 import { CustomerIdSchema } from '../config/schema';
 import { RUN_STATUSES } from '../schemas/rows';
+import { limitParam } from './query';
 
 /** Shared request-validation pieces for the route handlers. */
 export const ProviderParamSchema = z
@@ -18,20 +19,8 @@ export const CustomerProviderPathSchema = z.object({
   provider: ProviderParamSchema,
 });
 
-/** `limit` as a query string value, bounded. */
-export const limitParam = (fallback: number, max: number) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v === '') return fallback;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1 || n > max) {
-        ctx.addIssue({ code: 'custom', message: `must be a whole number from 1 to ${max}` });
-        return z.NEVER;
-      }
-      return n;
-    });
+/** `limit`: one definition, in the query vocabulary. */
+export { limitParam };
 
 export const TriggerBodySchema = z.strictObject({
   customer_id: CustomerIdSchema,

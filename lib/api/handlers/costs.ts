@@ -17,129 +17,35 @@ import { NotFoundError } from '../../errors';
 import type { RouteHandler } from '../../http/handler';
 import type { ApiRequest } from '../../http/request';
 import type { Runtime } from '../../runtime';
-import { DAY_MS } from '../../time';
+import {
+  filterParam,
+  granularity,
+  limitParam,
+  PERIOD_DEFAULTS,
+  type PeriodInput,
+  PeriodShape,
+  periodView,
+  resolvePeriod,
+} from '../query';
 import {
   CustomerPathSchema,
   CustomerProviderPathSchema,
   HistoryQuerySchema,
-  limitParam,
   ProviderParamSchema,
   TaskIdSchema,
 } from '../schemas';
 import { agentTrigger } from './trigger';
 
-/** `days` bound, and the longest `start`/`end` span: two years of daily facts. */
-export const MAX_PERIOD_DAYS = 731;
-/** The period when a request names none: the last 30 UTC days, today included. */
-export const DEFAULT_PERIOD_DAYS = 30;
-/** Times outside this range are certainly typos (and outside what DateTime stores). */
-const EARLIEST = Date.UTC(2000, 0, 1);
-const LATEST = Date.UTC(2100, 0, 1);
-
-const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
-const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?(Z|[+-]\d{2}:\d{2})$/;
-
-/** An ISO 8601 date (midnight UTC) or date-time with a zone, to whole seconds. */
-const timeParam = z
-  .string()
-  .optional()
-  .transform((v, ctx) => {
-    if (v === undefined || v === '') return undefined;
-    const m = DATE_ONLY.exec(v) ?? DATE_TIME.exec(v);
-    const ms = m ? (DATE_ONLY.test(v) ? Date.parse(`${v}T00:00:00Z`) : Date.parse(v)) : Number.NaN;
-    const [y, mo, d] = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [0, 0, 0];
-    const calendar = new Date(Date.UTC(y, mo - 1, d));
-    const realDate = calendar.getUTCMonth() === mo - 1 && calendar.getUTCDate() === d;
-    if (!m || Number.isNaN(ms) || !realDate) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `must be an ISO 8601 date (2026-01-31) or date-time with a zone (2026-01-31T12:00:00Z), got "${v.slice(0, 40)}"`,
-      });
-      return z.NEVER;
-    }
-    if (ms < EARLIEST || ms > LATEST) {
-      ctx.addIssue({ code: 'custom', message: 'must be between 2000-01-01 and 2100-01-01' });
-      return z.NEVER;
-    }
-    return new Date(ms);
-  });
-
-const daysParam = z
-  .string()
-  .optional()
-  .transform((v, ctx) => {
-    if (v === undefined || v === '') return undefined;
-    const n = Number(v);
-    if (!/^\d+$/.test(v) || n < 1 || n > MAX_PERIOD_DAYS) {
-      ctx.addIssue({ code: 'custom', message: `must be a whole number from 1 to ${MAX_PERIOD_DAYS}` });
-      return z.NEVER;
-    }
-    return n;
-  });
-
-/** An exact-match filter value: plain text, no control characters. */
-const filterParam = z
-  .string()
-  .min(1, 'must not be empty')
-  .max(256, 'must be at most 256 characters')
-  .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters')
-  .optional();
-
-const PERIOD_AND_FILTERS = {
-  days: daysParam,
-  start: timeParam,
-  end: timeParam,
-  service: filterParam,
-  account: filterParam,
-  resource: filterParam,
-};
-
-interface PeriodInput {
-  days?: number | undefined;
-  start?: Date | undefined;
-  end?: Date | undefined;
-}
-
-/** The period's cross-field rules; the issue names the parameter to fix. */
-function periodIssue(q: PeriodInput): { path: string; message: string } | null {
-  if (q.days !== undefined && (q.start || q.end))
-    return { path: 'days', message: 'use either days or start/end, not both' };
-  if (q.start && !q.end)
-    return { path: 'end', message: 'is required with start (the period is [start, end))' };
-  if (q.end && !q.start)
-    return { path: 'start', message: 'is required with end (the period is [start, end))' };
-  if (q.start && q.end) {
-    if (q.end <= q.start) return { path: 'end', message: 'must be after start' };
-    if (q.end.getTime() - q.start.getTime() > MAX_PERIOD_DAYS * DAY_MS) {
-      return { path: 'end', message: `must be at most ${MAX_PERIOD_DAYS} days after start` };
-    }
-  }
-  return null;
-}
-
-function checkPeriod(q: PeriodInput, ctx: z.RefinementCtx): void {
-  const issue = periodIssue(q);
-  if (issue) ctx.addIssue({ code: 'custom', path: [issue.path], message: issue.message });
-}
+/** The filters of every cost read: exact matches. */
+const FILTERS = { service: filterParam(), account: filterParam(), resource: filterParam() };
 
 /** A strict query schema: the period, the filters and `extra`; any other key is a 400. */
 function costQuery<T extends z.ZodRawShape>(extra: T) {
-  return z
-    .strictObject({ ...PERIOD_AND_FILTERS, ...extra })
-    .superRefine((q, ctx) => checkPeriod(q as PeriodInput, ctx));
+  return z.strictObject({ ...PeriodShape, ...FILTERS, ...extra });
 }
 
-/**
- * `days` counts whole UTC days ending with today (today included, since clouds report
- * the running day too); `start`/`end` are used as given. Either way [start, end).
- */
-export function resolvePeriod(q: PeriodInput, now: Date = new Date()): CostPeriod {
-  if (q.start && q.end) return { start: q.start, end: q.end };
-  const end = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
-  return { start: new Date(end - (q.days ?? DEFAULT_PERIOD_DAYS) * DAY_MS), end: new Date(end) };
-}
-
-const periodView = (p: CostPeriod) => ({ start: p.start.toISOString(), end: p.end.toISOString() });
+/** `days` counts whole UTC days ending with today (today included, since clouds report the running day too). */
+const costPeriod = (q: PeriodInput): CostPeriod => resolvePeriod(q, PERIOD_DEFAULTS.costs);
 
 function filtersOf(q: {
   service?: string | undefined;
@@ -163,14 +69,16 @@ function costRequest<S extends z.ZodType<PeriodInput & CostFilters>>(req: ApiReq
   req.requireCustomer(customer_id);
   if (provider !== ALL_PROVIDERS) assertProviderAvailable(req.runtime.registry, provider);
   const q: z.output<S> = req.query(schema);
-  const period = resolvePeriod(q);
+  const period = costPeriod(q);
   const filters = filtersOf(q);
   const scope: CostScope = { customerId: customer_id, provider, period, filters };
   return { q, scope, head: { customer_id, provider, period: periodView(period), filters } };
 }
 
 const TotalQuery = costQuery({});
-const TrendsQuery = costQuery({ group_by: z.enum(TREND_GROUPS).default('day') });
+/** `granularity=day|week|month` (`group_by`, its older name, still works). */
+export const COST_GRANULARITY = granularity(TREND_GROUPS, 'day', ['group_by']);
+const TrendsQuery = costQuery(COST_GRANULARITY.shape);
 /** At most 5,000 facts (~3.5 MB of JSON): Lambda's synchronous response limit is 6 MB. */
 const RowsQuery = costQuery({ limit: limitParam(100, 5_000) });
 const ByResourceQuery = costQuery({ limit: limitParam(50, 1_000) });
@@ -186,8 +94,9 @@ export const costsTotal: RouteHandler<Runtime> = async (req) => {
 /** GET /api/v2/costs/{customer_id}/{provider}/trends?group_by=day|week|month — zero-filled buckets per currency. */
 export const costsTrends: RouteHandler<Runtime> = async (req) => {
   const { q, scope, head } = costRequest(req, TrendsQuery);
-  const result = await costTrends(req.runtime.store, scope, q.group_by);
-  return { body: { ...head, ...result } };
+  const g = COST_GRANULARITY.resolve(q);
+  const result = await costTrends(req.runtime.store, scope, g);
+  return { body: { ...head, granularity: g, ...result } };
 };
 
 /** GET /api/v2/costs/{customer_id}/{provider}/metrics — the cost facts themselves, newest first. */
@@ -263,14 +172,7 @@ export const costsCollectionHistory: RouteHandler<Runtime> = async (req) => {
   return { body: { customer_id, count: runs.length, runs } };
 };
 
-const SpendQuery = z
-  .strictObject({
-    days: daysParam,
-    start: timeParam,
-    end: timeParam,
-    provider: ProviderParamSchema.optional(),
-  })
-  .superRefine((q, ctx) => checkPeriod(q, ctx));
+const SpendQuery = z.strictObject({ ...PeriodShape, provider: ProviderParamSchema.optional() });
 
 /**
  * GET /api/v2/costs/{customer_id}/collection-spend?provider=&days=|start=&end= — billable
@@ -283,7 +185,7 @@ export const costsCollectionSpend: RouteHandler<Runtime> = async (req) => {
   const q = req.query(SpendQuery);
   const provider = q.provider === undefined || q.provider === ALL_PROVIDERS ? undefined : q.provider;
   if (provider) assertProviderAvailable(req.runtime.registry, provider);
-  const period = resolvePeriod(q);
+  const period = costPeriod(q);
   const result = await collectionSpend(req.runtime.store, { customerId: customer_id, provider, period });
   return {
     body: { customer_id, provider: provider ?? ALL_PROVIDERS, period: periodView(period), ...result },

@@ -3,14 +3,7 @@ import { assertProviderAvailable } from '../../collector/trigger';
 import { NotFoundError } from '../../errors';
 import type { RouteHandler } from '../../http/handler';
 import type { ApiRequest } from '../../http/request';
-import {
-  enumListParam,
-  intParam,
-  PeriodQueryShape,
-  ResourceIdSchema,
-  resolvePeriod,
-  textFilter,
-} from '../../performance/params';
+import { enumListParam, intParam, ResourceIdSchema, textFilter } from '../../performance/params';
 import {
   CHANGE_TYPES,
   type ResourceScope,
@@ -21,6 +14,7 @@ import {
   readResource,
 } from '../../resources/reader';
 import type { Runtime } from '../../runtime';
+import { PERIOD_DEFAULTS, PeriodShape, periodView, resolvePeriod } from '../query';
 import { CustomerProviderPathSchema } from '../schemas';
 import { agentTrigger } from './trigger';
 
@@ -107,14 +101,14 @@ export const resourcesChanges: RouteHandler<Runtime> = async (req) => {
   const scope = resourceScope(req);
   const q = req.query(
     z.strictObject({
-      ...PeriodQueryShape,
+      ...PeriodShape,
       change_type: enumListParam(CHANGE_TYPES),
       resource_type: textFilter(),
       resource_id: ResourceIdSchema.optional(),
       limit: intParam(500, 1, 5_000),
     }),
   );
-  const period = resolvePeriod(q, { defaultDays: 7 });
+  const period = resolvePeriod(q, PERIOD_DEFAULTS.resources);
   const result = await readChanges(req.runtime.store, scope, {
     period,
     changeTypes: q.change_type,
@@ -126,7 +120,7 @@ export const resourcesChanges: RouteHandler<Runtime> = async (req) => {
     body: {
       customer_id: scope.customerId,
       provider: scope.provider,
-      period: { start: period.start.toISOString(), end: period.end.toISOString() },
+      period: periodView(period),
       ...result,
     },
   };
