@@ -84,6 +84,10 @@ export function createHttpHandler<R extends { logger: Logger }>(
     const result = await route(req);
     const status = result.status ?? 200;
     logger.info('request', { route: event.routeKey, status });
+    // A page (the docs) is sent as it is; everything else is JSON.
+    if (typeof result.body === 'string' && result.headers?.['content-type']?.startsWith('text/')) {
+      return { statusCode: status, headers: result.headers, body: result.body };
+    }
     return json(status, result.body, result.headers);
   };
   return middy<ApiEvent, ApiResult>()

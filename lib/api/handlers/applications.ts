@@ -138,21 +138,21 @@ export const applicationsModels: RouteHandler<Runtime> = async (req) => {
   };
 };
 
+export const CalibrationQuery = z.strictObject({
+  judge_model: z
+    .string()
+    .regex(/^[A-Za-z0-9._:/-]{1,128}$/, 'must be a model id')
+    .optional(),
+  prompt_version: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be a prompt version')
+    .optional(),
+});
+
 /** GET /api/v2/applications/judge/calibration — the latest precision/recall/F1 of the judge. */
 export const applicationsCalibration: RouteHandler<Runtime> = async (req) => {
   req.requireCustomer(req.auth?.customer_id ?? '');
-  const q = req.query(
-    z.strictObject({
-      judge_model: z
-        .string()
-        .regex(/^[A-Za-z0-9._:/-]{1,128}$/, 'must be a model id')
-        .optional(),
-      prompt_version: z
-        .string()
-        .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be a prompt version')
-        .optional(),
-    }),
-  );
+  const q = req.query(CalibrationQuery);
   const status = req.runtime.applications.status;
   const wanted = {
     judgeModel: q.judge_model ?? status.judge_model,

@@ -32,8 +32,8 @@ import {
   CustomerProviderPathSchema,
   HistoryQuerySchema,
   ProviderParamSchema,
-  TaskIdSchema,
 } from '../schemas';
+import { TaskPathSchema } from './collect';
 import { agentTrigger } from './trigger';
 
 /** The filters of every cost read: exact matches. */
@@ -75,14 +75,17 @@ function costRequest<S extends z.ZodType<PeriodInput & CostFilters>>(req: ApiReq
   return { q, scope, head: { customer_id, provider, period: periodView(period), filters } };
 }
 
-const TotalQuery = costQuery({});
+export const TotalQuery = costQuery({});
 /** `granularity=day|week|month` (`group_by`, its older name, still works). */
 export const COST_GRANULARITY = granularity(TREND_GROUPS, 'day', ['group_by']);
-const TrendsQuery = costQuery(COST_GRANULARITY.shape);
+export const TrendsQuery = costQuery(COST_GRANULARITY.shape);
 /** At most 5,000 facts (~3.5 MB of JSON): Lambda's synchronous response limit is 6 MB. */
-const RowsQuery = costQuery({ limit: limitParam(100, 5_000) });
-const ByResourceQuery = costQuery({ limit: limitParam(50, 1_000) });
-const ByTypeQuery = costQuery({ type: z.enum(COST_TYPES).default('service'), limit: limitParam(50, 1_000) });
+export const RowsQuery = costQuery({ limit: limitParam(100, 5_000) });
+export const ByResourceQuery = costQuery({ limit: limitParam(50, 1_000) });
+export const ByTypeQuery = costQuery({
+  type: z.enum(COST_TYPES).default('service'),
+  limit: limitParam(50, 1_000),
+});
 
 /** GET /api/v2/costs/{customer_id}/{provider}/total — billed and effective cost per currency (and per provider). */
 export const costsTotal: RouteHandler<Runtime> = async (req) => {
@@ -145,7 +148,7 @@ export const costsTriggerCollection: RouteHandler<Runtime> = agentTrigger('cost'
 
 /** GET /api/v2/costs/collection-status/{task_id} — a run that collected cost. */
 export const costsCollectionStatus: RouteHandler<Runtime> = async (req) => {
-  const { task_id } = req.path(z.object({ task_id: TaskIdSchema }));
+  const { task_id } = req.path(TaskPathSchema);
   const auth = req.requireAuth();
   const run = await getRun(req.runtime.store, task_id);
   // Another customer's task, or one that collected no cost, is reported as missing: ids are not an oracle.
@@ -155,7 +158,7 @@ export const costsCollectionStatus: RouteHandler<Runtime> = async (req) => {
   return { body: run };
 };
 
-const CostHistoryQuerySchema = HistoryQuerySchema.omit({ data_type: true });
+export const CostHistoryQuerySchema = HistoryQuerySchema.omit({ data_type: true });
 
 /** GET /api/v2/costs/{customer_id}/collection-history?provider=&status=&limit= — runs that collected cost, newest first. */
 export const costsCollectionHistory: RouteHandler<Runtime> = async (req) => {
@@ -172,7 +175,7 @@ export const costsCollectionHistory: RouteHandler<Runtime> = async (req) => {
   return { body: { customer_id, count: runs.length, runs } };
 };
 
-const SpendQuery = z.strictObject({ ...PeriodShape, provider: ProviderParamSchema.optional() });
+export const SpendQuery = z.strictObject({ ...PeriodShape, provider: ProviderParamSchema.optional() });
 
 /**
  * GET /api/v2/costs/{customer_id}/collection-spend?provider=&days=|start=&end= — billable

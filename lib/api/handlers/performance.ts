@@ -57,12 +57,22 @@ type Filters = PeriodInput & {
   dimension?: string | undefined;
 };
 
+/** A performance read's query schema: the period and filters, and the route's own options. */
+export const perfQuery = <S extends z.ZodRawShape>(extra: S) => z.strictObject({ ...FilterShape, ...extra });
+
+export const METRICS_OPTIONS = { limit: intParam(5_000, 1, 50_000) };
+export const LATEST_OPTIONS = { limit: intParam(1_000, 1, 10_000) };
+export const BY_RESOURCE_OPTIONS = { limit: intParam(100, 1, 1_000) };
+const AVERAGE_GROUP_NAMES = Object.keys(AVERAGE_GROUPS) as [AverageGroup, ...AverageGroup[]];
+export const AVERAGE_OPTIONS = { group_by: z.enum(AVERAGE_GROUP_NAMES).default('none') };
+export const SUMMARY_OPTIONS = { top: intParam(5, 1, 50) };
+
 /**
  * Validates the path, authorises the caller for the customer, checks the provider
  * (`all` or one this deployment knows, else 404), then validates the query: the steps
  * every performance route starts with, in that order.
  */
-const ResourcePathSchema = CustomerProviderPathSchema.extend({ resource_id: ResourceIdSchema });
+export const ResourcePathSchema = CustomerProviderPathSchema.extend({ resource_id: ResourceIdSchema });
 
 function scoped<S extends z.ZodRawShape>(
   req: ApiRequest<Runtime>,
@@ -72,7 +82,7 @@ function scoped<S extends z.ZodRawShape>(
   const path = opts.resourceInPath ? req.path(ResourcePathSchema) : req.path(CustomerProviderPathSchema);
   req.requireCustomer(path.customer_id);
   if (path.provider !== 'all') assertProviderAvailable(req.runtime.registry, path.provider);
-  const q = req.query(z.strictObject({ ...FilterShape, ...extra })) as Filters & z.output<z.ZodObject<S>>;
+  const q = req.query(perfQuery(extra)) as Filters & z.output<z.ZodObject<S>>;
   if (q.resource !== undefined && q.resource_id !== undefined && q.resource !== q.resource_id) {
     throw new ValidationError('query parameter resource_id: is another name of resource; give one of them');
   }
@@ -108,7 +118,7 @@ const envelope = (scope: PerformanceScope) => ({
 
 /** GET /api/v2/performance/{customer_id}/{provider}/metrics — points per series, raw or per step. */
 export const performanceMetrics: RouteHandler<Runtime> = async (req) => {
-  const { q, scope } = scoped(req, { ...METRICS_GRANULARITY.shape, limit: intParam(5_000, 1, 50_000) });
+  const { q, scope } = scoped(req, { ...METRICS_GRANULARITY.shape, ...METRICS_OPTIONS });
   const step = METRICS_GRANULARITY.resolve(q);
   const result = await readMetricSeries(req.runtime.store, scope, { step, limit: q.limit });
   return { body: { ...envelope(scope), granularity: step, ...result } };
@@ -116,7 +126,7 @@ export const performanceMetrics: RouteHandler<Runtime> = async (req) => {
 
 /** GET .../latest — the newest value of every series. */
 export const performanceLatest: RouteHandler<Runtime> = async (req) => {
-  const { q, scope } = scoped(req, { limit: intParam(1_000, 1, 10_000) });
+  const { q, scope } = scoped(req, LATEST_OPTIONS);
   const result = await readLatest(req.runtime.store, scope, { limit: q.limit });
   return { body: { ...envelope(scope), count: result.values.length, ...result } };
 };
@@ -143,15 +153,14 @@ export const performanceTrends: RouteHandler<Runtime> = async (req) => {
 
 /** GET .../by-resource — per resource, per metric statistics. */
 export const performanceByResource: RouteHandler<Runtime> = async (req) => {
-  const { q, scope } = scoped(req, { limit: intParam(100, 1, 1_000) });
+  const { q, scope } = scoped(req, BY_RESOURCE_OPTIONS);
   const result = await readByResource(req.runtime.store, scope, { limit: q.limit });
   return { body: { ...envelope(scope), count: result.resources.length, ...result } };
 };
 
 /** GET .../average?group_by=none|provider|resource_type|region|resource — averages per metric. */
 export const performanceAverage: RouteHandler<Runtime> = async (req) => {
-  const groups = Object.keys(AVERAGE_GROUPS) as [AverageGroup, ...AverageGroup[]];
-  const { q, scope } = scoped(req, { group_by: z.enum(groups).default('none') });
+  const { q, scope } = scoped(req, AVERAGE_OPTIONS);
   const result = await readAverages(req.runtime.store, scope, { groupBy: q.group_by });
   return { body: { ...envelope(scope), ...result } };
 };
@@ -171,7 +180,7 @@ export const performanceResource: RouteHandler<Runtime> = async (req) => {
 
 /** GET .../summary?top=N — per metric avg, p95, max, and the busiest and idlest resources. */
 export const performanceSummary: RouteHandler<Runtime> = async (req) => {
-  const { q, scope } = scoped(req, { top: intParam(5, 1, 50) });
+  const { q, scope } = scoped(req, SUMMARY_OPTIONS);
   const result = await readSummary(req.runtime.store, scope, { top: q.top });
   return { body: { ...envelope(scope), p95_method: P95_METHOD, ...result } };
 };
