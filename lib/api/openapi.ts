@@ -99,6 +99,7 @@ export function openApiDocument(routes: readonly RouteSpec[], opts: { version?: 
     paths[r.path] ??= {};
     (paths[r.path] as Record<string, Json>)[r.method.toLowerCase()] = op;
   }
+  toSchema(ErrorSchema, 'output', defs); // registers components.schemas.Error
   const usedTags = [...new Set(routes.map((r) => r.tag ?? 'platform'))];
   return {
     openapi: '3.1.0',
@@ -114,7 +115,7 @@ export function openApiDocument(routes: readonly RouteSpec[], opts: { version?: 
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'An API key: `npm run create-key`.' },
       },
-      schemas: { ...defs, Error: toSchema(ErrorSchema, 'output', {}) },
+      schemas: defs,
     },
   };
 }
