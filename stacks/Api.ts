@@ -101,6 +101,8 @@ export function Api({ stack, app }: StackContext) {
       description: `${route.method} ${route.path}`,
       timeout,
       memorySize: route.memoryMb ?? DEFAULT_ROUTE_MEMORY_MB,
+      // The docs page reads swagger-ui's files from the package at run time.
+      ...(route.produces?.includes('text/html') ? { nodejs: { install: ['swagger-ui-dist'] } } : {}),
       bind: [...config.clickhouse, ...config.connectionSecrets],
       ...connections,
       // The health route compares applied migrations with the files; lib/clickhouse/migrate.ts

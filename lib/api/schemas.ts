@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { DATA_TYPES } from '../collector/types';
 import { CustomerIdSchema } from '../config/schema';
 import { RUN_STATUSES } from '../schemas/rows';
-import { periodIssue, timeParam } from './period';
+import { DAY_MS } from '../time';
+import { limitParam, MAX_PERIOD_DAYS, timeParam } from './query';
 
 /** Shared request-validation pieces for the route handlers. */
 export const ProviderParamSchema = z
@@ -19,20 +20,8 @@ export const CustomerProviderPathSchema = z.object({
   provider: ProviderParamSchema,
 });
 
-/** `limit` as a query string value, bounded. */
-export const limitParam = (fallback: number, max: number) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v === '') return fallback;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1 || n > max) {
-        ctx.addIssue({ code: 'custom', message: `must be a whole number from 1 to ${max}` });
-        return z.NEVER;
-      }
-      return n;
-    });
+/** `limit`: one definition, in the query vocabulary. */
+export { limitParam };
 
 /**
  * A trigger's optional explicit window: `start` (+ `end`, default now), `[start, end)` in UTC,
@@ -59,8 +48,14 @@ export function resolveTriggerWindow(
     ctx.addIssue({ code: 'custom', path: ['start'], message: 'must be in the past' });
     return;
   }
-  const issue = periodIssue({ start: q.start, end: q.end ?? now });
-  if (issue) ctx.addIssue({ code: 'custom', path: [issue.path], message: issue.message });
+  const end = q.end ?? now;
+  if (end <= q.start) ctx.addIssue({ code: 'custom', path: ['end'], message: 'must be after start' });
+  else if (end.getTime() - q.start.getTime() > MAX_PERIOD_DAYS * DAY_MS)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['end'],
+      message: `must be at most ${MAX_PERIOD_DAYS} days after start`,
+    });
 }
 
 /** `{start, end}` as a job's window (ISO), or undefined when the trigger named none. */

@@ -1,36 +1,28 @@
 import { z } from 'zod';
-import { ValidationError } from '../errors';
+import {
+  filterParam,
+  granularity,
+  limitParam,
+  PERIOD_DEFAULTS,
+  PeriodShape,
+  resolvePeriod,
+} from '../api/query';
+import { DAY_MS } from '../time';
 import { ApplicationNameSchema } from './names';
 
-const DAY_MS = 86_400_000;
-/** Longest window one read may cover. */
-export const MAX_RANGE_DAYS = 92;
-export const DEFAULT_RANGE_DAYS = 7;
+/**
+ * `granularity=hour|day` of the quality series. Without it: hours for periods up to two
+ * days, days beyond.
+ */
+export const APPLICATION_GRANULARITY = granularity(['hour', 'day'], 'day');
 
-const isoTime = z
-  .string()
-  .refine((v) => !Number.isNaN(Date.parse(v)), 'must be an ISO 8601 time such as 2026-11-20T00:00:00Z')
-  .transform((v) => new Date(v));
-
-/** The query string every application read takes. */
+/** The query string every application read takes: the period of lib/api/query.ts and the filters. */
 export const ReadQuerySchema = z.strictObject({
-  start: isoTime.optional(),
-  end: isoTime.optional(),
+  ...PeriodShape,
   application: ApplicationNameSchema.optional(),
-  model: z.string().min(1).max(256).optional(),
-  granularity: z.enum(['hour', 'day']).optional(),
-  limit: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v === '') return 50;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1 || n > 500) {
-        ctx.addIssue({ code: 'custom', message: 'must be a whole number from 1 to 500' });
-        return z.NEVER;
-      }
-      return n;
-    }),
+  model: filterParam(),
+  ...APPLICATION_GRANULARITY.shape,
+  limit: limitParam(50, 500),
 });
 export type ReadQuery = z.output<typeof ReadQuerySchema>;
 
@@ -40,17 +32,9 @@ export interface ReadWindow {
   granularity: 'hour' | 'day';
 }
 
-/**
- * `[start, end)`, defaulting to the last 7 days; at most 92 days; granularity defaults to
- * hours for windows up to two days and days beyond.
- */
-export function resolveWindow(q: Pick<ReadQuery, 'start' | 'end' | 'granularity'>, now: Date): ReadWindow {
-  const end = q.end ?? now;
-  const start = q.start ?? new Date(end.getTime() - DEFAULT_RANGE_DAYS * DAY_MS);
-  if (start >= end) throw new ValidationError('query parameter start: must be before end');
-  if (end.getTime() - start.getTime() > MAX_RANGE_DAYS * DAY_MS) {
-    throw new ValidationError(`query parameter start: the window may cover at most ${MAX_RANGE_DAYS} days`);
-  }
-  const granularity = q.granularity ?? (end.getTime() - start.getTime() <= 2 * DAY_MS ? 'hour' : 'day');
-  return { start, end, granularity };
+/** The period (default the last 7 days up to now) and the series' granularity. */
+export function resolveWindow(q: ReadQuery, now: Date): ReadWindow {
+  const { start, end } = resolvePeriod(q, PERIOD_DEFAULTS.applications, now);
+  const short = end.getTime() - start.getTime() <= 2 * DAY_MS;
+  return { start, end, granularity: APPLICATION_GRANULARITY.resolve(q, short ? 'hour' : 'day') };
 }

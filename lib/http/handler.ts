@@ -132,6 +132,10 @@ export function createHttpHandler<R extends { logger: Logger }>(
       const bytes = await bufferStream(result.stream, MAX_BUFFERED_STREAM_BYTES);
       return { statusCode: status, headers, body: bytes.toString('base64'), isBase64Encoded: true };
     }
+    // A page (the docs) is sent as it is; everything else is JSON.
+    if (typeof result.body === 'string' && result.headers?.['content-type']?.startsWith('text/')) {
+      return { statusCode: status, headers: result.headers, body: result.body };
+    }
     return json(status, result.body, result.headers);
   };
   return middy<ApiEvent, ApiResult>()

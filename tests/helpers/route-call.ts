@@ -2,6 +2,7 @@ import { createHttpHandler, type RouteHandler } from '../../lib/http/handler';
 import type { ApiResult, RouteSpec } from '../../lib/http/types';
 import type { Runtime } from '../../lib/runtime';
 import { buildApiEvent, lambdaContext } from './api-event';
+import { checkDocumented } from './documented';
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are JSON, asserted by shape
 type Json = any;
@@ -63,6 +64,8 @@ export function routeCaller(
     )) as ApiResult & {
       body: string;
     };
-    return { status: res.statusCode as number, body: JSON.parse(res.body) };
+    const body = JSON.parse(res.body);
+    checkDocumented(`${route.method} ${route.path}`, res.statusCode as number, body);
+    return { status: res.statusCode as number, body };
   };
 }

@@ -65,6 +65,16 @@ describe('Api: routes', () => {
     expect(keys).toEqual(ROUTES.map(routeKey).sort());
   });
 
+  it('deploys the API description and its docs page as public routes', () => {
+    for (const key of ['GET /openapi.json', 'GET /docs']) {
+      const spec = ROUTES.find((r) => routeKey(r) === key);
+      expect(spec?.auth, key).toBe('none');
+      const { route, fn } = routeFunction(spec as RouteSpec);
+      expect(route.AuthorizationType).toBe('NONE');
+      if (key === 'GET /docs') expect(fn.props.nodejs?.install).toEqual(['swagger-ui-dist']);
+    }
+  });
+
   it.each(ROUTES.map((r) => [routeKey(r), r] as const))(
     '%s: authorization and handler as the table says',
     async (_key, spec) => {

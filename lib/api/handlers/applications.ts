@@ -13,12 +13,12 @@ import {
 } from '../../applications/readers';
 import { latestCalibrationHeadline } from '../../applications/status';
 import { startJobs } from '../../collector/trigger';
-import { CustomerIdSchema } from '../../config/schema';
 import type { RouteHandler } from '../../http/handler';
 import type { ApiRequest } from '../../http/request';
 import type { Runtime } from '../../runtime';
-import { CustomerPathSchema, CustomerProviderPathSchema, ProviderParamSchema } from '../schemas';
-import { syncTriggerOptions, triggerResponse } from './trigger';
+import { periodView } from '../query';
+import { CustomerPathSchema, CustomerProviderPathSchema } from '../schemas';
+import { AgentTriggerBodySchema, checkAgentDataTypes, syncTriggerOptions, triggerResponse } from './trigger';
 
 /** Validates path, key and query of a read; the common head of every read response. */
 function readRequest(req: ApiRequest<Runtime>) {
@@ -38,7 +38,7 @@ function readRequest(req: ApiRequest<Runtime>) {
   const head = {
     customer_id,
     provider,
-    window: { start: window.start.toISOString(), end: window.end.toISOString() },
+    period: periodView(window),
     filters: { application: q.application ?? null, model: q.model ?? null },
     evaluation: req.runtime.applications.status,
   };
@@ -138,21 +138,21 @@ export const applicationsModels: RouteHandler<Runtime> = async (req) => {
   };
 };
 
+export const CalibrationQuery = z.strictObject({
+  judge_model: z
+    .string()
+    .regex(/^[A-Za-z0-9._:/-]{1,128}$/, 'must be a model id')
+    .optional(),
+  prompt_version: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be a prompt version')
+    .optional(),
+});
+
 /** GET /api/v2/applications/judge/calibration — the latest precision/recall/F1 of the judge. */
 export const applicationsCalibration: RouteHandler<Runtime> = async (req) => {
   req.requireCustomer(req.auth?.customer_id ?? '');
-  const q = req.query(
-    z.strictObject({
-      judge_model: z
-        .string()
-        .regex(/^[A-Za-z0-9._:/-]{1,128}$/, 'must be a model id')
-        .optional(),
-      prompt_version: z
-        .string()
-        .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be a prompt version')
-        .optional(),
-    }),
-  );
+  const q = req.query(CalibrationQuery);
   const status = req.runtime.applications.status;
   const wanted = {
     judgeModel: q.judge_model ?? status.judge_model,
@@ -179,16 +179,13 @@ export const applicationsCalibration: RouteHandler<Runtime> = async (req) => {
   };
 };
 
-const TriggerBodySchema = z.strictObject({
-  customer_id: CustomerIdSchema,
-  /** Where the apps run: one id, several, or 'all' (every provider with samples waiting or probes). */
-  provider: z.union([ProviderParamSchema, z.array(ProviderParamSchema).min(1).max(50)]).default('all'),
-  async_mode: z.boolean().default(true),
-});
+/** Where the apps run: `provider` is one id, several, or 'all' (every provider with samples waiting or probes). */
+const TriggerBodySchema = AgentTriggerBodySchema;
 
 /** POST /api/v2/applications/trigger-collection — probe and evaluate now (queued, or run and awaited). */
 export const applicationsTrigger: RouteHandler<Runtime> = async (req) => {
   const body = req.body(TriggerBodySchema);
+  checkAgentDataTypes(body.data_types, 'application');
   req.requireCustomer(body.customer_id);
   const rt = req.runtime;
   const named =

@@ -32,7 +32,7 @@ export const collectTrigger: RouteHandler<Runtime> = async (req) => {
 
 /** GET /api/v1/collect/status/{task_id} */
 export const collectStatus: RouteHandler<Runtime> = async (req) => {
-  const { task_id } = req.path(z.object({ task_id: TaskIdSchema }));
+  const { task_id } = req.path(TaskPathSchema);
   const auth = req.requireAuth();
   const run = await getRun(req.runtime.store, task_id);
   // A task of another customer is reported as missing, not forbidden: ids are not an oracle.
@@ -57,9 +57,12 @@ export const collectHistory: RouteHandler<Runtime> = async (req) => {
   return { body: { customer_id, count: runs.length, runs } };
 };
 
+export const CollectorsQuery = z.strictObject({ customer_id: CustomerIdSchema.optional() });
+export const TaskPathSchema = z.object({ task_id: TaskIdSchema });
+
 /** GET /api/v1/collectors — what this deployment can collect, and what the caller has configured. */
 export const collectorsList: RouteHandler<Runtime> = async (req) => {
-  const q = req.query(z.strictObject({ customer_id: CustomerIdSchema.optional() }));
+  const q = req.query(CollectorsQuery);
   const auth = req.requireAuth();
   if (q.customer_id) req.requireCustomer(q.customer_id);
   const customerId = q.customer_id ?? (auth.is_admin ? undefined : auth.customer_id);

@@ -19,71 +19,35 @@ import { NotFoundError } from '../../errors';
 import type { RouteHandler } from '../../http/handler';
 import type { ApiRequest } from '../../http/request';
 import type { Runtime } from '../../runtime';
-import { DAY_MS } from '../../time';
-import { DEFAULT_PERIOD_DAYS, MAX_PERIOD_DAYS, type PeriodInput, periodIssue, timeParam } from '../period';
+import {
+  filterParam,
+  granularity,
+  limitParam,
+  PERIOD_DEFAULTS,
+  type PeriodInput,
+  PeriodShape,
+  periodView,
+  resolvePeriod,
+} from '../query';
 import {
   CustomerPathSchema,
   CustomerProviderPathSchema,
   HistoryQuerySchema,
-  limitParam,
   ProviderParamSchema,
-  TaskIdSchema,
 } from '../schemas';
+import { TaskPathSchema } from './collect';
 import { agentTrigger } from './trigger';
 
-const daysParam = z
-  .string()
-  .optional()
-  .transform((v, ctx) => {
-    if (v === undefined || v === '') return undefined;
-    const n = Number(v);
-    if (!/^\d+$/.test(v) || n < 1 || n > MAX_PERIOD_DAYS) {
-      ctx.addIssue({ code: 'custom', message: `must be a whole number from 1 to ${MAX_PERIOD_DAYS}` });
-      return z.NEVER;
-    }
-    return n;
-  });
-
-/** An exact-match filter value: plain text, no control characters. */
-const filterParam = z
-  .string()
-  .min(1, 'must not be empty')
-  .max(256, 'must be at most 256 characters')
-  .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters')
-  .optional();
-
-const PERIOD_AND_FILTERS = {
-  days: daysParam,
-  start: timeParam,
-  end: timeParam,
-  service: filterParam,
-  account: filterParam,
-  resource: filterParam,
-};
-
-function checkPeriod(q: PeriodInput, ctx: z.RefinementCtx): void {
-  const issue = periodIssue(q);
-  if (issue) ctx.addIssue({ code: 'custom', path: [issue.path], message: issue.message });
-}
+/** The filters of every cost read: exact matches. */
+const FILTERS = { service: filterParam(), account: filterParam(), resource: filterParam() };
 
 /** A strict query schema: the period, the filters and `extra`; any other key is a 400. */
 function costQuery<T extends z.ZodRawShape>(extra: T) {
-  return z
-    .strictObject({ ...PERIOD_AND_FILTERS, ...extra })
-    .superRefine((q, ctx) => checkPeriod(q as PeriodInput, ctx));
+  return z.strictObject({ ...PeriodShape, ...FILTERS, ...extra });
 }
 
-/**
- * `days` counts whole UTC days ending with today (today included, since clouds report
- * the running day too); `start`/`end` are used as given. Either way [start, end).
- */
-export function resolvePeriod(q: PeriodInput, now: Date = new Date()): CostPeriod {
-  if (q.start && q.end) return { start: q.start, end: q.end };
-  const end = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
-  return { start: new Date(end - (q.days ?? DEFAULT_PERIOD_DAYS) * DAY_MS), end: new Date(end) };
-}
-
-const periodView = (p: CostPeriod) => ({ start: p.start.toISOString(), end: p.end.toISOString() });
+/** `days` counts whole UTC days ending with today (today included, since clouds report the running day too). */
+const costPeriod = (q: PeriodInput): CostPeriod => resolvePeriod(q, PERIOD_DEFAULTS.costs);
 
 function filtersOf(q: {
   service?: string | undefined;
@@ -107,18 +71,23 @@ function costRequest<S extends z.ZodType<PeriodInput & CostFilters>>(req: ApiReq
   req.requireCustomer(customer_id);
   if (provider !== ALL_PROVIDERS) assertProviderAvailable(req.runtime.registry, provider);
   const q: z.output<S> = req.query(schema);
-  const period = resolvePeriod(q);
+  const period = costPeriod(q);
   const filters = filtersOf(q);
   const scope: CostScope = { customerId: customer_id, provider, period, filters };
   return { q, scope, head: { customer_id, provider, period: periodView(period), filters } };
 }
 
-const TotalQuery = costQuery({});
-const TrendsQuery = costQuery({ group_by: z.enum(TREND_GROUPS).default('day') });
+export const TotalQuery = costQuery({});
+/** `granularity=day|week|month` (`group_by`, its older name, still works). */
+export const COST_GRANULARITY = granularity(TREND_GROUPS, 'day', ['group_by']);
+export const TrendsQuery = costQuery(COST_GRANULARITY.shape);
 /** At most 5,000 facts (~3.5 MB of JSON): Lambda's synchronous response limit is 6 MB. */
-const RowsQuery = costQuery({ limit: limitParam(100, 5_000) });
-const ByResourceQuery = costQuery({ limit: limitParam(50, 1_000) });
-const ByTypeQuery = costQuery({ type: z.enum(COST_TYPES).default('service'), limit: limitParam(50, 1_000) });
+export const RowsQuery = costQuery({ limit: limitParam(100, 5_000) });
+export const ByResourceQuery = costQuery({ limit: limitParam(50, 1_000) });
+export const ByTypeQuery = costQuery({
+  type: z.enum(COST_TYPES).default('service'),
+  limit: limitParam(50, 1_000),
+});
 
 /** GET /api/v2/costs/{customer_id}/{provider}/total — billed and effective cost per currency (and per provider). */
 export const costsTotal: RouteHandler<Runtime> = async (req) => {
@@ -130,8 +99,9 @@ export const costsTotal: RouteHandler<Runtime> = async (req) => {
 /** GET /api/v2/costs/{customer_id}/{provider}/trends?group_by=day|week|month — zero-filled buckets per currency. */
 export const costsTrends: RouteHandler<Runtime> = async (req) => {
   const { q, scope, head } = costRequest(req, TrendsQuery);
-  const result = await costTrends(req.runtime.store, scope, q.group_by);
-  return { body: { ...head, ...result } };
+  const g = COST_GRANULARITY.resolve(q);
+  const result = await costTrends(req.runtime.store, scope, g);
+  return { body: { ...head, granularity: g, ...result } };
 };
 
 /** GET /api/v2/costs/{customer_id}/{provider}/metrics — the cost facts themselves, newest first. */
@@ -170,7 +140,7 @@ export const costsByTypeHandler: RouteHandler<Runtime> = async (req) => {
   return { body: { ...head, currencies: currenciesOf(result.totals), limit: q.limit, ...result } };
 };
 
-const ExportQuery = costQuery({ format: z.enum(EXPORT_FORMATS).default('csv') });
+export const ExportQuery = costQuery({ format: z.enum(EXPORT_FORMATS).default('csv') });
 
 /**
  * The export's period, filters and format: the cost reads' parsing, kept in this one call
@@ -212,7 +182,7 @@ export const costsTriggerCollection: RouteHandler<Runtime> = agentTrigger('cost'
 
 /** GET /api/v2/costs/collection-status/{task_id} — a run that collected cost. */
 export const costsCollectionStatus: RouteHandler<Runtime> = async (req) => {
-  const { task_id } = req.path(z.object({ task_id: TaskIdSchema }));
+  const { task_id } = req.path(TaskPathSchema);
   const auth = req.requireAuth();
   const run = await getRun(req.runtime.store, task_id);
   // Another customer's task, or one that collected no cost, is reported as missing: ids are not an oracle.
@@ -222,7 +192,7 @@ export const costsCollectionStatus: RouteHandler<Runtime> = async (req) => {
   return { body: run };
 };
 
-const CostHistoryQuerySchema = HistoryQuerySchema.omit({ data_type: true });
+export const CostHistoryQuerySchema = HistoryQuerySchema.omit({ data_type: true });
 
 /** GET /api/v2/costs/{customer_id}/collection-history?provider=&status=&limit= — runs that collected cost, newest first. */
 export const costsCollectionHistory: RouteHandler<Runtime> = async (req) => {
@@ -239,14 +209,7 @@ export const costsCollectionHistory: RouteHandler<Runtime> = async (req) => {
   return { body: { customer_id, count: runs.length, runs } };
 };
 
-const SpendQuery = z
-  .strictObject({
-    days: daysParam,
-    start: timeParam,
-    end: timeParam,
-    provider: ProviderParamSchema.optional(),
-  })
-  .superRefine((q, ctx) => checkPeriod(q, ctx));
+export const SpendQuery = z.strictObject({ ...PeriodShape, provider: ProviderParamSchema.optional() });
 
 /**
  * GET /api/v2/costs/{customer_id}/collection-spend?provider=&days=|start=&end= — billable
@@ -259,7 +222,7 @@ export const costsCollectionSpend: RouteHandler<Runtime> = async (req) => {
   const q = req.query(SpendQuery);
   const provider = q.provider === undefined || q.provider === ALL_PROVIDERS ? undefined : q.provider;
   if (provider) assertProviderAvailable(req.runtime.registry, provider);
-  const period = resolvePeriod(q);
+  const period = costPeriod(q);
   const result = await collectionSpend(req.runtime.store, { customerId: customer_id, provider, period });
   return {
     body: { customer_id, provider: provider ?? ALL_PROVIDERS, period: periodView(period), ...result },

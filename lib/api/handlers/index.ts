@@ -3,6 +3,7 @@ import type { Runtime } from '../../runtime';
 import { APPLICATIONS_HANDLERS } from './applications';
 import { collectHistory, collectorsList, collectStatus, collectTrigger } from './collect';
 import { COSTS_HANDLERS } from './costs';
+import { docs, openApiJson } from './docs';
 import { health } from './health';
 import { keysCreate, keysRevoke } from './keys';
 import { PERFORMANCE_HANDLERS } from './performance';
@@ -11,6 +12,8 @@ import { RESOURCES_HANDLERS } from './resources';
 /** Route name → handler, for the local server (Lambdas import their one handler directly). */
 export const HANDLERS: Record<string, RouteHandler<Runtime>> = {
   health,
+  openapi: openApiJson,
+  docs,
   'collect-trigger': collectTrigger,
   'collect-status': collectStatus,
   'collect-history': collectHistory,

@@ -5,10 +5,14 @@ import { ForbiddenError, NotFoundError, ValidationError } from '../../errors';
 import type { RouteHandler } from '../../http/handler';
 import type { Runtime } from '../../runtime';
 
-const CreateKeyBody = z.strictObject({
+export const CreateKeyBody = z.strictObject({
   customer_id: CustomerIdSchema.optional(),
   admin: z.boolean().default(false),
   label: z.string().max(200).optional(),
+});
+
+export const KeyPathSchema = z.object({
+  key_id: z.string().regex(/^[a-f0-9]{16}$/, 'must be a 16-hex-digit key id'),
 });
 
 /** POST /api/v1/keys (admin) — `{ customer_id }` → `{ key, key_id, customer_id }`; the key is shown once. */
@@ -34,9 +38,7 @@ export const keysCreate: RouteHandler<Runtime> = async (req) => {
 
 /** DELETE /api/v1/keys/{key_id} — admins revoke any key, a customer its own customer's keys. */
 export const keysRevoke: RouteHandler<Runtime> = async (req) => {
-  const { key_id } = req.path(
-    z.object({ key_id: z.string().regex(/^[a-f0-9]{16}$/, 'must be a 16-hex-digit key id') }),
-  );
+  const { key_id } = req.path(KeyPathSchema);
   const auth = req.requireAuth();
   const rt = req.runtime;
   const owner = await findApiKeyOwner(rt.store, key_id);

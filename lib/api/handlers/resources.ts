@@ -3,14 +3,7 @@ import { assertProviderAvailable } from '../../collector/trigger';
 import { NotFoundError } from '../../errors';
 import type { RouteHandler } from '../../http/handler';
 import type { ApiRequest } from '../../http/request';
-import {
-  enumListParam,
-  intParam,
-  PeriodQueryShape,
-  ResourceIdSchema,
-  resolvePeriod,
-  textFilter,
-} from '../../performance/params';
+import { enumListParam, intParam, ResourceIdSchema, textFilter } from '../../performance/params';
 import {
   CHANGE_TYPES,
   type ResourceScope,
@@ -21,6 +14,7 @@ import {
   readResource,
 } from '../../resources/reader';
 import type { Runtime } from '../../runtime';
+import { PERIOD_DEFAULTS, PeriodShape, periodView, resolvePeriod } from '../query';
 import { CustomerProviderPathSchema } from '../schemas';
 import { agentTrigger } from './trigger';
 
@@ -38,6 +32,23 @@ const InventoryFilterShape = {
   status: textFilter(),
 };
 
+export const ResourcePathSchema = CustomerProviderPathSchema.extend({ resource_id: ResourceIdSchema });
+export const InventoryQuery = z.strictObject({
+  ...InventoryFilterShape,
+  limit: intParam(1_000, 1, 5_000),
+  offset: intParam(0, 0, 1_000_000),
+});
+export const ResourceQuery = z.strictObject({ changes_limit: intParam(20, 0, 500) });
+export const ByTypeQuery = z.strictObject({ ...InventoryFilterShape, limit: intParam(100, 0, 1_000) });
+export const ChangesQuery = z.strictObject({
+  ...PeriodShape,
+  change_type: enumListParam(CHANGE_TYPES),
+  resource_type: textFilter(),
+  resource_id: ResourceIdSchema.optional(),
+  limit: intParam(500, 1, 5_000),
+});
+export const EmptyQuery = z.strictObject({});
+
 /**
  * GET /api/v2/resources/{customer_id}/{provider}/inventory (also `.../list`) — the latest
  * snapshot's resources, filtered and paged; `partial` flags a snapshot taken while some
@@ -45,13 +56,7 @@ const InventoryFilterShape = {
  */
 export const resourcesInventory: RouteHandler<Runtime> = async (req) => {
   const scope = resourceScope(req);
-  const q = req.query(
-    z.strictObject({
-      ...InventoryFilterShape,
-      limit: intParam(1_000, 1, 5_000),
-      offset: intParam(0, 0, 1_000_000),
-    }),
-  );
+  const q = req.query(InventoryQuery);
   const page = await readInventory(req.runtime.store, scope, {
     resourceType: q.resource_type,
     region: q.region,
@@ -73,9 +78,9 @@ export const resourcesInventory: RouteHandler<Runtime> = async (req) => {
 
 /** GET .../resource/{resource_id} — one resource as last seen, and its recent changes; 404 if never seen. */
 export const resourcesResource: RouteHandler<Runtime> = async (req) => {
-  const path = req.path(CustomerProviderPathSchema.extend({ resource_id: ResourceIdSchema }));
+  const path = req.path(ResourcePathSchema);
   const scope = resourceScope(req);
-  const q = req.query(z.strictObject({ changes_limit: intParam(20, 0, 500) }));
+  const q = req.query(ResourceQuery);
   const detail = await readResource(
     req.runtime.store,
     { ...scope, resourceId: path.resource_id },
@@ -92,7 +97,7 @@ export const resourcesResource: RouteHandler<Runtime> = async (req) => {
 /** GET .../by-type — the latest inventory grouped by resource type. */
 export const resourcesByType: RouteHandler<Runtime> = async (req) => {
   const scope = resourceScope(req);
-  const q = req.query(z.strictObject({ ...InventoryFilterShape, limit: intParam(100, 0, 1_000) }));
+  const q = req.query(ByTypeQuery);
   const result = await readByType(req.runtime.store, scope, {
     resourceType: q.resource_type,
     region: q.region,
@@ -105,16 +110,8 @@ export const resourcesByType: RouteHandler<Runtime> = async (req) => {
 /** GET .../changes?days=|start=&end=&change_type= — created, deleted and modified resources in a period. */
 export const resourcesChanges: RouteHandler<Runtime> = async (req) => {
   const scope = resourceScope(req);
-  const q = req.query(
-    z.strictObject({
-      ...PeriodQueryShape,
-      change_type: enumListParam(CHANGE_TYPES),
-      resource_type: textFilter(),
-      resource_id: ResourceIdSchema.optional(),
-      limit: intParam(500, 1, 5_000),
-    }),
-  );
-  const period = resolvePeriod(q, { defaultDays: 7 });
+  const q = req.query(ChangesQuery);
+  const period = resolvePeriod(q, PERIOD_DEFAULTS.resources);
   const result = await readChanges(req.runtime.store, scope, {
     period,
     changeTypes: q.change_type,
@@ -126,7 +123,7 @@ export const resourcesChanges: RouteHandler<Runtime> = async (req) => {
     body: {
       customer_id: scope.customerId,
       provider: scope.provider,
-      period: { start: period.start.toISOString(), end: period.end.toISOString() },
+      period: periodView(period),
       ...result,
     },
   };
@@ -135,7 +132,7 @@ export const resourcesChanges: RouteHandler<Runtime> = async (req) => {
 /** GET .../summary — counts by provider, type, status and region, compute and GPUs, of the latest inventory. */
 export const resourcesSummary: RouteHandler<Runtime> = async (req) => {
   const scope = resourceScope(req);
-  req.query(z.strictObject({}));
+  req.query(EmptyQuery);
   const summary = await readInventorySummary(req.runtime.store, scope);
   return { body: { customer_id: scope.customerId, provider: scope.provider, ...summary } };
 };

@@ -2,10 +2,17 @@ import { z } from 'zod';
 import { type TriggerRequest, type TriggerResult, triggerCollection } from '../../collector/trigger';
 import type { DataType } from '../../collector/types';
 import { CustomerIdSchema } from '../../config/schema';
+import { ValidationError } from '../../errors';
 import type { HandlerResult, RouteHandler } from '../../http/handler';
 import type { ApiRequest } from '../../http/request';
 import type { Runtime } from '../../runtime';
-import { ProviderParamSchema, resolveTriggerWindow, TriggerWindowShape, triggerWindow } from '../schemas';
+import {
+  DataTypeSchema,
+  ProviderParamSchema,
+  resolveTriggerWindow,
+  TriggerWindowShape,
+  triggerWindow,
+} from '../schemas';
 
 /**
  * Body of the agents' `POST .../trigger-collection`: the data type is the agent's own, so
@@ -15,10 +22,25 @@ export const AgentTriggerBodySchema = z
   .strictObject({
     customer_id: CustomerIdSchema,
     provider: z.union([ProviderParamSchema, z.array(ProviderParamSchema).min(1).max(50)]).default('all'),
+    /** Accepted for symmetry with POST /api/v1/collect/trigger; only the agent's own type is allowed. */
+    data_types: z.array(DataTypeSchema).min(1).max(4).optional(),
     async_mode: z.boolean().default(true),
     ...TriggerWindowShape,
   })
   .superRefine((q, ctx) => resolveTriggerWindow(q, ctx));
+
+/**
+ * `data_types` on an agent's trigger route: absent, or naming only the agent's own data
+ * type; anything else is a 400 saying which value is allowed and where the others go.
+ */
+export function checkAgentDataTypes(dataTypes: readonly string[] | undefined, own: DataType): void {
+  const other = dataTypes?.find((t) => t !== own);
+  if (other !== undefined) {
+    throw new ValidationError(
+      `body data_types: this route collects only "${own}" (allowed: ["${own}"]); "${other}" is collected through its own agent's trigger-collection or POST /api/v1/collect/trigger`,
+    );
+  }
+}
 
 /**
  * Runs a manual collection for an already authorised request and shapes the answer every
@@ -116,6 +138,7 @@ export function triggerResponse(
 export function agentTrigger(dataType: DataType, statusPath?: string): RouteHandler<Runtime> {
   return async (req) => {
     const body = req.body(AgentTriggerBodySchema);
+    checkAgentDataTypes(body.data_types, dataType);
     req.requireCustomer(body.customer_id);
     return triggerAndRespond(
       req,

@@ -1,6 +1,7 @@
 import type { RouteSpec } from '../../http/types';
 import { APPLICATIONS_ROUTES } from './applications';
 import { COSTS_ROUTES } from './costs';
+import { DOCS_ROUTES } from './docs';
 import { PERFORMANCE_ROUTES } from './performance';
 import { PLATFORM_ROUTES } from './platform';
 import { RESOURCES_ROUTES } from './resources';
@@ -16,4 +17,5 @@ export const ROUTES: readonly RouteSpec[] = [
   ...PERFORMANCE_ROUTES,
   ...RESOURCES_ROUTES,
   ...APPLICATIONS_ROUTES,
+  ...DOCS_ROUTES,
 ];

@@ -242,7 +242,7 @@ describe('application read API', () => {
     expect(res.body).toMatchObject({
       customer_id: C,
       provider: 'all',
-      window: { start: '2026-11-01T00:00:00.000Z', end: '2026-11-03T00:00:00.000Z' },
+      period: { start: '2026-11-01T00:00:00.000Z', end: '2026-11-03T00:00:00.000Z' },
       granularity: 'hour',
       evaluation: OFF,
     });
@@ -633,15 +633,17 @@ describe('application read API', () => {
       end: WINDOW.start,
     });
     expect(reversed.status).toBe(400);
-    expect(reversed.body.error.message).toBe('query parameter start: must be before end');
+    expect(reversed.body.error.message).toBe(
+      'query parameter end: must be after start (2026-11-03T00:00:00.000Z)',
+    );
     const tooLong = await get(applicationsQuality, 'quality', 'all', {
-      start: '2026-01-01T00:00:00Z',
+      start: '2024-01-01T00:00:00Z',
       end: '2026-11-01T00:00:00Z',
     });
-    expect(tooLong.body.error.message).toBe('query parameter start: the window may cover at most 92 days');
+    expect(tooLong.body.error.message).toBe('query parameter start: the period may cover at most 731 days');
     const badTime = await get(applicationsQuality, 'quality', 'all', { start: 'last tuesday' });
     expect(badTime.body.error.message).toBe(
-      'query parameter start: must be an ISO 8601 time such as 2026-11-20T00:00:00Z',
+      'query parameter start: must be an ISO 8601 date (2026-03-01) or date-time with a zone (2026-03-01T10:00:00Z), got "last tuesday"',
     );
     const badLimit = await get(applicationsHallucinations, 'hallucinations', 'all', {
       ...WINDOW,

@@ -7,6 +7,7 @@ import type { AuthContext } from '../../../lib/http/types';
 import type { Verdict } from '../../../lib/judge/verdict';
 import { createRuntime, type Runtime } from '../../../lib/runtime';
 import { type ApiEventInput, buildApiEvent, lambdaContext } from '../../helpers/api-event';
+import { checkDocumented } from '../../helpers/documented';
 import type { FakeReply } from '../../helpers/fake-server';
 import { silentLogger, testStore } from '../../helpers/store';
 
@@ -120,6 +121,9 @@ export async function invoke(
   // biome-ignore lint/suspicious/noExplicitAny: tests assert response bodies field by field
 ): Promise<{ status: number; body: Record<string, any> }> {
   const handler = createHttpHandler(route, async () => rt);
-  const res = await handler(buildApiEvent(input), lambdaContext());
-  return { status: res.statusCode ?? 0, body: JSON.parse(String(res.body ?? 'null')) };
+  const event = buildApiEvent(input);
+  const res = await handler(event, lambdaContext());
+  const body = JSON.parse(String(res.body ?? 'null'));
+  checkDocumented(event.routeKey, res.statusCode ?? 0, body);
+  return { status: res.statusCode ?? 0, body };
 }

@@ -1,6 +1,7 @@
 import type { Context } from 'aws-lambda';
 import type { ApiEvent, ApiResult, AuthContext } from '../../../lib/http/types';
 import { buildApiEvent, lambdaContext } from '../../helpers/api-event';
+import { checkDocumented } from '../../helpers/documented';
 
 /** Path parameters of `path` under an API Gateway route template, or null when it does not match. */
 export function matchPath(template: string, path: string): Record<string, string> | null {
@@ -55,9 +56,11 @@ export async function callRoute(
     auth: init.auth ? { key_id: '0123456789abcdef', is_admin: false, ...init.auth } : null,
   });
   const result = await handler(event, lambdaContext());
+  const body = result.body ? JSON.parse(result.body) : undefined;
+  checkDocumented(init.route, result.statusCode ?? 200, body);
   return {
     status: result.statusCode ?? 200,
     headers: (result.headers ?? {}) as Record<string, string>,
-    body: result.body ? JSON.parse(result.body) : undefined,
+    body,
   };
 }

@@ -247,10 +247,8 @@ describe('request validation', () => {
       'costs-total',
       `${base}/total`,
       { days: '7', start: '2026-01-01', end: '2026-01-02' },
-      'query parameter days: use either days or start/end, not both',
+      'query parameter days: give either days or start (with an optional end), not both',
     ],
-    ['costs-total', `${base}/total`, { start: '2026-01-01' }, 'query parameter end: is required with start'],
-    ['costs-total', `${base}/total`, { end: '2026-01-01' }, 'query parameter start: is required with end'],
     [
       'costs-total',
       `${base}/total`,
@@ -267,7 +265,7 @@ describe('request validation', () => {
       'costs-total',
       `${base}/total`,
       { start: '2024-01-01', end: '2026-01-03' },
-      'query parameter end: must be at most 731 days after start',
+      'query parameter start: the period may cover at most 731 days',
     ],
     [
       'costs-total',
@@ -279,12 +277,6 @@ describe('request validation', () => {
       'costs-total',
       `${base}/total`,
       { start: '2026-01-01T10:00:00', end: '2026-01-02' },
-      'query parameter start: must be an ISO 8601 date',
-    ],
-    [
-      'costs-total',
-      `${base}/total`,
-      { start: '2026-01-01T10:00:00.123Z', end: '2026-01-02' },
       'query parameter start: must be an ISO 8601 date',
     ],
     [
@@ -504,7 +496,14 @@ describe('collection under the cost path', () => {
       body: { customer_id: CUSTOMER, provider: 'local', data_types: ['performance'] },
     });
     expect(withTypes.status).toBe(400);
-    expect(withTypes.body.error.message).toContain('Unrecognized key: "data_types"');
+    expect(withTypes.body.error.message).toMatch(
+      /^body data_types: this route collects only "cost" \(allowed: \["cost"\]\)/,
+    );
+    const ownType = await call('costs-trigger-collection', '/api/v2/costs/trigger-collection', {
+      body: { customer_id: OTHER, provider: 'local', data_types: ['cost'] },
+    });
+    // Its own data type passes validation (and then meets the tenancy check).
+    expect(ownType.status).toBe(403);
     const other = await call('costs-trigger-collection', '/api/v2/costs/trigger-collection', {
       body: { customer_id: OTHER, provider: 'local' },
     });

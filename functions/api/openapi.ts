@@ -1,0 +1,4 @@
+import { openApiJson } from '../../lib/api/handlers/docs';
+import { httpHandler } from '../_runtime';
+
+export const handler = httpHandler(openApiJson);
