@@ -9,17 +9,17 @@ import type { Connection, DataSink, DataType } from './collector/types';
 import type { AppConfig } from './config/schema';
 import { loadConnectionsFile } from './connections/file';
 import {
-  type ConnectionSource,
-  combineSources,
-  databaseConnections,
-  staticConnections,
-} from './connections/source';
-import {
   awsSecretStore,
   embeddedSecretStore,
   masterKeyLoader,
   type SecretStore,
 } from './connections/secret-store';
+import {
+  type ConnectionSource,
+  combineSources,
+  databaseConnections,
+  staticConnections,
+} from './connections/source';
 import { createCostSink } from './costs/sink';
 import { ConfigError } from './errors';
 import { createLogger, type Logger } from './logger';
@@ -190,5 +190,8 @@ export async function createRuntime(config: AppConfig, opts: RuntimeOptions): Pr
 function createSecretStore(config: AppConfig, env: Record<string, string | undefined>, store: Store) {
   const prefix = env.OPTIINFRA_SECRETS_PREFIX;
   if (prefix) return awsSecretStore({ prefix, ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}) });
-  return embeddedSecretStore(store, masterKeyLoader({ dataDir: config.dataDir, envKey: env.OPTIINFRA_MASTER_KEY }));
+  return embeddedSecretStore(
+    store,
+    masterKeyLoader({ dataDir: config.dataDir, envKey: env.OPTIINFRA_MASTER_KEY }),
+  );
 }

@@ -75,7 +75,8 @@ async function resolveRefs(
   const out = resolveSecretRefs(envRefs, env, where);
   const stored = Object.entries(refs).filter(([, r]) => r.startsWith(STORE_REF));
   if (stored.length === 0) return out;
-  if (!secretStore) throw new ConfigError(`${where}: its secrets are in the secret store, which is not configured`);
+  if (!secretStore)
+    throw new ConfigError(`${where}: its secrets are in the secret store, which is not configured`);
   const values = new Map<string, Record<string, string> | undefined>();
   for (const [field, ref] of stored) {
     const name = ref.slice(STORE_REF.length);

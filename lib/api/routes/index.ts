@@ -1,5 +1,6 @@
 import type { RouteSpec } from '../../http/types';
 import { APPLICATIONS_ROUTES } from './applications';
+import { CONNECTIONS_ROUTES } from './connections';
 import { COSTS_ROUTES } from './costs';
 import { PERFORMANCE_ROUTES } from './performance';
 import { PLATFORM_ROUTES } from './platform';
@@ -16,4 +17,5 @@ export const ROUTES: readonly RouteSpec[] = [
   ...PERFORMANCE_ROUTES,
   ...RESOURCES_ROUTES,
   ...APPLICATIONS_ROUTES,
+  ...CONNECTIONS_ROUTES,
 ];
