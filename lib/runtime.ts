@@ -9,6 +9,12 @@ import type { Connection, DataSink, DataType } from './collector/types';
 import type { AppConfig } from './config/schema';
 import { loadConnectionsFile } from './connections/file';
 import {
+  awsSecretStore,
+  embeddedSecretStore,
+  masterKeyLoader,
+  type SecretStore,
+} from './connections/secret-store';
+import {
   type ConnectionSource,
   combineSources,
   databaseConnections,
@@ -40,6 +46,8 @@ export interface Runtime {
   readonly mode: 'lambda' | 'local';
   /** The application agent: judge status, applications file, evaluation source. */
   readonly applications: Applications;
+  /** Where API-made connections' secrets live (lib/connections/secret-store.ts). */
+  readonly secretStore: SecretStore;
 }
 
 export interface RuntimeOptions {
@@ -52,6 +60,7 @@ export interface RuntimeOptions {
   /** Connections besides the config file and the database (tests, built-ins). */
   connections?: readonly Connection[];
   sinks?: Partial<Record<DataType, DataSink>>;
+  secretStore?: SecretStore;
 }
 
 /** The `local` provider's built-in connection, for `npm start`. */
@@ -125,7 +134,8 @@ export async function createRuntime(config: AppConfig, opts: RuntimeOptions): Pr
     );
     sources.push(staticConnections(fromFile));
   }
-  sources.push(databaseConnections(store, opts.env));
+  const secretStore = opts.secretStore ?? createSecretStore(config, opts.env, store);
+  sources.push(databaseConnections(store, opts.env, secretStore));
   const connections = withGeneratedExternalIds(combineSources(...sources), externalIdSecret);
   const queue: JobQueue =
     opts.queue ??
@@ -168,5 +178,20 @@ export async function createRuntime(config: AppConfig, opts: RuntimeOptions): Pr
     runDeps,
     mode: opts.mode,
     applications,
+    secretStore,
   };
+}
+
+/**
+ * Secrets Manager when the deployment names a prefix (`OPTIINFRA_SECRETS_PREFIX`, set by the
+ * stacks), else the embedded envelope-encrypted store (key: `OPTIINFRA_MASTER_KEY` or the
+ * data folder's `master-key` file).
+ */
+function createSecretStore(config: AppConfig, env: Record<string, string | undefined>, store: Store) {
+  const prefix = env.OPTIINFRA_SECRETS_PREFIX;
+  if (prefix) return awsSecretStore({ prefix, ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}) });
+  return embeddedSecretStore(
+    store,
+    masterKeyLoader({ dataDir: config.dataDir, envKey: env.OPTIINFRA_MASTER_KEY }),
+  );
 }

@@ -17,7 +17,7 @@ import { Config } from './Config';
 import { addConsole } from './Console';
 import { shippedFilesProps } from './connections';
 import { LOG_RETENTION, RUNTIME_FILES } from './defaults';
-import { collectorPermissions, sendToQueue } from './permissions';
+import { collectorPermissions, connectionSecretsAccess, sendToQueue } from './permissions';
 import { Storage } from './Storage';
 
 /**
@@ -114,6 +114,24 @@ export function Api({ stack, app }: StackContext) {
             environment: { ...connections.environment, COLLECTION_QUEUE_URL: jobs.queueUrl },
           }
         : {}),
+      ...withConnectionSecrets(route, trigger),
+    };
+  }
+
+  /** Routes that read connections' secrets (connections, triggers, collectors-list) get the prefix grant. */
+  function withConnectionSecrets(route: RouteSpec, trigger: boolean): Partial<FunctionProps> {
+    if (!trigger && !route.name.startsWith('connections-') && route.name !== 'collectors-list') return {};
+    const access = connectionSecretsAccess(stack);
+    return {
+      permissions: [
+        ...(trigger ? [sendToQueue(jobs.queueArn), ...collectorPermissions(stack, process.env)] : []),
+        ...access.permissions,
+      ],
+      environment: {
+        ...connections.environment,
+        ...(trigger ? { COLLECTION_QUEUE_URL: jobs.queueUrl } : {}),
+        ...access.environment,
+      },
     };
   }
 

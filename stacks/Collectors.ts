@@ -9,7 +9,7 @@ import { Cron, dependsOn, Queue, Function as SstFunction, type StackContext, use
 import { isValidExpression, SCHEDULES, type ScheduleEntry } from '../lib/schedules';
 import { Config } from './Config';
 import { shippedFilesProps } from './connections';
-import { collectorPermissions, sendToQueue } from './permissions';
+import { collectorPermissions, connectionSecretsAccess, sendToQueue } from './permissions';
 import { Storage } from './Storage';
 
 /** One job: a provider × data types × window, with paging and retries inside. */
@@ -57,14 +57,16 @@ export function Collectors({ stack, app }: StackContext) {
     },
   });
 
+  const secretAccess = connectionSecretsAccess(stack);
   const worker = new SstFunction(stack, 'CollectWorker', {
     handler: 'functions/collect/worker.handler',
     description: 'Runs one collection job from the collection-jobs queue',
     timeout: WORKER_TIMEOUT_SECONDS,
     memorySize: 1024,
     bind: [...config.clickhouse, ...config.connectionSecrets],
-    permissions: collectorPermissions(stack, process.env),
     ...connections,
+    permissions: [...collectorPermissions(stack, process.env), ...secretAccess.permissions],
+    environment: { ...connections.environment, ...secretAccess.environment },
   });
 
   const jobs = new Queue(stack, 'CollectionJobs', {
@@ -95,13 +97,17 @@ export function Collectors({ stack, app }: StackContext) {
     timeout: 120,
     memorySize: 512,
     bind: [...config.clickhouse, ...config.connectionSecrets],
-    permissions: [sendToQueue(jobs.queueArn)],
+    permissions: [sendToQueue(jobs.queueArn), ...secretAccess.permissions],
     // EventBridge invokes asynchronously: two retries, and a tick older than one
     // schedule period is dropped (the next tick's window covers it via watermarks).
     retryAttempts: 2,
     maxEventAge: Duration.minutes(15),
     ...connections,
-    environment: { ...connections.environment, COLLECTION_QUEUE_URL: jobs.queueUrl },
+    environment: {
+      ...connections.environment,
+      ...secretAccess.environment,
+      COLLECTION_QUEUE_URL: jobs.queueUrl,
+    },
   });
 
   const schedules = SCHEDULES.filter((entry) => !entry.localOnly).map(

@@ -70,3 +70,38 @@ export function sendToQueue(queueArn: string): PolicyStatement {
     resources: [queueArn],
   });
 }
+
+/** Secrets Manager names of API-made connections' secrets, per stage (lib/connections/secret-store.ts). */
+export function connectionSecretsPrefix(stage: string): string {
+  return `optiinfra/${stage}/connections/`;
+}
+
+/**
+ * Read and write connection secrets under this deployment's prefix, and nothing else: for
+ * the API functions that handle connections or run collections, and the collectors. The
+ * environment variable makes the runtime use Secrets Manager (else the embedded store).
+ */
+export function connectionSecretsAccess(stack: Stack): {
+  permissions: PolicyStatement[];
+  environment: Record<string, string>;
+} {
+  const prefix = connectionSecretsPrefix(stack.stage);
+  return {
+    permissions: [
+      new PolicyStatement({
+        sid: 'ConnectionSecrets',
+        effect: Effect.ALLOW,
+        actions: [
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:PutSecretValue',
+          'secretsmanager:CreateSecret',
+          'secretsmanager:DeleteSecret',
+        ],
+        resources: [
+          `arn:${stack.partition}:secretsmanager:${stack.region}:${stack.account}:secret:${prefix}*`,
+        ],
+      }),
+    ],
+    environment: { OPTIINFRA_SECRETS_PREFIX: prefix },
+  };
+}

@@ -1,5 +1,8 @@
 import { ConfigError } from '../errors';
 
+/** A reference into the SecretStore: `store:<secret name>` (API-made connections). */
+export const STORE_REF = 'store:';
+
 /**
  * Turns `{ api_key: 'env:VULTR_API_KEY' }` into `{ api_key: '<value>' }`. Only references
  * are ever written in files or tables; the values come from the environment (in AWS, SST

@@ -49,3 +49,20 @@ export async function testConnectionAsConfigured<S>(
 ): Promise<void> {
   await provider.testConnection({ connection: parseConnectionOrThrow(provider, connection), ...ctx });
 }
+
+/**
+ * Checks settings as a user sent them (the connections API) against the provider's
+ * schema, without keeping the parsed form: the connection is stored as sent and parsed
+ * again, once, on its way into each run or test. Each issue names its field.
+ */
+export function settingsIssues(
+  provider: Pick<ProviderDefinition, 'settingsSchema'>,
+  settings: unknown,
+): { field: string; message: string }[] {
+  const parsed = provider.settingsSchema.safeParse(settings ?? {});
+  if (parsed.success) return [];
+  return parsed.error.issues.map((i) => ({
+    field: ['settings', ...i.path.map(String)].join('.'),
+    message: i.message,
+  }));
+}

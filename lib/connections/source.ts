@@ -1,6 +1,9 @@
 import type { Store } from '../clickhouse/client';
 import type { Connection } from '../collector/types';
-import { resolveSecretRefs } from './secrets';
+import { ConfigError } from '../errors';
+import { listConnectionRows } from './repo';
+import type { SecretStore } from './secret-store';
+import { resolveSecretRefs, STORE_REF } from './secrets';
 
 export interface ConnectionFilter {
   customerId?: string | undefined;
@@ -35,47 +38,51 @@ export function combineSources(...sources: ConnectionSource[]): ConnectionSource
 
 /**
  * Connections stored in ClickHouse (`provider_connections`). Their `secret_ref` is a JSON
- * object of secret name → reference (`env:NAME`); secrets themselves are never stored.
+ * object of secret name → reference: `env:NAME` (an environment variable) or
+ * `store:<secret name>` (the connection's secret in the SecretStore, field of the same
+ * name). Secrets themselves are never stored in the table.
  */
-export function databaseConnections(store: Store, env: Record<string, string | undefined>): ConnectionSource {
+export function databaseConnections(
+  store: Store,
+  env: Record<string, string | undefined>,
+  secretStore?: SecretStore,
+): ConnectionSource {
   return {
     async list(f = {}) {
-      const rs = await store.client.query({
-        query: `SELECT customer_id, provider, connection_id, settings, secret_ref, enabled
-          FROM provider_connections FINAL
-          WHERE ({c:String} = '' OR customer_id = {c:String}) AND ({p:String} = '' OR provider = {p:String})`,
-        query_params: { c: f.customerId ?? '', p: f.provider ?? '' },
-        format: 'JSONEachRow',
-      });
-      const rows = await rs.json<{
-        customer_id: string;
-        provider: string;
-        connection_id: string;
-        settings: string;
-        secret_ref: string;
-        enabled: number;
-      }>();
-      return rows.map((r) => ({
-        id: r.connection_id,
-        customerId: r.customer_id,
-        provider: r.provider,
-        enabled: Number(r.enabled) === 1,
-        settings: safeJson(r.settings),
-        secrets: resolveSecretRefs(
-          safeJson(r.secret_ref) as Record<string, string>,
-          env,
-          `connection ${r.connection_id}`,
-        ),
-        source: 'database' as const,
-      }));
+      const rows = await listConnectionRows(store, f);
+      return Promise.all(
+        rows.map(async (r) => ({
+          id: r.connection_id,
+          customerId: r.customer_id,
+          provider: r.provider,
+          enabled: r.enabled,
+          settings: r.settings,
+          secrets: await resolveRefs(r.secret_ref, env, secretStore, `connection ${r.connection_id}`),
+          source: 'database' as const,
+        })),
+      );
     },
   };
 }
 
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text || '{}');
-  } catch {
-    return {};
+async function resolveRefs(
+  refs: Record<string, string>,
+  env: Record<string, string | undefined>,
+  secretStore: SecretStore | undefined,
+  where: string,
+): Promise<Record<string, string>> {
+  const envRefs = Object.fromEntries(Object.entries(refs).filter(([, r]) => !r.startsWith(STORE_REF)));
+  const out = resolveSecretRefs(envRefs, env, where);
+  const stored = Object.entries(refs).filter(([, r]) => r.startsWith(STORE_REF));
+  if (stored.length === 0) return out;
+  if (!secretStore)
+    throw new ConfigError(`${where}: its secrets are in the secret store, which is not configured`);
+  const values = new Map<string, Record<string, string> | undefined>();
+  for (const [field, ref] of stored) {
+    const name = ref.slice(STORE_REF.length);
+    if (!values.has(name)) values.set(name, await secretStore.get(name));
+    const v = values.get(name)?.[field];
+    if (v !== undefined) out[field] = v;
   }
+  return out;
 }

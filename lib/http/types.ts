@@ -14,7 +14,7 @@ export interface AuthContext {
 export type ApiEvent = APIGatewayProxyEventV2WithLambdaAuthorizer<AuthContext | undefined>;
 export type ApiResult = APIGatewayProxyStructuredResultV2;
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** One row of the route table: the single source for the SST Api and the local server. */
 export interface RouteSpec {

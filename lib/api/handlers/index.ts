@@ -2,6 +2,7 @@ import type { RouteHandler } from '../../http/handler';
 import type { Runtime } from '../../runtime';
 import { APPLICATIONS_HANDLERS } from './applications';
 import { collectHistory, collectorsList, collectStatus, collectTrigger } from './collect';
+import { CONNECTIONS_HANDLERS } from './connections';
 import { COSTS_HANDLERS } from './costs';
 import { docs, openApiJson } from './docs';
 import { health } from './health';
@@ -24,4 +25,5 @@ export const HANDLERS: Record<string, RouteHandler<Runtime>> = {
   ...PERFORMANCE_HANDLERS,
   ...RESOURCES_HANDLERS,
   ...APPLICATIONS_HANDLERS,
+  ...CONNECTIONS_HANDLERS,
 };

@@ -1,5 +1,6 @@
 import type { RouteSpec } from '../../http/types';
 import { APPLICATIONS_ROUTES } from './applications';
+import { CONNECTIONS_ROUTES } from './connections';
 import { COSTS_ROUTES } from './costs';
 import { DOCS_ROUTES } from './docs';
 import { PERFORMANCE_ROUTES } from './performance';
@@ -18,4 +19,5 @@ export const ROUTES: readonly RouteSpec[] = [
   ...RESOURCES_ROUTES,
   ...APPLICATIONS_ROUTES,
   ...DOCS_ROUTES,
+  ...CONNECTIONS_ROUTES,
 ];

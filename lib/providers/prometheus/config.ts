@@ -41,24 +41,39 @@ export const ExtraHeadersSchema = z.record(z.string(), z.string().max(1024)).sup
   }
 });
 
+/**
+ * An http(s) URL with a host and no credentials in it: the part of the rule a JSON Schema
+ * can carry (`pattern`), so the provider catalog's forms check what this schema checks.
+ */
+const HTTP_URL_PATTERN = /^[Hh][Tt][Tt][Pp][Ss]?:\/\/[^/?#@\s]+([/?#]\S*)?$/;
+
 /** An absolute http(s) URL without credentials in it (those belong in `auth:` with a secret). */
 export const httpUrlSchema = (what: string) =>
-  z.string().superRefine((v, ctx) => {
-    let u: URL | undefined;
-    try {
-      u = new URL(v);
-    } catch {
-      // reported below
-    }
-    if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) {
-      ctx.addIssue({ code: 'custom', message: `must be an http(s) URL of ${what}, got "${v}"` });
-    } else if (u.username || u.password) {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'must not carry credentials; use auth: with a secret instead',
-      });
-    }
-  });
+  z
+    .string()
+    .regex(HTTP_URL_PATTERN, {
+      error: (iss) =>
+        typeof iss.input === 'string' && /^https?:\/\/[^/?#]*@/i.test(iss.input)
+          ? 'must not carry credentials; use auth: with a secret instead'
+          : `must be an http(s) URL of ${what}, got "${String(iss.input)}"`,
+    })
+    .superRefine((v, ctx) => {
+      if (!HTTP_URL_PATTERN.test(v)) return; // reported by the pattern
+      let u: URL | undefined;
+      try {
+        u = new URL(v);
+      } catch {
+        // reported below
+      }
+      if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) {
+        ctx.addIssue({ code: 'custom', message: `must be an http(s) URL of ${what}, got "${v}"` });
+      } else if (u.username || u.password) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must not carry credentials; use auth: with a secret instead',
+        });
+      }
+    });
 
 /** PromQL label matchers (`job="gpu-nodes",env=~"prod|staging"`), without braces. */
 const LABEL_MATCHERS =

@@ -1,0 +1,4 @@
+import { connectionsEvents } from '../../lib/api/handlers/connections';
+import { httpHandler } from '../_runtime';
+
+export const handler = httpHandler(connectionsEvents);

@@ -1,0 +1,4 @@
+import { connectionsList } from '../../lib/api/handlers/connections';
+import { httpHandler } from '../_runtime';
+
+export const handler = httpHandler(connectionsList);

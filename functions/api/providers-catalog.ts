@@ -1,0 +1,4 @@
+import { providersCatalog } from '../../lib/api/handlers/connections';
+import { httpHandler } from '../_runtime';
+
+export const handler = httpHandler(providersCatalog);
