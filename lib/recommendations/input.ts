@@ -180,9 +180,19 @@ export async function readHistory(
  * from each provider's price list): what the oversized rule may suggest.
  */
 export async function readCatalog(store: Store, customerId: string, since: Date): Promise<PricedType[]> {
-  const rows = await select<Omit<PricedType, 'hourly_price'> & { price_text: string }>(
+  // Aliases differ from column names: an alias named like its column would replace it in WHERE.
+  const rows = await select<{
+    provider: string;
+    region: string;
+    sku: string;
+    v: number;
+    m: number;
+    g: number;
+    price_text: string;
+    currency: string;
+  }>(
     store,
-    `SELECT provider, region, sku, any(vcpus) AS vcpus, any(memory_gib) AS memory_gib, any(gpu_count) AS gpu_count,
+    `SELECT provider, region, sku, any(vcpus) AS v, any(memory_gib) AS m, any(gpu_count) AS g,
         toString(argMax(hourly_price, snapshot_at)) AS price_text, price_currency AS currency
       FROM resource_snapshots FINAL
       WHERE customer_id = {customer_id:String} AND snapshot_at >= {since:DateTime64(3, 'UTC')}
@@ -194,9 +204,9 @@ export async function readCatalog(store: Store, customerId: string, since: Date)
     provider: r.provider,
     region: r.region,
     sku: r.sku,
-    vcpus: Number(r.vcpus),
-    memory_gib: Number(r.memory_gib),
-    gpu_count: Number(r.gpu_count),
+    vcpus: Number(r.v),
+    memory_gib: Number(r.m),
+    gpu_count: Number(r.g),
     hourly_price: r.price_text,
     currency: r.currency,
   }));
@@ -219,8 +229,8 @@ export async function readRuleInput(
   ]);
   const usage = new Map<string, Map<string, SeriesStats[]>>();
   const add = (key: string, s: SeriesStats) => {
-    let m = usage.get(key);
-    if (!m) usage.set(key, (m = new Map()));
+    const m = usage.get(key) ?? new Map<string, SeriesStats[]>();
+    usage.set(key, m);
     const list = m.get(s.metric) ?? [];
     list.push(s);
     m.set(s.metric, list);

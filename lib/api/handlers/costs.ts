@@ -40,7 +40,7 @@ const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?(Z|[+-]\d{2}:\d{2})$/;
 
 /** An ISO 8601 date (midnight UTC) or date-time with a zone, to whole seconds. */
-const timeParam = z
+export const timeParam = z
   .string()
   .optional()
   .transform((v, ctx) => {
@@ -64,7 +64,7 @@ const timeParam = z
     return new Date(ms);
   });
 
-const daysParam = z
+export const daysParam = z
   .string()
   .optional()
   .transform((v, ctx) => {
@@ -117,7 +117,7 @@ function periodIssue(q: PeriodInput): { path: string; message: string } | null {
   return null;
 }
 
-function checkPeriod(q: PeriodInput, ctx: z.RefinementCtx): void {
+export function checkPeriod(q: PeriodInput, ctx: z.RefinementCtx): void {
   const issue = periodIssue(q);
   if (issue) ctx.addIssue({ code: 'custom', path: [issue.path], message: issue.message });
 }

@@ -6,6 +6,7 @@ import { COSTS_HANDLERS } from './costs';
 import { health } from './health';
 import { keysCreate, keysRevoke } from './keys';
 import { PERFORMANCE_HANDLERS } from './performance';
+import { RECOMMENDATIONS_HANDLERS } from './recommendations';
 import { RESOURCES_HANDLERS } from './resources';
 
 /** Route name → handler, for the local server (Lambdas import their one handler directly). */
@@ -21,4 +22,5 @@ export const HANDLERS: Record<string, RouteHandler<Runtime>> = {
   ...PERFORMANCE_HANDLERS,
   ...RESOURCES_HANDLERS,
   ...APPLICATIONS_HANDLERS,
+  ...RECOMMENDATIONS_HANDLERS,
 };

@@ -3,6 +3,7 @@ import { APPLICATIONS_ROUTES } from './applications';
 import { COSTS_ROUTES } from './costs';
 import { PERFORMANCE_ROUTES } from './performance';
 import { PLATFORM_ROUTES } from './platform';
+import { RECOMMENDATIONS_ROUTES } from './recommendations';
 import { RESOURCES_ROUTES } from './resources';
 
 /**
@@ -16,4 +17,5 @@ export const ROUTES: readonly RouteSpec[] = [
   ...PERFORMANCE_ROUTES,
   ...RESOURCES_ROUTES,
   ...APPLICATIONS_ROUTES,
+  ...RECOMMENDATIONS_ROUTES,
 ];
