@@ -29,6 +29,11 @@ export interface ScheduleEntry {
    * interval (`settings.collection_intervals.<data type>`, else `defaultMinutes`).
    */
   readonly interval?: { readonly defaultMinutes: number; readonly tickMinutes: number };
+  /**
+   * A task that is not a collection: the dispatcher runs it instead of planning jobs
+   * (`recommendations`: lib/recommendations/schedule.ts). Such an entry has no data types.
+   */
+  readonly task?: 'recommendations';
 }
 
 /** The finest interval a connection may choose for performance and inventory collection. */
@@ -83,6 +88,17 @@ export const SCHEDULES: readonly ScheduleEntry[] = [
     // an app may run on this machine too, so 'local' is not excluded here.
     providers: '*',
     description: 'LLM answer-quality evaluation of sampled interactions, and canary probes.',
+  },
+  {
+    id: 'recommendations',
+    // Hourly: each customer is evaluated daily, and again after new inventory or
+    // performance data (at most once an hour), see lib/recommendations/schedule.ts.
+    expression: 'rate(1 hour)',
+    dataTypes: [],
+    providers: '*',
+    task: 'recommendations',
+    description:
+      'Recommendations (idle/oversized machines, idle GPUs, orphaned storage): daily, and after new data at most hourly.',
   },
 ];
 

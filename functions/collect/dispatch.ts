@@ -1,4 +1,5 @@
 import { enqueueJobs, planScheduledJobs } from '../../lib/collector/dispatch';
+import { runScheduledEvaluations } from '../../lib/recommendations/schedule';
 import { SCHEDULES } from '../../lib/schedules';
 import { getRuntime } from '../_runtime';
 
@@ -7,6 +8,11 @@ export const handler = async (event: { schedule_id?: string }) => {
   const rt = await getRuntime();
   const entry = SCHEDULES.find((s) => s.id === event?.schedule_id);
   if (!entry) throw new Error(`unknown schedule_id ${JSON.stringify(event?.schedule_id)}`);
+  if (entry.task === 'recommendations') {
+    const evaluated = await runScheduledEvaluations(rt);
+    rt.logger.info('recommendations evaluated', { schedule_id: entry.id, customers: evaluated });
+    return { schedule_id: entry.id, evaluated };
+  }
   const jobs = await planScheduledJobs(entry, { connections: rt.connections, registry: rt.registry });
   await enqueueJobs(jobs, { writer: rt.writer, queue: rt.queue });
   rt.logger.info('scheduled jobs queued', { schedule_id: entry.id, jobs: jobs.length });

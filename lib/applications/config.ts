@@ -37,6 +37,17 @@ const ApplicationEntrySchema = z.strictObject({
   /** Overrides JUDGE_SAMPLING_RATE for this application. */
   sampling_rate: z.number().min(0).max(1).optional(),
   probe: ProbeSchema.optional(),
+  /**
+   * What the application runs on, for its unit economics (docs/recommendations.md): the
+   * cost of these resources (by id, or every resource carrying all these tags) is divided
+   * over its requests. Without it, the cost per request is reported as unknown.
+   */
+  runs_on: z
+    .strictObject({
+      resources: z.array(z.string().min(1).max(1024)).max(100).default([]),
+      tags: z.record(z.string().min(1).max(256), z.string().max(256)).default({}),
+    })
+    .optional(),
 });
 
 export const ApplicationsFileSchema = z.strictObject({
@@ -68,6 +79,8 @@ export interface ApplicationConfig {
   provider: string;
   samplingRate: number | undefined;
   probe: ProbeConfig | undefined;
+  /** The resources its cost is attributed from (unit economics); undefined = not mapped. */
+  runsOn?: { resources: readonly string[]; tags: Readonly<Record<string, string>> } | undefined;
 }
 
 /**
@@ -143,6 +156,7 @@ export function parseApplications(
             prompts: a.probe.prompts,
           }
         : undefined,
+      ...(a.runs_on ? { runsOn: { resources: a.runs_on.resources, tags: a.runs_on.tags } } : {}),
     };
   });
 }

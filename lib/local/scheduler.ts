@@ -1,6 +1,7 @@
 import { Cron } from 'croner';
 import { enqueueJobs, planScheduledJobs } from '../collector/dispatch';
 import type { JobQueue } from '../collector/queue';
+import { runScheduledEvaluations } from '../recommendations/schedule';
 import type { Runtime } from '../runtime';
 import { eventBridgeCronToStandard, rateToMs, type ScheduleEntry } from '../schedules';
 
@@ -23,6 +24,7 @@ export function startLocalScheduler(
   const tick = async (entryId: string) => {
     const entry = entries.find((e) => e.id === entryId);
     if (!entry) throw new Error(`unknown schedule entry ${entryId}`);
+    if (entry.task === 'recommendations') return runScheduledEvaluations(runtime);
     const jobs = await planScheduledJobs(entry, {
       connections: runtime.connections,
       registry: runtime.registry,

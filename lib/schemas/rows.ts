@@ -390,6 +390,55 @@ export const ApiKeySchema = z.object({
 });
 
 /** Every table the writer may insert into, with its schema and version column. */
+const jsonText = z
+  .union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())])
+  .default('{}')
+  .transform((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
+
+/** One recommendation (migration 1200; lib/recommendations/). */
+export const RecommendationSchema = z.object({
+  customer_id: customerId,
+  provider,
+  resource_id: z.string().min(1, 'resource_id is required'),
+  kind: z.string().min(1),
+  id: z.string().min(1),
+  resource_name: text,
+  resource_type: text,
+  region: text,
+  sku: text,
+  action: text,
+  state: z.enum(['open', 'dismissed', 'resolved']),
+  monthly_savings: decimal.nullable().default(null),
+  currency: text,
+  coverage: finite,
+  margin: finite,
+  evidence: jsonText,
+  details: jsonText,
+  dismiss_reason: text,
+  dismissed_until: time.nullable().default(null),
+  first_seen: time,
+  last_evaluated: time,
+  task_id: text,
+  version,
+});
+export type RecommendationInput = z.input<typeof RecommendationSchema>;
+
+/** One evaluation run of a customer's recommendations (migration 1201). */
+export const RecommendationEvaluationSchema = z.object({
+  customer_id: customerId,
+  task_id: z.string().min(1),
+  status: z.enum(['succeeded', 'failed']),
+  started_at: time,
+  finished_at: time,
+  evaluated: count,
+  open: count,
+  resolved: count,
+  skipped: count,
+  skipped_detail: jsonText,
+  error: text,
+  version,
+});
+
 export const TABLES = {
   costs: { schema: CostRowSchema, versionColumn: 'x_version' },
   performance_points: { schema: PerformancePointSchema, versionColumn: 'version' },
@@ -403,6 +452,8 @@ export const TABLES = {
   watermarks: { schema: WatermarkSchema, versionColumn: 'version' },
   provider_connections: { schema: ProviderConnectionSchema, versionColumn: 'version' },
   api_keys: { schema: ApiKeySchema, versionColumn: 'version' },
+  recommendations: { schema: RecommendationSchema, versionColumn: 'version' },
+  recommendation_evaluations: { schema: RecommendationEvaluationSchema, versionColumn: 'version' },
 } as const;
 export type TableName = keyof typeof TABLES;
 export type TableInput<T extends TableName> = z.input<(typeof TABLES)[T]['schema']>;

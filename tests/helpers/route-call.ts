@@ -43,7 +43,9 @@ export function routeCaller(
             provider: opts.provider ?? 'aws',
             ...opts.extraPath,
           }
-        : undefined;
+        : opts.extraPath
+          ? { customer_id: opts.customer ?? defaultCustomer, ...opts.extraPath }
+          : undefined;
     const path = pathParameters
       ? route.path.replace(/\{(\w+)\}/g, (_, k: string) =>
           encodeURIComponent(pathParameters[k as keyof typeof pathParameters] ?? ''),

@@ -60,6 +60,15 @@ describe('Collectors: schedules', () => {
     }
   });
 
+  it('deploys the hourly recommendations evaluation as a rule targeting dispatch', () => {
+    const input = JSON.stringify({ schedule_id: 'recommendations' });
+    const rules = ofType('AWS::Events::Rule')
+      .map(([, r]) => r.Properties)
+      .filter((r) => r.Targets.some((t: { Input?: string }) => t.Input === input));
+    expect(rules).toHaveLength(1);
+    expect(rules[0]?.ScheduleExpression).toBe('rate(1 hour)');
+  });
+
   it('deploys no rule for local-only entries', () => {
     const inputs = ofType('AWS::Events::Rule').flatMap(([, r]) =>
       r.Properties.Targets.map((t: { Input?: string }) => t.Input),

@@ -8,6 +8,7 @@ import { docs, openApiJson } from './docs';
 import { health } from './health';
 import { keysCreate, keysRevoke } from './keys';
 import { PERFORMANCE_HANDLERS } from './performance';
+import { RECOMMENDATIONS_HANDLERS } from './recommendations';
 import { RESOURCES_HANDLERS } from './resources';
 
 /** Route name → handler, for the local server (Lambdas import their one handler directly). */
@@ -26,4 +27,5 @@ export const HANDLERS: Record<string, RouteHandler<Runtime>> = {
   ...RESOURCES_HANDLERS,
   ...APPLICATIONS_HANDLERS,
   ...CONNECTIONS_HANDLERS,
+  ...RECOMMENDATIONS_HANDLERS,
 };

@@ -5,6 +5,7 @@ import { COSTS_ROUTES } from './costs';
 import { DOCS_ROUTES } from './docs';
 import { PERFORMANCE_ROUTES } from './performance';
 import { PLATFORM_ROUTES } from './platform';
+import { RECOMMENDATIONS_ROUTES } from './recommendations';
 import { RESOURCES_ROUTES } from './resources';
 
 /**
@@ -20,4 +21,5 @@ export const ROUTES: readonly RouteSpec[] = [
   ...APPLICATIONS_ROUTES,
   ...DOCS_ROUTES,
   ...CONNECTIONS_ROUTES,
+  ...RECOMMENDATIONS_ROUTES,
 ];

@@ -1,0 +1,4 @@
+import { recommendationsTrigger } from '../../lib/api/handlers/recommendations';
+import { httpHandler } from '../_runtime';
+
+export const handler = httpHandler(recommendationsTrigger);
