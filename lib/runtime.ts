@@ -1,3 +1,5 @@
+import { createNotifier } from './alerts/notify';
+import { type Alerts, createAlerts } from './alerts/service';
 import { isApplicationProvider } from './applications/names';
 import { type Applications, createApplications } from './applications/service';
 import { createStore, type Store } from './clickhouse/client';
@@ -40,6 +42,8 @@ export interface Runtime {
   readonly mode: 'lambda' | 'local';
   /** The application agent: judge status, applications file, evaluation source. */
   readonly applications: Applications;
+  /** Collection alerts (webhook / SNS topic / log): lib/alerts/. */
+  readonly alerts: Alerts;
 }
 
 export interface RuntimeOptions {
@@ -136,6 +140,17 @@ export async function createRuntime(config: AppConfig, opts: RuntimeOptions): Pr
             throw new ConfigError('COLLECTION_QUEUE_URL is not set: asynchronous collection is unavailable');
           },
         });
+  const alerts = createAlerts({
+    store,
+    writer,
+    logger,
+    afterFailures: config.alerts.afterFailures,
+    notifier: createNotifier({
+      logger,
+      webhookUrl: config.alerts.webhookUrl,
+      topicArn: config.alerts.topicArn,
+    }),
+  });
   const runDeps: RunDeps = {
     store,
     writer,
@@ -155,6 +170,8 @@ export async function createRuntime(config: AppConfig, opts: RuntimeOptions): Pr
     secrets: [config.clickhouse.password, externalIdSecret, ...applications.secrets].filter(
       (v): v is string => !!v,
     ),
+    lease: config.collection.lease,
+    afterRun: alerts.afterRun,
   };
   return {
     config,
@@ -168,5 +185,6 @@ export async function createRuntime(config: AppConfig, opts: RuntimeOptions): Pr
     runDeps,
     mode: opts.mode,
     applications,
+    alerts,
   };
 }

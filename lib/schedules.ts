@@ -29,12 +29,25 @@ export interface ScheduleEntry {
    * interval (`settings.collection_intervals.<data type>`, else `defaultMinutes`).
    */
   readonly interval?: { readonly defaultMinutes: number; readonly tickMinutes: number };
+  /**
+   * Not a collection: the dispatcher runs this task instead of planning jobs.
+   * `reap-runs` closes runs whose worker died and retries their jobs (lib/collector/reaper.ts).
+   */
+  readonly task?: 'reap-runs';
 }
 
 /** The finest interval a connection may choose for performance and inventory collection. */
 export const COLLECTION_TICK_MINUTES = 5;
 
 export const SCHEDULES: readonly ScheduleEntry[] = [
+  {
+    id: 'run-reaper',
+    expression: 'rate(1 minute)',
+    dataTypes: [],
+    providers: '*',
+    task: 'reap-runs',
+    description: 'Closes runs whose worker died (lease expired) and retries their jobs; runs always end.',
+  },
   {
     id: 'local-machine',
     expression: 'rate(1 minute)',

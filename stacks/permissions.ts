@@ -70,3 +70,13 @@ export function sendToQueue(queueArn: string): PolicyStatement {
     resources: [queueArn],
   });
 }
+
+/** Publish alerts to the alarm topic (lib/alerts/notify.ts) and nothing else. */
+export function publishAlerts(topicArn: string): PolicyStatement {
+  return new PolicyStatement({
+    sid: 'PublishAlerts',
+    effect: Effect.ALLOW,
+    actions: ['sns:Publish'],
+    resources: [topicArn],
+  });
+}
