@@ -1,5 +1,6 @@
 import type { RouteHandler } from '../../http/handler';
 import type { Runtime } from '../../runtime';
+import { ALERTS_HANDLERS } from './alerts';
 import { APPLICATIONS_HANDLERS } from './applications';
 import { collectHistory, collectorsList, collectStatus, collectTrigger } from './collect';
 import { COSTS_HANDLERS } from './costs';
@@ -21,4 +22,5 @@ export const HANDLERS: Record<string, RouteHandler<Runtime>> = {
   ...PERFORMANCE_HANDLERS,
   ...RESOURCES_HANDLERS,
   ...APPLICATIONS_HANDLERS,
+  ...ALERTS_HANDLERS,
 };

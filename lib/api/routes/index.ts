@@ -1,4 +1,5 @@
 import type { RouteSpec } from '../../http/types';
+import { ALERTS_ROUTES } from './alerts';
 import { APPLICATIONS_ROUTES } from './applications';
 import { COSTS_ROUTES } from './costs';
 import { PERFORMANCE_ROUTES } from './performance';
@@ -16,4 +17,5 @@ export const ROUTES: readonly RouteSpec[] = [
   ...PERFORMANCE_ROUTES,
   ...RESOURCES_ROUTES,
   ...APPLICATIONS_ROUTES,
+  ...ALERTS_ROUTES,
 ];
