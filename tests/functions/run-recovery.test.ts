@@ -110,7 +110,7 @@ describe('runs whose worker died, in AWS', () => {
     expect(out.batchItemFailures).toEqual([]);
     const run = await getRun(rt.store, job.taskId);
     expect(run).toMatchObject({ status: 'succeeded', attempt: 2 });
-    expect((run?.details as { previous_attempts: unknown[] }).previous_attempts).toEqual([
+    expect((run?.details as { previous_attempts?: unknown[] } | undefined)?.previous_attempts).toEqual([
       expect.objectContaining({ attempt: 1, error: expect.stringContaining('interrupted') }),
     ]);
     const after = await resourceRows();
