@@ -15,6 +15,8 @@ export class AppError extends Error {
 /** An error whose message is safe to show to the API caller, with its HTTP status. */
 export class HttpError extends AppError {
   readonly status: number;
+  /** Response headers the error needs (e.g. WWW-Authenticate on a 401). */
+  headers: Record<string, string> = {};
   constructor(status: number, code: string, message: string, options?: ErrorOptions) {
     super(code, message, options);
     this.name = 'HttpError';
@@ -29,10 +31,20 @@ export class ValidationError extends HttpError {
   }
 }
 
+/** RFC 6750 error codes for a bearer credential that is malformed or not (or no longer) valid. */
+export type BearerError = 'invalid_request' | 'invalid_token';
+
+/** The RFC 6750 challenge a 401 carries. */
+export function bearerChallenge(error?: BearerError): string {
+  return `Bearer realm="optiinfra"${error ? `, error="${error}"` : ''}`;
+}
+
+/** 401 with `WWW-Authenticate: Bearer …` (RFC 6750): credentials missing, malformed or unknown. */
 export class UnauthorizedError extends HttpError {
-  constructor(message = 'A valid API key is required (Authorization: Bearer <key>).') {
+  constructor(message = 'A valid API key is required (Authorization: Bearer <key>).', error?: BearerError) {
     super(401, 'unauthorized', message);
     this.name = 'UnauthorizedError';
+    this.headers = { 'www-authenticate': bearerChallenge(error) };
   }
 }
 

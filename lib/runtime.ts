@@ -1,3 +1,5 @@
+import { createNotifier } from './alerts/notify';
+import { type Alerts, createAlerts } from './alerts/service';
 import { isApplicationProvider } from './applications/names';
 import { type Applications, createApplications } from './applications/service';
 import { createStore, type Store } from './clickhouse/client';
@@ -48,6 +50,8 @@ export interface Runtime {
   readonly applications: Applications;
   /** Where API-made connections' secrets live (lib/connections/secret-store.ts). */
   readonly secretStore: SecretStore;
+  /** Collection alerts (webhook / SNS topic / log): lib/alerts/. */
+  readonly alerts: Alerts;
 }
 
 export interface RuntimeOptions {
@@ -146,6 +150,17 @@ export async function createRuntime(config: AppConfig, opts: RuntimeOptions): Pr
             throw new ConfigError('COLLECTION_QUEUE_URL is not set: asynchronous collection is unavailable');
           },
         });
+  const alerts = createAlerts({
+    store,
+    writer,
+    logger,
+    afterFailures: config.alerts.afterFailures,
+    notifier: createNotifier({
+      logger,
+      webhookUrl: config.alerts.webhookUrl,
+      topicArn: config.alerts.topicArn,
+    }),
+  });
   const runDeps: RunDeps = {
     store,
     writer,
@@ -165,6 +180,8 @@ export async function createRuntime(config: AppConfig, opts: RuntimeOptions): Pr
     secrets: [config.clickhouse.password, externalIdSecret, ...applications.secrets].filter(
       (v): v is string => !!v,
     ),
+    lease: config.collection.lease,
+    afterRun: alerts.afterRun,
   };
   return {
     config,
@@ -179,6 +196,7 @@ export async function createRuntime(config: AppConfig, opts: RuntimeOptions): Pr
     mode: opts.mode,
     applications,
     secretStore,
+    alerts,
   };
 }
 

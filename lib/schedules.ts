@@ -30,16 +30,25 @@ export interface ScheduleEntry {
    */
   readonly interval?: { readonly defaultMinutes: number; readonly tickMinutes: number };
   /**
-   * A task that is not a collection: the dispatcher runs it instead of planning jobs
-   * (`recommendations`: lib/recommendations/schedule.ts). Such an entry has no data types.
+   * A task that is not a collection: the dispatcher runs it instead of planning jobs.
+   * `recommendations` evaluates customers (lib/recommendations/schedule.ts); `reap-runs` closes
+   * runs whose worker died and retries their jobs (lib/collector/reaper.ts). No data types.
    */
-  readonly task?: 'recommendations';
+  readonly task?: 'recommendations' | 'reap-runs';
 }
 
 /** The finest interval a connection may choose for performance and inventory collection. */
 export const COLLECTION_TICK_MINUTES = 5;
 
 export const SCHEDULES: readonly ScheduleEntry[] = [
+  {
+    id: 'run-reaper',
+    expression: 'rate(1 minute)',
+    dataTypes: [],
+    providers: '*',
+    task: 'reap-runs',
+    description: 'Closes runs whose worker died (lease expired) and retries their jobs; runs always end.',
+  },
   {
     id: 'local-machine',
     expression: 'rate(1 minute)',

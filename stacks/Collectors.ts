@@ -9,7 +9,7 @@ import { Cron, dependsOn, Queue, Function as SstFunction, type StackContext, use
 import { isValidExpression, SCHEDULES, type ScheduleEntry } from '../lib/schedules';
 import { Config } from './Config';
 import { shippedFilesProps } from './connections';
-import { collectorPermissions, connectionSecretsAccess, sendToQueue } from './permissions';
+import { collectorPermissions, connectionSecretsAccess, publishAlerts, sendToQueue } from './permissions';
 import { Storage } from './Storage';
 
 /** One job: a provider × data types × window, with paging and retries inside. */
@@ -36,7 +36,8 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
  * Collectors: one EventBridge rule per schedule-table entry (lib/schedules.ts) → the
  * dispatch function, which plans one job per customer connection and sends it to the
  * collection-jobs queue → the worker, which runs one job per message. A job that fails
- * MAX_RECEIVE_COUNT times lands in the DLQ; an alarm on the DLQ notifies the alarm topic
+ * MAX_RECEIVE_COUNT times lands in the DLQ, whose consumer closes its run and alerts; an
+ * alarm on the DLQ notifies the alarm topic, where alerts are published too
  * (OPTIINFRA_ALARM_EMAIL at deploy subscribes an address to it).
  */
 export function Collectors({ stack, app }: StackContext) {
@@ -46,6 +47,19 @@ export function Collectors({ stack, app }: StackContext) {
     { connections: config.connectionsFile, applications: config.applicationsFile },
     app.local,
   );
+
+  const alarmTopic = new Topic(stack, 'Alarms', { displayName: `OptiInfra ${app.stage} alarms` });
+  const email = process.env.OPTIINFRA_ALARM_EMAIL?.trim();
+  if (email) {
+    if (!EMAIL.test(email)) throw new Error(`OPTIINFRA_ALARM_EMAIL: "${email}" is not an email address`);
+    alarmTopic.addSubscription(new EmailSubscription(email));
+  }
+  // Alerts (lib/alerts/: consecutive failures, budget skips, judge down, dead letters) are
+  // published to the same topic as the alarms, by the functions that see them.
+  const alerting = {
+    environment: { ALERT_TOPIC_ARN: alarmTopic.topicArn },
+    permissions: [publishAlerts(alarmTopic.topicArn)],
+  };
 
   const deadLetters = new Queue(stack, 'CollectionJobsDLQ', {
     cdk: {
@@ -65,8 +79,12 @@ export function Collectors({ stack, app }: StackContext) {
     memorySize: 1024,
     bind: [...config.clickhouse, ...config.connectionSecrets],
     ...connections,
-    permissions: [...collectorPermissions(stack, process.env), ...secretAccess.permissions],
-    environment: { ...connections.environment, ...secretAccess.environment },
+    permissions: [
+      ...collectorPermissions(stack, process.env),
+      ...secretAccess.permissions,
+      ...alerting.permissions,
+    ],
+    environment: { ...connections.environment, ...secretAccess.environment, ...alerting.environment },
   });
 
   const jobs = new Queue(stack, 'CollectionJobs', {
@@ -97,7 +115,7 @@ export function Collectors({ stack, app }: StackContext) {
     timeout: 120,
     memorySize: 512,
     bind: [...config.clickhouse, ...config.connectionSecrets],
-    permissions: [sendToQueue(jobs.queueArn), ...secretAccess.permissions],
+    permissions: [sendToQueue(jobs.queueArn), ...secretAccess.permissions, ...alerting.permissions],
     // EventBridge invokes asynchronously: two retries, and a tick older than one
     // schedule period is dropped (the next tick's window covers it via watermarks).
     retryAttempts: 2,
@@ -106,8 +124,24 @@ export function Collectors({ stack, app }: StackContext) {
     environment: {
       ...connections.environment,
       ...secretAccess.environment,
+      ...alerting.environment,
       COLLECTION_QUEUE_URL: jobs.queueUrl,
     },
+  });
+
+  // Each dead-lettered job's run is closed as failed with the reason, and alerted.
+  const deadLetterConsumer = new SstFunction(stack, 'CollectDeadLetters', {
+    handler: 'functions/collect/dead-letter.handler',
+    description: 'Closes the runs of jobs that reached the dead-letter queue and raises an alert',
+    timeout: 60,
+    memorySize: 512,
+    bind: [...config.clickhouse],
+    permissions: alerting.permissions,
+    environment: alerting.environment,
+  });
+  deadLetters.addConsumer(stack, {
+    function: deadLetterConsumer,
+    cdk: { eventSource: { batchSize: 10 } },
   });
 
   const schedules = SCHEDULES.filter((entry) => !entry.localOnly).map(
@@ -124,19 +158,14 @@ export function Collectors({ stack, app }: StackContext) {
       }),
   );
 
-  const alarmTopic = new Topic(stack, 'Alarms', { displayName: `OptiInfra ${app.stage} alarms` });
-  const email = process.env.OPTIINFRA_ALARM_EMAIL?.trim();
-  if (email) {
-    if (!EMAIL.test(email)) throw new Error(`OPTIINFRA_ALARM_EMAIL: "${email}" is not an email address`);
-    alarmTopic.addSubscription(new EmailSubscription(email));
-  }
   const notify = new SnsAction(alarmTopic);
 
   const deadLetterAlarm = new Alarm(stack, 'CollectionJobsDLQNotEmpty', {
     alarmDescription: `Collection jobs failed ${MAX_RECEIVE_COUNT} times and were moved to the dead-letter queue. See docs/DEPLOY.md (Alarms) to inspect and redrive them.`,
-    metric: deadLetters.cdk.queue.metricApproximateNumberOfMessagesVisible({
+    // The DLQ consumer takes messages at once, so count arrivals, not what waits there.
+    metric: deadLetters.cdk.queue.metricNumberOfMessagesReceived({
       period: Duration.minutes(5),
-      statistic: 'Maximum',
+      statistic: 'Sum',
     }),
     threshold: 1,
     evaluationPeriods: 1,
@@ -164,7 +193,17 @@ export function Collectors({ stack, app }: StackContext) {
     DeadLetterQueueUrl: deadLetters.queueUrl,
     AlarmTopicArn: alarmTopic.topicArn,
   });
-  return { jobs, deadLetters, worker, dispatch, schedules, alarmTopic, deadLetterAlarm, dispatchAlarm };
+  return {
+    jobs,
+    deadLetters,
+    deadLetterConsumer,
+    worker,
+    dispatch,
+    schedules,
+    alarmTopic,
+    deadLetterAlarm,
+    dispatchAlarm,
+  };
 }
 
 function eventBridgeExpression(entry: ScheduleEntry): `rate(${string})` | `cron(${string})` {

@@ -105,3 +105,13 @@ export function connectionSecretsAccess(stack: Stack): {
     environment: { OPTIINFRA_SECRETS_PREFIX: prefix },
   };
 }
+
+/** Publish alerts to the alarm topic (lib/alerts/notify.ts) and nothing else. */
+export function publishAlerts(topicArn: string): PolicyStatement {
+  return new PolicyStatement({
+    sid: 'PublishAlerts',
+    effect: Effect.ALLOW,
+    actions: ['sns:Publish'],
+    resources: [topicArn],
+  });
+}

@@ -115,14 +115,30 @@ export function createApplicationCollector(deps: ApplicationCollectorDeps) {
       },
       summary,
     );
+    // The same words as the API's summary: evaluated; waiting (a later run tries again);
+    // unevaluated (attempts spent, given up).
+    const failed = summary.unevaluated + (summary.retrying ?? 0);
+    const judged = summary.evaluated + failed;
+    const left = await waiting();
     ctx.logger.info('evaluation finished', {
       evaluated: summary.evaluated,
+      waiting: left,
       unevaluated: summary.unevaluated,
+      invalid_verdicts: failed,
       judge_tokens: summary.tokens,
       stopped: summary.stopped?.reason,
     });
+    const reasons = (summary.reasons ?? []).join('; ');
+    const verdicts = `${failed} of ${judged} verdicts failed validation: ${reasons}`;
+    // Nothing useful came out of the judge: the data type failed, with the first reasons
+    // (the unevaluated rows are written already, so their attempts count).
+    if (summary.evaluated === 0 && failed > 0) throw new Error(verdicts);
+    if (summary.evaluated === 0 && summary.stopped?.reason === 'judge_unavailable') {
+      throw new Error(`${summary.stopped.message}; ${left} sample(s) wait for the next run`);
+    }
+    if (failed > 0) incomplete(verdicts);
     if (summary.stopped) {
-      incomplete(`${summary.stopped.message}; ${await waiting()} sample(s) wait for the next run`);
+      incomplete(`${summary.stopped.message}; ${left} sample(s) wait for the next run`);
     }
   };
 }

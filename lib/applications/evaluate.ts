@@ -24,7 +24,15 @@ export interface EvaluateOptions {
 /** What a pass over the backlog did, and why it stopped early, if it did. */
 export interface EvaluateSummary {
   evaluated: number;
+  /**
+   * Samples the judge gave no usable verdict this run, given up for good (attempts spent):
+   * the API's `unevaluated`.
+   */
   unevaluated: number;
+  /** Samples the judge gave no usable verdict this run that a later run retries: part of the API's `waiting`. */
+  retrying?: number;
+  /** The first distinct reasons a verdict was unusable (at most 3). */
+  reasons?: string[];
   tokens: number;
   stopped?: { reason: 'judge_unavailable' | 'token_budget'; message: string };
 }
@@ -178,8 +186,15 @@ export async function* evaluatePending(
       }
     });
     for (const r of rows) {
-      if (r.status === 'evaluated') summary.evaluated++;
-      else summary.unevaluated++;
+      if (r.status === 'evaluated') {
+        summary.evaluated++;
+        continue;
+      }
+      if ((r.attempts ?? 0) >= opts.query.maxAttempts) summary.unevaluated++;
+      else summary.retrying = (summary.retrying ?? 0) + 1;
+      summary.reasons ??= [];
+      if (r.error && summary.reasons.length < 3 && !summary.reasons.includes(r.error))
+        summary.reasons.push(r.error);
     }
     summary.tokens = budget.used;
     if (rows.length > 0) yield rows;

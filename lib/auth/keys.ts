@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Store } from '../clickhouse/client';
 import type { Writer } from '../clickhouse/writer';
+import { type BearerError, UnauthorizedError } from '../errors';
 import type { AuthContext } from '../http/types';
 
 /**
@@ -125,9 +126,24 @@ export function bearerToken(header: string | undefined | null): string | null {
 export async function authorize(
   store: Store,
   authorizationHeader: string | undefined | null,
-): Promise<{ isAuthorized: boolean; context?: AuthContext }> {
+): Promise<{ isAuthorized: boolean; context?: AuthContext; error?: BearerError }> {
+  if (!authorizationHeader?.trim()) return { isAuthorized: false };
   const token = bearerToken(authorizationHeader);
-  if (!token) return { isAuthorized: false };
+  if (!token || !KEY_PATTERN.test(token)) return { isAuthorized: false, error: 'invalid_request' };
   const ctx = await verifyApiKey(store, token);
-  return ctx ? { isAuthorized: true, context: ctx } : { isAuthorized: false };
+  return ctx ? { isAuthorized: true, context: ctx } : { isAuthorized: false, error: 'invalid_token' };
+}
+
+/** The 401 for an authorization failure (RFC 6750: missing, malformed or unknown credentials). */
+export function unauthorizedFor(error: string | undefined): UnauthorizedError {
+  if (error === 'invalid_request') {
+    return new UnauthorizedError(
+      'The Authorization header is malformed: expected "Bearer <key>" with an OptiInfra API key.',
+      'invalid_request',
+    );
+  }
+  if (error === 'invalid_token') {
+    return new UnauthorizedError('The API key is unknown or revoked.', 'invalid_token');
+  }
+  return new UnauthorizedError();
 }

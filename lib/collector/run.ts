@@ -12,6 +12,7 @@ import type { ProviderRegistry } from '../providers/registry';
 import { createRedactor } from '../redact';
 import type { CollectionRunInput, RunStatus } from '../schemas/rows';
 import { HOUR_MS } from '../time';
+import { DEFAULT_LEASE, type LeasePolicy, startLease } from './lease';
 import { type RetryPolicy, withRetry } from './retry';
 import {
   type CollectContext,
@@ -43,6 +44,10 @@ export interface RunDeps {
   signal?: AbortSignal;
   /** Told rows written so far per data type (the CLI's progress display); never required. */
   onRows?: (dataType: DataType, rows: number) => void;
+  /** A running run's lease and heartbeat (lib/collector/lease.ts); default: DEFAULT_LEASE. */
+  lease?: LeasePolicy;
+  /** Called with every finished run (alerts); its failure is logged, never the run's. */
+  afterRun?: (job: CollectionJob, result: RunResult) => Promise<void>;
 }
 
 export interface DataTypeOutcome {
@@ -153,12 +158,44 @@ export async function runCollection(job: CollectionJob, deps: RunDeps): Promise<
     persistentKeys: { task_id: job.taskId, customer_id: job.customerId, provider: job.provider },
   });
   const meter = createRequestMeter();
-  const base: CollectionRunInput = {
+  const running: CollectionRunInput = {
     ...runFieldsOf(job),
     status: 'running',
     started_at: startedAt,
   };
-  await recordRun(deps.writer, base);
+  const lease = startLease({
+    writer: deps.writer,
+    running,
+    policy: deps.lease ?? DEFAULT_LEASE,
+    logger,
+    now,
+  });
+  const base: CollectionRunInput = { ...running, ...lease.fields() };
+  try {
+    await recordRun(deps.writer, base);
+    const result = await collectAndRecord(job, deps, { base, logger, meter, startedAt, now, lease });
+    await deps
+      .afterRun?.(job, result)
+      .catch((err: unknown) => logger.error('after-run hook failed', { error: errorMessage(err) }));
+    return result;
+  } finally {
+    await lease.stop();
+  }
+}
+
+async function collectAndRecord(
+  job: CollectionJob,
+  deps: RunDeps,
+  run: {
+    base: CollectionRunInput;
+    logger: ReturnType<Logger['createChild']>;
+    meter: ReturnType<typeof createRequestMeter>;
+    startedAt: Date;
+    now: () => Date;
+    lease: { stop(): Promise<void> };
+  },
+): Promise<RunResult> {
+  const { base, logger, meter, startedAt, now } = run;
   logger.info('collection started', { data_types: job.dataTypes, trigger: job.trigger });
 
   const outcomes: DataTypeOutcome[] = [];
@@ -249,8 +286,10 @@ export async function runCollection(job: CollectionJob, deps: RunDeps): Promise<
     .map((o) => o.window)
     .filter((w): w is { start: string; end: string } => w !== null);
   const finishedAt = now();
+  await run.lease.stop();
   await recordRun(deps.writer, {
     ...base,
+    lease_until: null,
     connection_id: connection?.id ?? base.connection_id,
     status,
     rows,
@@ -267,6 +306,7 @@ export async function runCollection(job: CollectionJob, deps: RunDeps): Promise<
     finished_at: finishedAt,
     duration_ms: Math.max(0, finishedAt.getTime() - startedAt.getTime()),
     details: {
+      ...(job.previousAttempts?.length ? { previous_attempts: job.previousAttempts } : {}),
       data_types: Object.fromEntries(
         outcomes.map((o) => [
           o.dataType,

@@ -195,4 +195,8 @@ export interface CollectionJob {
   connectionId?: string;
   /** An explicit window (ISO) instead of the watermark's. */
   window?: { start: string; end: string };
+  /** 1 for the first try; a retry of an interrupted run keeps the task id and adds one. */
+  attempt?: number;
+  /** What happened to the earlier attempts (shown in the run's details). */
+  previousAttempts?: { attempt: number; error: string; at: string }[];
 }

@@ -76,6 +76,23 @@ const EnvSchema = z.object({
     (n) => n <= 27,
     'must be at most 27 (API Gateway answers 504 at 29 s)',
   ),
+  // Runs that always end (lib/collector/lease.ts, reaper.ts) and alerts (lib/alerts/).
+  RUN_LEASE_SECONDS: intFrom(360, 1),
+  RUN_HEARTBEAT_SECONDS: intFrom(60, 1),
+  RUN_MAX_ATTEMPTS: intFrom(3, 1),
+  RUN_STALE_QUEUED_MINUTES: intFrom(360, 1),
+  SHUTDOWN_GRACE_SECONDS: intFrom(10, 0),
+  ALERT_WEBHOOK_URL: z
+    .string()
+    .optional()
+    .transform((v) => (v?.trim() ? v.trim() : undefined))
+    .refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), 'must be an http(s):// URL'),
+  ALERT_TOPIC_ARN: z
+    .string()
+    .optional()
+    .transform((v) => (v?.trim() ? v.trim() : undefined))
+    .refine((v) => v === undefined || /^arn:aws[a-z-]*:sns:/.test(v), 'must be an SNS topic ARN'),
+  ALERT_AFTER_FAILURES: intFrom(3, 1),
   // Application evaluation (LLM-as-judge on Groq). No key: evaluation is off, samples wait.
   GROQ_API_KEY: z.string().optional(),
   GROQ_BASE_URL: z
@@ -137,6 +154,20 @@ export interface AppConfig {
     readonly retry: { readonly maxAttempts: number; readonly baseMs: number; readonly capMs: number };
     /** A synchronous trigger answers 202 (run going on) after this long. */
     readonly syncWaitMs: number;
+    /** A running run's lease and its renewal period. */
+    readonly lease: { readonly ms: number; readonly heartbeatMs: number };
+    /** Attempts a job gets in all when its runs are interrupted. */
+    readonly maxAttempts: number;
+    /** A run queued this long never reached a worker (AWS reaper). */
+    readonly staleQueuedMs: number;
+    /** `npm start`: how long running jobs may finish after SIGTERM/SIGINT. */
+    readonly shutdownGraceMs: number;
+  };
+  /** Where alerts go: a webhook (local), an SNS topic (AWS); both also logged. */
+  readonly alerts: {
+    readonly webhookUrl: string | undefined;
+    readonly topicArn: string | undefined;
+    readonly afterFailures: number;
   };
   /** LLM-as-judge settings for application evaluation (docs/applications.md). */
   readonly judge: {
@@ -197,6 +228,18 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
       concurrency: e.COLLECTION_CONCURRENCY,
       retry: { maxAttempts: e.RETRY_MAX_ATTEMPTS, baseMs: e.RETRY_BASE_MS, capMs: e.RETRY_CAP_MS },
       syncWaitMs: e.SYNC_TRIGGER_WAIT_SECONDS * 1000,
+      lease: {
+        ms: e.RUN_LEASE_SECONDS * 1000,
+        heartbeatMs: Math.min(e.RUN_HEARTBEAT_SECONDS, e.RUN_LEASE_SECONDS) * 1000,
+      },
+      maxAttempts: e.RUN_MAX_ATTEMPTS,
+      staleQueuedMs: e.RUN_STALE_QUEUED_MINUTES * 60_000,
+      shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
+    },
+    alerts: {
+      webhookUrl: e.ALERT_WEBHOOK_URL,
+      topicArn: e.ALERT_TOPIC_ARN,
+      afterFailures: e.ALERT_AFTER_FAILURES,
     },
     judge: {
       apiKey: e.GROQ_API_KEY?.trim() || undefined,
@@ -219,6 +262,8 @@ export function redactConfig(config: AppConfig): unknown {
     ...config,
     clickhouse: { ...config.clickhouse, password: config.clickhouse.password ? '***' : '' },
     judge: { ...config.judge, apiKey: config.judge.apiKey ? '***' : undefined },
+    // Chat webhooks carry their token in the URL.
+    alerts: { ...config.alerts, webhookUrl: config.alerts.webhookUrl ? '***' : undefined },
   };
 }
 

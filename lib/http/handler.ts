@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { Context } from 'aws-lambda';
+import { unauthorizedFor } from '../auth/keys';
 import { HttpError } from '../errors';
 import type { Logger } from '../logger';
 import { redactPatterns } from '../redact';
@@ -76,7 +77,7 @@ function errorResponses(logger: Logger): middy.MiddlewareObj<ApiEvent, ApiResult
       if (request.response !== undefined && request.response !== null) return;
       const err = request.error;
       if (err instanceof HttpError) {
-        request.response = json(err.status, errorBody(err.code, err.message));
+        request.response = json(err.status, errorBody(err.code, err.message), err.headers);
         return;
       }
       const status = (err as { statusCode?: number } | null)?.statusCode;
@@ -118,6 +119,11 @@ export function createHttpHandler<R extends { logger: Logger }>(
     baseLogger = runtime.logger;
     const requestId = event.requestContext?.requestId ?? context.awsRequestId;
     const logger = runtime.logger.createChild({ persistentKeys: { request_id: requestId } });
+    // The authorizer lets a request with bad credentials through marked, so that the answer
+    // is RFC 6750's 401 with a challenge (an HTTP API authorizer's denial is a bare 403).
+    const authError = (event.requestContext?.authorizer?.lambda as { auth_error?: string } | undefined)
+      ?.auth_error;
+    if (authError) throw unauthorizedFor(authError);
     const req = buildRequest(event, runtime, logger, requestId);
     const result = await route(req);
     const status = result.status ?? 200;

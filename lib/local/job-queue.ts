@@ -7,8 +7,11 @@ import type { Logger } from '../logger';
 export interface InProcessJobQueue extends JobQueue {
   /** Resolves when every job sent so far has finished. */
   drain(): Promise<void>;
-  /** Stops taking jobs; resolves when the running ones finish. */
-  stop(): Promise<void>;
+  /**
+   * Stops taking jobs; gives the running ones `graceMs` to finish. Resolves with the jobs
+   * that did not run or did not finish in time (the caller closes their runs).
+   */
+  stop(graceMs?: number): Promise<CollectionJob[]>;
   readonly pending: number;
 }
 
@@ -23,6 +26,7 @@ export function createInProcessJobQueue(opts: {
   logger: Logger;
 }): InProcessJobQueue {
   const waiting: CollectionJob[] = [];
+  const active = new Map<string, CollectionJob>();
   const inFlight = new Set<string>();
   const idle: (() => void)[] = [];
   let running = 0;
@@ -37,11 +41,13 @@ export function createInProcessJobQueue(opts: {
     while (!stopped && running < opts.concurrency && waiting.length > 0) {
       const job = waiting.shift() as CollectionJob;
       running++;
+      active.set(job.taskId, job);
       runCollection(job, opts.runDeps())
         .catch((err: unknown) =>
           opts.logger.error('collection job failed', { task_id: job.taskId, error: (err as Error).message }),
         )
         .finally(() => {
+          active.delete(job.taskId);
           running--;
           inFlight.delete(key(job));
           pump();
@@ -77,13 +83,19 @@ export function createInProcessJobQueue(opts: {
         idle.push(resolve);
         settleIdle();
       }),
-    async stop() {
+    async stop(graceMs = Number.POSITIVE_INFINITY) {
       stopped = true;
-      waiting.length = 0;
-      await new Promise<void>((resolve) => {
-        idle.push(resolve);
-        settleIdle();
-      });
+      const dropped = waiting.splice(0);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => {
+          idle.push(resolve);
+          settleIdle();
+        }),
+        ...(Number.isFinite(graceMs) ? [new Promise<void>((r) => (timer = setTimeout(r, graceMs)))] : []),
+      ]);
+      clearTimeout(timer);
+      return [...dropped, ...active.values()];
     },
     get pending() {
       return waiting.length + running;

@@ -9,6 +9,8 @@ import { resolve } from 'node:path';
 import { HANDLERS } from '../api/handlers';
 import { ROUTES } from '../api/routes';
 import { runMigrations } from '../clickhouse/migrate';
+import { runFieldsOf } from '../clickhouse/repos/runs';
+import type { CollectionJob } from '../collector/types';
 import { parseConfig, redactConfig } from '../config/schema';
 import { AppError, DataFolderLockedError } from '../errors';
 import { createLogger } from '../logger';
@@ -22,6 +24,7 @@ import { createLocalServer } from './server';
 import { ensureWebBuilt } from './web';
 
 async function main() {
+  const processStart = new Date();
   const config = parseConfig(process.env);
   const logger = createLogger({ level: config.logLevel, service: 'optiinfra-local' });
   const dataDir = resolve(config.dataDir);
@@ -44,7 +47,14 @@ async function main() {
     scheduler?.stop();
     await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
     server?.closeAllConnections();
-    await Promise.race([queue.stop(), new Promise((r) => setTimeout(r, 15_000))]);
+    // Running jobs get a bounded time to finish; the rest are closed as interrupted, so
+    // no run is left open (the next start would otherwise find them orphaned).
+    const unfinished = await queue.stop(config.collection.shutdownGraceMs);
+    if (runtime && unfinished.length > 0) {
+      await closeInterrupted(runtime, unfinished, signal).catch((err: unknown) =>
+        logger.error('closing unfinished runs failed', { error: (err as Error).message }),
+      );
+    }
     await runtime?.store.close().catch(() => undefined);
     lock.release();
     process.exit(0);
@@ -75,6 +85,10 @@ async function main() {
   lock.update({ port });
 
   scheduler = startLocalScheduler(runtime, queue, SCHEDULES);
+  // Runs an earlier process left open (killed, crashed): embedded ClickHouse allows one
+  // process per data folder, so every one of them is an orphan. A shared ClickHouse server
+  // may have other writers: there, only expired leases are reaped (every minute).
+  await scheduler.reapOrphans(config.clickhouse.url ? new Date(0) : processStart);
   await scheduler.tick('local-machine');
 
   const base = `http://localhost:${port}`;
@@ -97,6 +111,21 @@ async function main() {
       '',
     ].join('\n'),
   );
+}
+
+/** Records each job's run as failed, interrupted by the shutdown. */
+async function closeInterrupted(runtime: Runtime, jobs: readonly CollectionJob[], signal: string) {
+  const now = new Date();
+  await runtime.writer.write(
+    'collection_runs',
+    jobs.map((job) => ({
+      ...runFieldsOf(job),
+      status: 'failed' as const,
+      errors: { run: `interrupted: OptiInfra was stopped (${signal}) before the run finished` },
+      finished_at: now,
+    })),
+  );
+  runtime.logger.warn('unfinished runs closed as interrupted', { task_ids: jobs.map((j) => j.taskId) });
 }
 
 function progress(message: string) {

@@ -1,6 +1,7 @@
 import { Cron } from 'croner';
 import { enqueueJobs, planScheduledJobs } from '../collector/dispatch';
 import type { JobQueue } from '../collector/queue';
+import { type ReaperDeps, type ReapReport, reapRuns } from '../collector/reaper';
 import { runScheduledEvaluations } from '../recommendations/schedule';
 import type { Runtime } from '../runtime';
 import { eventBridgeCronToStandard, rateToMs, type ScheduleEntry } from '../schedules';
@@ -8,6 +9,11 @@ import { eventBridgeCronToStandard, rateToMs, type ScheduleEntry } from '../sche
 export interface LocalScheduler {
   /** Runs one entry now (what a rule firing does). */
   tick(entryId: string): Promise<number>;
+  /**
+   * At start-up: every run left open by an earlier process on this data folder is closed
+   * as interrupted and retried (running) or queued again (queued).
+   */
+  reapOrphans(startedAt: Date): Promise<ReapReport>;
   stop(): void;
 }
 
@@ -25,6 +31,10 @@ export function startLocalScheduler(
     const entry = entries.find((e) => e.id === entryId);
     if (!entry) throw new Error(`unknown schedule entry ${entryId}`);
     if (entry.task === 'recommendations') return runScheduledEvaluations(runtime);
+    if (entry.task === 'reap-runs') {
+      const r = await reapRuns(reaperDeps(runtime, queue));
+      return r.retried.length + r.requeued.length;
+    }
     const jobs = await planScheduledJobs(entry, {
       connections: runtime.connections,
       registry: runtime.registry,
@@ -55,8 +65,33 @@ export function startLocalScheduler(
   }
   return {
     tick,
+    reapOrphans: async (startedAt) => reapRuns({ ...reaperDeps(runtime, queue), orphanedBefore: startedAt }),
     stop: () => {
       for (const t of timers) t.stop();
     },
+  };
+}
+
+/** What the reaper needs, from the runtime (AWS: functions/collect/dispatch.ts does the same). */
+export function reaperDeps(runtime: Runtime, queue: JobQueue): ReaperDeps {
+  return {
+    store: runtime.store,
+    writer: runtime.writer,
+    queue,
+    logger: runtime.logger,
+    maxAttempts: runtime.config.collection.maxAttempts,
+    onClosed: (run, reason) =>
+      runtime.alerts.afterRun(
+        {
+          taskId: run.task_id,
+          customerId: run.customer_id,
+          provider: run.provider,
+          dataTypes: [],
+          trigger: 'scheduled',
+          queuedAt: run.queued_at ?? new Date().toISOString(),
+          connectionId: run.connection_id,
+        },
+        { taskId: run.task_id, status: 'failed', outcomes: [], rows: {}, errors: { run: reason } },
+      ),
   };
 }

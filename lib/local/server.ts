@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { Context } from 'aws-lambda';
-import { authorize } from '../auth/keys';
+import { authorize, unauthorizedFor } from '../auth/keys';
 import { createHttpHandler, type RouteHandler, resultStream } from '../http/handler';
 import type { ApiEvent, ApiResult, RouteSpec } from '../http/types';
 import type { Runtime } from '../runtime';
@@ -114,7 +114,7 @@ function send(res: ServerResponse, status: number, body: string | Buffer, header
 
 /**
  * Serves the route table the way API Gateway does: the same route matching, the same
- * authorizer (401 without a key, 403 for a bad one, with API Gateway's own bodies), the
+ * authorizer (RFC 6750: 401 with `WWW-Authenticate: Bearer` for missing, malformed or unknown keys), the
  * same v2 event shape, the same middy-wrapped handlers.
  */
 export function createLocalServer(opts: {
@@ -188,19 +188,14 @@ export function createLocalServer(opts: {
         sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
       });
       if (r.spec.auth === 'key') {
-        const header = event.headers.authorization;
-        if (!header) {
-          status = 401;
-          return send(res, 401, JSON.stringify({ message: 'Unauthorized' }), {
-            'content-type': 'application/json',
-            ...base,
-          });
-        }
-        const decision = await authorize(runtime.store, header);
+        // RFC 6750: missing, malformed or unknown credentials are a 401 with a Bearer challenge.
+        const decision = await authorize(runtime.store, event.headers.authorization);
         if (!decision.isAuthorized || !decision.context) {
-          status = 403;
-          return send(res, 403, JSON.stringify({ message: 'Forbidden' }), {
+          status = 401;
+          const err = unauthorizedFor(decision.error);
+          return send(res, 401, JSON.stringify({ error: { code: err.code, message: err.message } }), {
             'content-type': 'application/json',
+            ...err.headers,
             ...base,
           });
         }

@@ -349,6 +349,9 @@ export const CollectionRunSchema = z.object({
     .union([z.string(), z.record(z.string(), z.unknown())])
     .default('{}')
     .transform((v) => (typeof v === 'string' ? v : JSON.stringify(v))),
+  /** A running run's lease (lib/collector/lease.ts); past it, the reaper closes the run. */
+  lease_until: time.nullable().default(null),
+  attempt: z.number().int().min(1).max(65_535).default(1),
   version,
 });
 export type CollectionRunInput = z.input<typeof CollectionRunSchema>;
@@ -388,6 +391,32 @@ export const ApiKeySchema = z.object({
   revoked_at: time.nullable().default(null),
   version,
 });
+
+export const ALERT_KINDS = [
+  'consecutive_failures',
+  'budget_skip',
+  'judge_unavailable',
+  'dead_letter',
+] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+
+export const AlertSchema = z.object({
+  customer_id: customerId,
+  alert_id: z.string().min(1).max(512),
+  kind: z.enum(ALERT_KINDS),
+  provider,
+  connection_id: text,
+  status: z.enum(['open', 'resolved']),
+  message: text,
+  last_error: text,
+  failures: z.number().int().nonnegative().default(0),
+  task_id: text,
+  opened_at: time,
+  resolved_at: time.nullable().default(null),
+  notified: z.union([z.literal(0), z.literal(1)]).default(0),
+  version,
+});
+export type AlertInput = z.input<typeof AlertSchema>;
 
 /** Every table the writer may insert into, with its schema and version column. */
 const jsonText = z
@@ -454,6 +483,7 @@ export const TABLES = {
   api_keys: { schema: ApiKeySchema, versionColumn: 'version' },
   recommendations: { schema: RecommendationSchema, versionColumn: 'version' },
   recommendation_evaluations: { schema: RecommendationEvaluationSchema, versionColumn: 'version' },
+  alerts: { schema: AlertSchema, versionColumn: 'version' },
 } as const;
 export type TableName = keyof typeof TABLES;
 export type TableInput<T extends TableName> = z.input<(typeof TABLES)[T]['schema']>;

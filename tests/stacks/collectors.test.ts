@@ -156,7 +156,9 @@ describe('Collectors: queue', () => {
   it('feeds the worker small batches and honours its batchItemFailures', () => {
     const worker = findFunction(synth, 'Collectors', 'CollectWorker');
     const { jobs } = queues();
-    const mappings = ofType('AWS::Lambda::EventSourceMapping').map(([, m]) => m.Properties);
+    const mappings = ofType('AWS::Lambda::EventSourceMapping')
+      .map(([, m]) => m.Properties)
+      .filter((m) => m.EventSourceArn['Fn::GetAtt'][0] === jobs[0]);
     expect(mappings).toEqual([
       expect.objectContaining({
         EventSourceArn: { 'Fn::GetAtt': [jobs[0], 'Arn'] },
@@ -230,22 +232,51 @@ describe('Collectors: queue', () => {
 });
 
 describe('Collectors: alarms', () => {
-  it('alarms as soon as the DLQ holds a message, notifying the alarm topic', () => {
+  it('alarms as soon as a message reaches the DLQ (its consumer takes them at once), notifying the alarm topic', () => {
     const { dlq } = queues();
     const [topicId] = ofType('AWS::SNS::Topic')[0] ?? [];
     const alarms = ofType('AWS::CloudWatch::Alarm')
       .map(([, a]) => a.Properties)
-      .filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible');
+      .filter((a) => a.MetricName === 'NumberOfMessagesReceived');
     expect(alarms).toHaveLength(1);
     expect(alarms[0]).toMatchObject({
       Namespace: 'AWS/SQS',
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlq[0], 'QueueName'] } }],
+      Statistic: 'Sum',
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       EvaluationPeriods: 1,
       TreatMissingData: 'notBreaching',
       AlarmActions: [{ Ref: topicId }],
     });
+  });
+
+  it('closes dead-lettered runs with a DLQ consumer, and lets the functions that see problems publish alerts to the topic', () => {
+    const { dlq } = queues();
+    const [topicId] = ofType('AWS::SNS::Topic')[0] ?? [];
+    expect(ofType('AWS::SNS::Topic')).toHaveLength(1);
+    const consumer = findFunction(synth, 'Collectors', 'CollectDeadLetters');
+    expect(consumer.props.handler).toBe('functions/collect/dead-letter.handler');
+    const mapping = ofType('AWS::Lambda::EventSourceMapping')
+      .map(([, m]) => m.Properties)
+      .find((m) => m.EventSourceArn['Fn::GetAtt'][0] === dlq[0]);
+    expect(mapping).toMatchObject({ FunctionName: { Ref: consumer.logicalId } });
+    for (const name of ['CollectWorker', 'CollectDispatch', 'CollectDeadLetters']) {
+      const fn = findFunction(synth, 'Collectors', name);
+      expect(functionResource(synth, fn).Properties.Environment.Variables.ALERT_TOPIC_ARN, name).toEqual({
+        Ref: topicId,
+      });
+      const publish = roleStatements(synth, fn).find((st) => actionsOf(st).includes('sns:Publish'));
+      expect(publish?.Resource, name).toEqual({ Ref: topicId });
+    }
+  });
+
+  it('runs the reaper from the schedule table: a rule for the reap-runs entry targets dispatch', () => {
+    const entry = SCHEDULES.find((e) => e.task === 'reap-runs');
+    expect(entry?.localOnly).toBeFalsy();
+    const input = JSON.stringify({ schedule_id: entry?.id });
+    const rules = ofType('AWS::Events::Rule').map(([, r]) => r.Properties);
+    expect(rules.filter((r) => r.Targets.some((t: { Input?: string }) => t.Input === input))).toHaveLength(1);
   });
 
   it('alarms when dispatch fails, since a failed dispatch queues nothing', () => {

@@ -1,5 +1,6 @@
 import type { RouteHandler } from '../../http/handler';
 import type { Runtime } from '../../runtime';
+import { ALERTS_HANDLERS } from './alerts';
 import { APPLICATIONS_HANDLERS } from './applications';
 import { collectHistory, collectorsList, collectStatus, collectTrigger } from './collect';
 import { CONNECTIONS_HANDLERS } from './connections';
@@ -28,4 +29,5 @@ export const HANDLERS: Record<string, RouteHandler<Runtime>> = {
   ...APPLICATIONS_HANDLERS,
   ...CONNECTIONS_HANDLERS,
   ...RECOMMENDATIONS_HANDLERS,
+  ...ALERTS_HANDLERS,
 };

@@ -1,4 +1,5 @@
 import type { RouteSpec } from '../../http/types';
+import { ALERTS_ROUTES } from './alerts';
 import { APPLICATIONS_ROUTES } from './applications';
 import { CONNECTIONS_ROUTES } from './connections';
 import { COSTS_ROUTES } from './costs';
@@ -22,4 +23,5 @@ export const ROUTES: readonly RouteSpec[] = [
   ...DOCS_ROUTES,
   ...CONNECTIONS_ROUTES,
   ...RECOMMENDATIONS_ROUTES,
+  ...ALERTS_ROUTES,
 ];

@@ -24,6 +24,10 @@ export interface RunView {
   finished_at: string | null;
   duration_ms: number | null;
   details: unknown;
+  /** 1 for the first try; each retry of the same task id adds one. */
+  attempt: number;
+  /** While running: when the run's lease ends unless its worker renews it. */
+  lease_until: string | null;
 }
 
 interface RunRow {
@@ -45,6 +49,8 @@ interface RunRow {
   finished_at: string | null;
   duration_ms: number | string | null;
   details: string;
+  attempt: number | string;
+  lease_until: string | null;
 }
 
 const numbers = (m: Record<string, number | string>) =>
@@ -77,12 +83,14 @@ function toView(r: RunRow): RunView {
     finished_at: clickHouseTimeToIso(r.finished_at),
     duration_ms: r.duration_ms === null ? null : Number(r.duration_ms),
     details,
+    attempt: Number(r.attempt),
+    lease_until: clickHouseTimeToIso(r.lease_until),
   };
 }
 
 const COLUMNS = `task_id, customer_id, provider, connection_id, data_types, trigger, status, rows, errors,
   billable_requests, skipped_reason, window_start, window_end, queued_at, started_at, finished_at,
-  duration_ms, details`;
+  duration_ms, details, attempt, lease_until`;
 
 /** The columns of a run that come from its job, for every state the run records. */
 export function runFieldsOf(job: CollectionJob) {
@@ -94,7 +102,41 @@ export function runFieldsOf(job: CollectionJob) {
     data_types: job.dataTypes,
     trigger: job.trigger,
     queued_at: job.queuedAt,
+    attempt: job.attempt ?? 1,
   };
+}
+
+/** The job a run record describes (what a retry sends again). */
+export function jobOfRun(run: RunView): CollectionJob {
+  const previous = (run.details as { previous_attempts?: CollectionJob['previousAttempts'] } | null)
+    ?.previous_attempts;
+  return {
+    taskId: run.task_id,
+    customerId: run.customer_id,
+    provider: run.provider,
+    dataTypes: run.data_types as CollectionJob['dataTypes'],
+    trigger: run.trigger === 'manual' ? 'manual' : 'scheduled',
+    queuedAt: run.queued_at ?? new Date().toISOString(),
+    ...(run.connection_id ? { connectionId: run.connection_id } : {}),
+    attempt: run.attempt,
+    ...(Array.isArray(previous) && previous.length ? { previousAttempts: previous } : {}),
+  };
+}
+
+/**
+ * Runs still open (`queued` or `running`), oldest first, across customers: what the reaper
+ * looks at. Bounded by `limit`.
+ */
+export async function listOpenRuns(store: Store, limit = 500): Promise<RunView[]> {
+  const rs = await store.client.query({
+    query: `SELECT ${COLUMNS} FROM collection_runs FINAL
+      WHERE status IN ('queued', 'running')
+      ORDER BY queued_at, task_id
+      LIMIT {limit:UInt32}`,
+    query_params: { limit },
+    format: 'JSONEachRow',
+  });
+  return (await rs.json<RunRow>()).map(toView);
 }
 
 /** Appends the run's current state (a new version of its row). */

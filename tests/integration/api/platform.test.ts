@@ -19,13 +19,21 @@ beforeAll(async () => {
 afterAll(() => api.close());
 
 describe('authentication', () => {
-  it('answers 401 without a key and 403 with an unknown one, as API Gateway does', async () => {
+  it('answers 401 with a Bearer challenge (RFC 6750) without a key, with a malformed one and with an unknown one', async () => {
     const none = await api.request('GET', '/api/v1/collect/history/acme');
     expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toBe('Bearer realm="optiinfra"');
     const bad = await api.request('GET', '/api/v1/collect/history/acme', {
       key: 'oik_0123456789abcdef_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
     });
-    expect(bad.status).toBe(403);
+    expect(bad.status).toBe(401);
+    expect(bad.headers.get('www-authenticate')).toBe('Bearer realm="optiinfra", error="invalid_token"');
+    const basic = await fetch(`${api.url}/api/v1/collect/history/acme`, {
+      headers: { authorization: 'Basic xx' },
+    });
+    expect(basic.status).toBe(401);
+    expect(basic.headers.get('www-authenticate')).toBe('Bearer realm="optiinfra", error="invalid_request"');
+    expect(((await basic.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
   });
 
   it("gives 403 to a customer's key on another customer's data, for reads and for triggers", async () => {
@@ -71,9 +79,10 @@ describe('authentication', () => {
     ).toBe(200);
     const revoked = await api.request('DELETE', `/api/v1/keys/${created.body.key_id}`, { key: admin });
     expect(revoked.body).toEqual({ key_id: created.body.key_id, revoked: true });
-    expect(
-      (await api.request('GET', '/api/v1/collect/history/gamma', { key: created.body.key })).status,
-    ).toBe(403);
+    // RFC 6750: a revoked token is invalid_token, a 401 (403 is for a valid key without rights).
+    const after = await api.request('GET', '/api/v1/collect/history/gamma', { key: created.body.key });
+    expect(after.status).toBe(401);
+    expect(after.headers.get('www-authenticate')).toContain('error="invalid_token"');
   });
 
   it("does not let a customer revoke another customer's key", async () => {

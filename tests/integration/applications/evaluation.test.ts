@@ -234,7 +234,11 @@ describe('application evaluation runs', () => {
     );
 
     const first = await evaluate(rt, 'ev-b', 'runpod');
-    expect(first.runs[0].status).toBe('succeeded');
+    // Nothing useful came out of the judge: the data type failed, with the first reasons (issue #15).
+    expect(first.runs[0].status).toBe('failed');
+    expect(first.runs[0].errors.application).toMatch(
+      /^2 of 2 verdicts failed validation: .*(not valid JSON|relevance\.score)/,
+    );
     let stored = await evaluations('ev-b');
     expect(stored.map((r) => [r.request_id, r.status, r.attempts])).toEqual([
       ['req-1', 'unevaluated', 1],
@@ -307,7 +311,7 @@ describe('application evaluation runs', () => {
     expect(row).toMatchObject({ status: 'unevaluated', attempts: 2, coherence: null });
   });
 
-  it('records the run partial and writes nothing when the judge is unavailable; the samples are judged later', async () => {
+  it('records the run failed and writes nothing when the judge is unavailable; the samples are judged later', async () => {
     const rt = await appRuntime(judgeEnv());
     await ingest(rt, 'ev-d', {
       application: 'bot',
@@ -323,7 +327,8 @@ describe('application evaluation runs', () => {
     const out = await evaluate(rt, 'ev-d', 'gcp');
 
     const run = out.runs[0];
-    expect(run.status).toBe('partial');
+    // No verdict at all: failed, not partial (issue #15); the samples still wait.
+    expect(run.status).toBe('failed');
     expect(run.rows_collected).toEqual({ application: 0 });
     expect(run.errors.application).toMatch(
       /^the judge \(Groq openai\/gpt-oss-120b\) is unavailable: HTTP 500: upstream failed for Bearer \*\*\*; 3 sample\(s\) wait for the next run$/,
