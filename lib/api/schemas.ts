@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DATA_TYPES } from '../collector/types';
 import { CustomerIdSchema } from '../config/schema';
 import { RUN_STATUSES } from '../schemas/rows';
+import { checkTriggerWindow, TriggerWindowShape } from './period';
 
 /** Shared request-validation pieces for the route handlers. */
 export const ProviderParamSchema = z
@@ -33,12 +34,15 @@ export const limitParam = (fallback: number, max: number) =>
       return n;
     });
 
-export const TriggerBodySchema = z.strictObject({
-  customer_id: CustomerIdSchema,
-  provider: z.union([ProviderParamSchema, z.array(ProviderParamSchema).min(1).max(50)]),
-  data_types: z.array(DataTypeSchema).min(1).max(4).optional(),
-  async_mode: z.boolean().default(true),
-});
+export const TriggerBodySchema = z
+  .strictObject({
+    customer_id: CustomerIdSchema,
+    provider: z.union([ProviderParamSchema, z.array(ProviderParamSchema).min(1).max(50)]),
+    data_types: z.array(DataTypeSchema).min(1).max(4).optional(),
+    async_mode: z.boolean().default(true),
+    ...TriggerWindowShape,
+  })
+  .superRefine((q, ctx) => checkTriggerWindow(q, ctx));
 
 export const HistoryQuerySchema = z.strictObject({
   provider: ProviderParamSchema.optional(),

@@ -4,7 +4,7 @@ import { getRun, type RunView } from '../clickhouse/repos/runs';
 import type { Writer } from '../clickhouse/writer';
 import { mapLimit } from '../concurrency';
 import type { ConnectionSource } from '../connections/source';
-import { NotFoundError, ValidationError } from '../errors';
+import { errorMessage, NotFoundError, ValidationError } from '../errors';
 import { KNOWN_PROVIDER_IDS, type ProviderRegistry } from '../providers/registry';
 import { enqueueJobs } from './dispatch';
 import type { JobQueue } from './queue';
@@ -18,6 +18,8 @@ export interface TriggerRequest {
   /** Absent: every data type each provider collects. */
   dataTypes?: readonly DataType[] | undefined;
   asyncMode: boolean;
+  /** An explicit window (ISO, [start, end)) for every data type instead of the watermarks'. */
+  window?: { start: string; end: string } | undefined;
 }
 
 export interface TriggerDeps {
@@ -29,11 +31,28 @@ export interface TriggerDeps {
   runDeps: RunDeps;
   /** Jobs run at once in sync mode. */
   concurrency?: number;
+  /** How long a sync trigger waits before answering with the runs still going (default SYNC_WAIT_MS). */
+  syncWaitMs?: number;
+  /**
+   * Sync mode in a Lambda: the jobs go to the queue (whose worker runs them whatever
+   * happens to this request) and the trigger watches their runs. Locally they run in-process.
+   */
+  syncViaQueue?: boolean;
 }
 
 export type TriggerResult =
   | { asyncMode: true; jobs: CollectionJob[] }
-  | { asyncMode: false; jobs: CollectionJob[]; runs: RunView[] };
+  | {
+      asyncMode: false;
+      jobs: CollectionJob[];
+      runs: RunView[];
+      /** The wait bound passed with runs still going: they continue; the caller gets their ids. */
+      stillRunning: boolean;
+    };
+
+/** Default wait of a synchronous trigger, below API Gateway's 29 s (SYNC_TRIGGER_WAIT_SECONDS). */
+export const SYNC_WAIT_MS = 25_000;
+const POLL_MS = 250;
 
 /** 404 for a provider id nobody knows or this build does not ship. */
 export function assertProviderAvailable(registry: ProviderRegistry, provider: string): void {
@@ -90,6 +109,7 @@ export async function planTriggeredJobs(
       dataTypes,
       trigger: 'manual',
       queuedAt: now,
+      ...(req.window ? { window: req.window } : {}),
     });
   }
   if (jobs.length === 0) {
@@ -116,13 +136,52 @@ export async function triggerCollection(req: TriggerRequest, deps: TriggerDeps):
 export async function startJobs(
   jobs: CollectionJob[],
   asyncMode: boolean,
-  deps: Pick<TriggerDeps, 'store' | 'writer' | 'queue' | 'runDeps' | 'concurrency'>,
+  deps: Pick<
+    TriggerDeps,
+    'store' | 'writer' | 'queue' | 'runDeps' | 'concurrency' | 'syncWaitMs' | 'syncViaQueue'
+  >,
 ): Promise<TriggerResult> {
   if (asyncMode) {
     await enqueueJobs(jobs, { writer: deps.writer, queue: deps.queue });
     return { asyncMode: true, jobs };
   }
-  await mapLimit(jobs, deps.concurrency ?? 4, (job) => runCollection(job, deps.runDeps));
+  const waitMs = deps.syncWaitMs ?? SYNC_WAIT_MS;
+  let finished: boolean;
+  if (deps.syncViaQueue) {
+    await enqueueJobs(jobs, { writer: deps.writer, queue: deps.queue });
+    finished = await watchRuns(deps.store, jobs, waitMs);
+  } else {
+    const all = mapLimit(jobs, deps.concurrency ?? 4, (job) => runCollection(job, deps.runDeps));
+    // Past the bound the runs go on here; their failure is in their run record and the log.
+    all.catch((err) =>
+      deps.runDeps.logger.error('triggered collection failed', { error: errorMessage(err) }),
+    );
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    finished = await Promise.race([
+      all.then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), waitMs);
+      }),
+    ]).finally(() => clearTimeout(timer));
+  }
   const runs = await Promise.all(jobs.map((job) => getRun(deps.store, job.taskId)));
-  return { asyncMode: false, jobs, runs: runs.filter((r): r is RunView => r !== null) };
+  return {
+    asyncMode: false,
+    jobs,
+    runs: runs.filter((r): r is RunView => r !== null),
+    stillRunning: !finished,
+  };
+}
+
+const FINAL_STATUSES = new Set(['succeeded', 'partial', 'failed', 'skipped']);
+
+/** Polls the jobs' runs until all have ended (true) or `waitMs` passed (false). */
+async function watchRuns(store: Store, jobs: readonly CollectionJob[], waitMs: number): Promise<boolean> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const runs = await Promise.all(jobs.map((job) => getRun(store, job.taskId)));
+    if (runs.every((r) => r && FINAL_STATUSES.has(r.status))) return true;
+    if (Date.now() + POLL_MS > deadline) return false;
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
 }

@@ -65,11 +65,16 @@ const EnvSchema = z.object({
       'must be DEBUG, INFO, WARN, ERROR or SILENT',
     ),
   COLLECTION_QUEUE_URL: z.string().optional(),
-  MAX_BACKFILL_HOURS: intFrom(24 * 7, 1),
+  MAX_BACKFILL_HOURS: intFrom(24 * 14, 1),
   RETRY_MAX_ATTEMPTS: intFrom(4, 1),
   RETRY_BASE_MS: intFrom(500, 0),
   RETRY_CAP_MS: intFrom(20_000, 0),
   COLLECTION_CONCURRENCY: intFrom(4, 1),
+  // A synchronous trigger answers 202 (task id, status URL) after this long, below API Gateway's 29 s.
+  SYNC_TRIGGER_WAIT_SECONDS: intFrom(25, 1).refine(
+    (n) => n <= 28,
+    'must be at most 28 (API Gateway stops waiting at 29 s)',
+  ),
   // Application evaluation (LLM-as-judge on Groq). No key: evaluation is off, samples wait.
   GROQ_API_KEY: z.string().optional(),
   GROQ_BASE_URL: z
@@ -128,6 +133,8 @@ export interface AppConfig {
   readonly collection: {
     readonly maxBackfillMs: number;
     readonly concurrency: number;
+    /** How long a synchronous trigger waits for its runs before answering 202 (SYNC_TRIGGER_WAIT_SECONDS). */
+    readonly syncWaitMs: number;
     readonly retry: { readonly maxAttempts: number; readonly baseMs: number; readonly capMs: number };
   };
   /** LLM-as-judge settings for application evaluation (docs/applications.md). */
@@ -187,6 +194,7 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
     collection: {
       maxBackfillMs: e.MAX_BACKFILL_HOURS * 3_600_000,
       concurrency: e.COLLECTION_CONCURRENCY,
+      syncWaitMs: e.SYNC_TRIGGER_WAIT_SECONDS * 1000,
       retry: { maxAttempts: e.RETRY_MAX_ATTEMPTS, baseMs: e.RETRY_BASE_MS, capMs: e.RETRY_CAP_MS },
     },
     judge: {

@@ -6,6 +6,7 @@ import { CustomerIdSchema } from '../../config/schema';
 import { NotFoundError } from '../../errors';
 import type { RouteHandler } from '../../http/handler';
 import type { Runtime } from '../../runtime';
+import { triggerWindowOf } from '../period';
 import { CustomerPathSchema, HistoryQuerySchema, TaskIdSchema, TriggerBodySchema } from '../schemas';
 import { triggerAndRespond } from './trigger';
 
@@ -20,6 +21,7 @@ export const collectTrigger: RouteHandler<Runtime> = async (req) => {
     providers,
     dataTypes: body.data_types,
     asyncMode: body.async_mode,
+    window: triggerWindowOf(body),
   });
 };
 

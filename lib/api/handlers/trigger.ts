@@ -5,17 +5,21 @@ import { CustomerIdSchema } from '../../config/schema';
 import type { HandlerResult, RouteHandler } from '../../http/handler';
 import type { ApiRequest } from '../../http/request';
 import type { Runtime } from '../../runtime';
+import { checkTriggerWindow, TriggerWindowShape, triggerWindowOf } from '../period';
 import { ProviderParamSchema } from '../schemas';
 
 /**
  * Body of the agents' `POST .../trigger-collection`: the data type is the agent's own, so
  * only who and where. `provider` defaults to every enabled connection of the customer.
  */
-export const AgentTriggerBodySchema = z.strictObject({
-  customer_id: CustomerIdSchema,
-  provider: z.union([ProviderParamSchema, z.array(ProviderParamSchema).min(1).max(50)]).default('all'),
-  async_mode: z.boolean().default(true),
-});
+export const AgentTriggerBodySchema = z
+  .strictObject({
+    customer_id: CustomerIdSchema,
+    provider: z.union([ProviderParamSchema, z.array(ProviderParamSchema).min(1).max(50)]).default('all'),
+    async_mode: z.boolean().default(true),
+    ...TriggerWindowShape,
+  })
+  .superRefine((q, ctx) => checkTriggerWindow(q, ctx));
 
 /**
  * Runs a manual collection for an already authorised request and shapes the answer every
@@ -37,6 +41,9 @@ export async function triggerAndRespond(
     queue: rt.queue,
     runDeps: rt.runDeps,
     concurrency: rt.config.collection.concurrency,
+    syncWaitMs: rt.config.collection.syncWaitMs,
+    // In a Lambda, work left running after the response is frozen: the queue's worker runs it.
+    syncViaQueue: rt.mode === 'lambda',
   });
   const tasks = result.jobs.map((j) => ({
     task_id: j.taskId,
@@ -54,6 +61,22 @@ export async function triggerAndRespond(
         started_at: first?.queuedAt,
         async_mode: true,
         tasks,
+      },
+    };
+  }
+  if (result.stillRunning) {
+    // Past the wait bound: the runs go on; never a 5xx for a run that is still going.
+    return {
+      status: 202,
+      body: {
+        task_id: first?.taskId,
+        status: result.runs.length === 1 ? (result.runs[0]?.status ?? 'running') : 'running',
+        message: `Collection still running after ${Math.round(rt.config.collection.syncWaitMs / 1000)} s; follow it at ${statusPath}.`,
+        status_url: statusPath.replace('{task_id}', first?.taskId ?? ''),
+        started_at: first?.queuedAt,
+        async_mode: false,
+        tasks,
+        runs: result.runs,
       },
     };
   }
@@ -77,6 +100,7 @@ export function agentTrigger(dataType: DataType, statusPath?: string): RouteHand
           body.provider === 'all' ? 'all' : Array.isArray(body.provider) ? body.provider : [body.provider],
         dataTypes: [dataType],
         asyncMode: body.async_mode,
+        window: triggerWindowOf(body),
       },
       statusPath,
     );

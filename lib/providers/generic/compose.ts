@@ -2,7 +2,7 @@ import type { RetryPolicy } from '../../collector/retry';
 import type { CollectContext, ProviderDefinition, WindowPolicy } from '../../collector/types';
 import { errorMessage, ProviderError } from '../../errors';
 import type { CostRowInput, PerformancePointInput, ResourceSnapshotInput } from '../../schemas/rows';
-import { HOUR_MS, MINUTE_MS } from '../../time';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../time';
 import {
   type AdapterContextOptions,
   createAdapterContext,
@@ -10,7 +10,13 @@ import {
 } from '../adapters/context';
 import type { AdapterSettings, ProviderAdapter } from '../adapters/types';
 import { authHeaders } from '../prometheus/client';
-import { collectPrometheus, prometheusEndpoint, reportProblem, testPrometheus } from '../prometheus/collect';
+import {
+  collectPrometheus,
+  oldestPrometheusSample,
+  prometheusEndpoint,
+  reportProblem,
+  testPrometheus,
+} from '../prometheus/collect';
 import { collectDcgmDirect } from '../prometheus/dcgm-direct';
 import { scrapeMetrics } from '../prometheus/exposition';
 import type { Catalog, CatalogEntry } from './catalog';
@@ -84,10 +90,23 @@ export function adapterActive(
   return connection.settings.api !== undefined || adapter.secretNames.some((n) => connection.secrets[n]);
 }
 
-/** Prometheus range queries re-read the last minutes: the newest step may have been evaluated before its scrape landed. */
+/**
+ * Prometheus range queries re-read the last minutes: the newest step may have been
+ * evaluated before its scrape landed. A first collection reads `history_days` back (from
+ * the source's oldest sample when it is younger), a day per chunk at most, each chunk
+ * within Prometheus's points-per-series limit (`max_points_per_query`).
+ */
 const PERFORMANCE_WINDOW: WindowPolicy<GenericSettings> = {
   initialLookbackMs: HOUR_MS,
   restatementMs: 5 * MINUTE_MS,
+  historyMs: (s) => s.history_days * DAY_MS,
+  chunkMs: (s) =>
+    Math.min(DAY_MS, s.prometheus ? s.prometheus.max_points_per_query * s.prometheus.step : DAY_MS),
+  oldestAvailable: async (ctx) => {
+    const prom = ctx.connection.settings.prometheus;
+    if (!prom) return null;
+    return oldestPrometheusSample(ctx, ctx.provider, prom);
+  },
 };
 
 /**
@@ -100,7 +119,8 @@ const ADAPTER_COST_WINDOW: WindowPolicy<AdapterSettings> = { initialLookbackMs: 
 
 /** An adapter's policy on the provider's settings: `restateFrom` sees the `api:` block. */
 function onGenericSettings(policy: WindowPolicy<AdapterSettings>): WindowPolicy<GenericSettings> {
-  const { restateFrom, ...rest } = policy;
+  const { restateFrom, initialLookbackMs, restatementMs, maxBackfillMs } = policy;
+  const rest = { initialLookbackMs, restatementMs, maxBackfillMs };
   return restateFrom
     ? { ...rest, restateFrom: (now, settings, watermark) => restateFrom(now, settings.api ?? {}, watermark) }
     : rest;

@@ -26,7 +26,12 @@ export interface GenericSettings {
   dcgm?: z.output<typeof DcgmSettingsSchema> | undefined;
   api?: AdapterSettings | undefined;
   region: string;
+  /** Days of history a first performance collection reads (capped by what the source holds). */
+  history_days: number;
 }
+
+/** `history_days`: what a new connection's first collection backfills (the recommendations' lookback). */
+export const HistoryDaysSchema = z.number().int().min(0).max(400).default(14);
 
 /**
  * The settings schema of one catalog provider: query set and query names checked against
@@ -44,6 +49,7 @@ export function buildSettingsSchema(
       dcgm: DcgmSettingsSchema.optional(),
       api: (adapter?.settingsSchema ?? ApiSettingsSchema).optional(),
       region: z.string().max(64).default(''),
+      history_days: HistoryDaysSchema,
     })
     .superRefine((s, ctx) => {
       if (!s.prometheus && !s.dcgm && !s.api) {
