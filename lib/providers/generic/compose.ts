@@ -19,6 +19,7 @@ import {
 } from '../prometheus/collect';
 import { collectDcgmDirect } from '../prometheus/dcgm-direct';
 import { scrapeMetrics } from '../prometheus/exposition';
+import { pricedMachineCosts, pricedMachineSnapshots } from '../prometheus/prices';
 import type { Catalog, CatalogEntry } from './catalog';
 import { buildSettingsSchema, type GenericSettings, resolveQueries } from './settings';
 
@@ -133,8 +134,13 @@ function windowsOf(adapter: ProviderAdapter | undefined): ProviderDefinition<Gen
     performance: PERFORMANCE_WINDOW,
     ...(resource ? { resource: onGenericSettings(resource) } : {}),
     ...(adapter?.cost ? { cost: onGenericSettings(adapter.windows?.cost ?? ADAPTER_COST_WINDOW) } : {}),
+    // Priced self-hosted machines: each clock hour is recomputed whole, so the last one is re-read.
+    ...(adapter ? {} : { cost: { initialLookbackMs: HOUR_MS, restatementMs: HOUR_MS } }),
   };
 }
+
+/** How close to now a window's end must be for sources that only report the present. */
+const PRESENT_TOLERANCE_MS = 10 * MINUTE_MS;
 
 /** A connection test answers someone waiting: one quick retry, not a collection's patience. */
 const TEST_RETRY: RetryPolicy = { maxAttempts: 2, baseMs: 250, capMs: 1_000 };
@@ -151,8 +157,13 @@ function defineGenericProvider(
 
   async function* performance(ctx: CollectContext<GenericSettings>): AsyncGenerator<PerformancePointInput[]> {
     const s = ctx.connection.settings;
-    const useAdapter = adapterActive(adapter, ctx.connection) && adapter?.performance !== undefined;
-    const sources = Number(Boolean(s.prometheus)) + Number(Boolean(s.dcgm)) + Number(useAdapter);
+    // DCGM scrapes and adapters report the present only: asked in the chunk that reaches
+    // now, not once per chunk of a history backfill.
+    const present = ctx.window.end.getTime() >= ctx.now().getTime() - PRESENT_TOLERANCE_MS;
+    const useAdapter =
+      present && adapterActive(adapter, ctx.connection) && adapter?.performance !== undefined;
+    const useDcgm = present || !s.prometheus;
+    const sources = Number(Boolean(s.prometheus)) + Number(Boolean(s.dcgm) && useDcgm) + Number(useAdapter);
     if (sources === 0) {
       ctx.logger.info(
         'no performance source on this connection (no prometheus, dcgm or adapter utilisation)',
@@ -160,7 +171,7 @@ function defineGenericProvider(
       return;
     }
     const anyCtx = ctx as CollectContext<unknown>;
-    if (s.dcgm) {
+    if (s.dcgm && useDcgm) {
       yield* collectDcgmDirect(anyCtx, {
         provider: entry.id,
         settings: s.dcgm,
@@ -196,7 +207,30 @@ function defineGenericProvider(
     }
   }
 
+  /** A Prometheus-only provider's priced machines (settings.prices), or nothing. */
+  const priced = (ctx: CollectContext<GenericSettings>) => {
+    const s = ctx.connection.settings;
+    if (!s.prices || !s.prometheus) {
+      ctx.logger.info('no prices configured: no inventory or cost for this Prometheus-only connection');
+      return null;
+    }
+    const machine = resolveQueries(catalog, entry, s).find((q) => q.resourceType === 'machine');
+    return {
+      provider: entry.id,
+      displayName: entry.display_name,
+      prometheus: s.prometheus,
+      prices: s.prices,
+      resourceId: [...s.prometheus.resource_id, ...(machine?.resourceId ?? [])],
+      region: s.region,
+    };
+  };
+
   async function* resource(ctx: CollectContext<GenericSettings>): AsyncGenerator<ResourceSnapshotInput[]> {
+    if (!adapter) {
+      const o = priced(ctx);
+      if (o) yield await pricedMachineSnapshots(ctx as CollectContext<unknown>, o);
+      return;
+    }
     if (!adapter?.resources || !adapterActive(adapter, ctx.connection)) {
       ctx.logger.info('Prometheus-only connection: no inventory (configure the API adapter for it)');
       return;
@@ -211,6 +245,11 @@ function defineGenericProvider(
   }
 
   async function* cost(ctx: CollectContext<GenericSettings>): AsyncGenerator<CostRowInput[]> {
+    if (!adapter) {
+      const o = priced(ctx);
+      if (o) yield await pricedMachineCosts(ctx as CollectContext<unknown>, o);
+      return;
+    }
     if (!adapter?.cost || !adapterActive(adapter, ctx.connection)) {
       ctx.logger.info('Prometheus-only connection: no billing (configure the API adapter for it)');
       return;
@@ -232,8 +271,8 @@ function defineGenericProvider(
     settingsSchema,
     collectors: {
       performance,
-      ...(adapter?.resources ? { resource } : {}),
-      ...(adapter?.cost ? { cost } : {}),
+      ...(adapter?.resources || !adapter ? { resource } : {}),
+      ...(adapter?.cost || !adapter ? { cost } : {}),
     },
     windows: windowsOf(adapter),
     async testConnection({ connection, signal, logger }) {

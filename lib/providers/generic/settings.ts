@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { AdapterSettings, ProviderAdapter } from '../adapters/types';
 import { DcgmSettingsSchema, httpUrlSchema, PrometheusSettingsSchema } from '../prometheus/config';
+import { type MachinePrices, MachinePricesSchema } from '../prometheus/prices';
 import type { QuerySpecInput, ResolvedQuery } from '../prometheus/query';
 import type { Catalog, CatalogEntry } from './catalog';
 
@@ -28,6 +29,8 @@ export interface GenericSettings {
   region: string;
   /** Days of history a first performance collection reads (capped by what the source holds). */
   history_days: number;
+  /** Hourly prices of self-hosted machines (providers without an API adapter). */
+  prices?: MachinePrices | undefined;
 }
 
 /** `history_days`: what a new connection's first collection backfills (the recommendations' lookback). */
@@ -50,6 +53,7 @@ export function buildSettingsSchema(
       api: (adapter?.settingsSchema ?? ApiSettingsSchema).optional(),
       region: z.string().max(64).default(''),
       history_days: HistoryDaysSchema,
+      prices: MachinePricesSchema.optional(),
     })
     .superRefine((s, ctx) => {
       if (!s.prometheus && !s.dcgm && !s.api) {
@@ -57,6 +61,20 @@ export function buildSettingsSchema(
           code: 'custom',
           path: ['prometheus'],
           message: `set prometheus.url (and/or dcgm.url${adapter ? ', api' : ''}): a connection to ${entry.display_name} needs at least one source`,
+        });
+      }
+      if (s.prices && adapter) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['prices'],
+          message: `${entry.display_name} machines are priced by its API adapter; set prices under api: instead`,
+        });
+      }
+      if (s.prices && !s.prometheus) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['prices'],
+          message: 'prices need prometheus.url: machines and their running time come from its up series',
         });
       }
       if (s.api && !adapter) {
