@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { AdapterSettings, ProviderAdapter } from '../adapters/types';
 import { DcgmSettingsSchema, httpUrlSchema, PrometheusSettingsSchema } from '../prometheus/config';
 import { type MachinePrices, MachinePricesSchema } from '../prometheus/prices';
-import type { QuerySpecInput, ResolvedQuery } from '../prometheus/query';
+import { droppedLabels, type QuerySpecInput, type ResolvedQuery, templateLabels } from '../prometheus/query';
 import type { Catalog, CatalogEntry } from './catalog';
 
 /** `api:` of an adapter that declares no settings schema: its base URL, anything else passed through. */
@@ -116,6 +116,18 @@ export function buildSettingsSchema(
         }
         added.add(q.id);
       });
+      // One identity per machine: every query must keep the labels prometheus.resource_id reads.
+      const identity = [...new Set(s.prometheus.resource_id.flatMap(templateLabels))];
+      if (identity.length === 0) return;
+      for (const q of resolveQueries(catalog, entry, s as GenericSettings)) {
+        const dropped = droppedLabels(q.query, identity);
+        if (dropped.length === 0) continue;
+        ctx.addIssue({
+          code: 'custom',
+          path: ['prometheus', 'resource_id'],
+          message: `query "${q.id}" aggregates away ${dropped.map((l) => `"${l}"`).join(', ')}: its points could not be named by ${JSON.stringify(s.prometheus.resource_id)} and the machine would split in two; replace or exclude the query`,
+        });
+      }
     }) as z.ZodType<GenericSettings>;
 }
 

@@ -95,8 +95,8 @@ async function machines(ctx: CollectContext<unknown>, o: PricedMachinesOptions):
     for (const [ts, value] of series.samples) {
       if (value !== 1) continue;
       const hour = Math.floor(ts / HOUR_MS) * HOUR_MS;
-      let set = m.upAt.get(hour);
-      if (!set) m.upAt.set(hour, (set = new Set()));
+      const set = m.upAt.get(hour) ?? new Set<number>();
+      m.upAt.set(hour, set);
       set.add(ts);
       if (ts === endMs) m.upNow = true;
     }
