@@ -42,8 +42,6 @@ export async function triggerAndRespond(
     runDeps: rt.runDeps,
     concurrency: rt.config.collection.concurrency,
     syncWaitMs: rt.config.collection.syncWaitMs,
-    // In a Lambda, work left running after the response is frozen: the queue's worker runs it.
-    syncViaQueue: rt.mode === 'lambda',
   });
   const tasks = result.jobs.map((j) => ({
     task_id: j.taskId,
