@@ -60,7 +60,28 @@ export interface DataTypeOutcome {
   warnings?: string[];
   /** Set when the data type was not collected on purpose (request budget spent). */
   skipped?: string;
+  /** Chunks of a long window (history backfill): how many were collected of how many. */
+  windows?: WindowProgress;
   durationMs: number;
+}
+
+/** Progress of a window collected in chunks (WindowPolicy.chunkMs). */
+export interface WindowProgress {
+  done: number;
+  total: number;
+  /** Rows written so far. */
+  points: number;
+}
+
+/** Splits [start, end) into consecutive chunks of at most `chunkMs`. */
+export function chunkWindow(window: TimeWindow, chunkMs: number | undefined): TimeWindow[] {
+  const span = window.end.getTime() - window.start.getTime();
+  if (!chunkMs || chunkMs <= 0 || span <= chunkMs) return [window];
+  const chunks: TimeWindow[] = [];
+  for (let s = window.start.getTime(); s < window.end.getTime(); s += chunkMs) {
+    chunks.push({ start: new Date(s), end: new Date(Math.min(s + chunkMs, window.end.getTime())) });
+  }
+  return chunks;
 }
 
 export interface RunResult {
@@ -252,9 +273,30 @@ async function collectAndRecord(
       outcomes.push({ dataType: dt, ok: false, rows: 0, window: null, error: message, durationMs: 0 });
     }
   } else {
+    const progress: Record<string, WindowProgress> = {};
+    // A backfill in chunks records its progress in the running run (GET .../status/{task_id}).
+    const onProgress = async (dataType: DataType, p: WindowProgress) => {
+      progress[dataType] = p;
+      await recordRun(deps.writer, {
+        ...base,
+        connection_id: connection?.id ?? base.connection_id,
+        details: { progress: { ...progress } },
+      });
+    };
     for (const dataType of job.dataTypes) {
       outcomes.push(
-        await collectDataType({ job, dataType, provider, connection, deps, logger, meter, redact, now }),
+        await collectDataType({
+          job,
+          dataType,
+          provider,
+          connection,
+          deps,
+          logger,
+          meter,
+          redact,
+          now,
+          onProgress,
+        }),
       );
     }
   }
@@ -310,7 +352,14 @@ async function collectAndRecord(
       data_types: Object.fromEntries(
         outcomes.map((o) => [
           o.dataType,
-          { ok: o.ok, rows: o.rows, window: o.window, error: o.error ?? null, duration_ms: o.durationMs },
+          {
+            ok: o.ok,
+            rows: o.rows,
+            window: o.window,
+            error: o.error ?? null,
+            duration_ms: o.durationMs,
+            ...(o.windows ? { windows: o.windows } : {}),
+          },
         ]),
       ),
     },
@@ -334,6 +383,7 @@ async function collectDataType(args: {
   meter: ReturnType<typeof createRequestMeter>;
   redact: (s: string) => string;
   now: () => Date;
+  onProgress?: (dataType: DataType, progress: WindowProgress) => Promise<void>;
 }): Promise<DataTypeOutcome> {
   const { job, dataType, provider, connection, deps, meter, redact, now } = args;
   const t0 = Date.now();
@@ -354,21 +404,52 @@ async function collectDataType(args: {
     };
   }
   const key = { customerId: job.customerId, provider: job.provider, dataType };
+  const signal = deps.signal ?? new AbortController().signal;
+  const retry: CollectContext['retry'] = (label, fn) =>
+    withRetry(fn, deps.retry, {
+      signal,
+      onRetry: (err, attempt, delayMs) =>
+        logger.warn('provider call failed, retrying', {
+          call: label,
+          attempt,
+          delay_ms: delayMs,
+          error: redact(errorMessage(err)),
+        }),
+    });
   let window: TimeWindow;
   let watermark: Date | null = null;
   try {
     watermark = await getWatermark(deps.store, key);
     const at = now();
+    // History backfill: a first collection reads `historyMs` back (not just the initial
+    // lookback), and a gap is filled at least that far, so an interrupted backfill resumes.
+    const historyMs = policy?.historyMs?.(connection.settings);
     window = job.window
       ? { start: new Date(job.window.start), end: new Date(job.window.end) }
       : computeWindow({
           now: at,
           watermark,
-          initialLookbackMs: policy?.initialLookbackMs,
+          initialLookbackMs: watermark === null && historyMs ? historyMs : policy?.initialLookbackMs,
           restatementMs: policy?.restatementMs,
           restateFrom: policy?.restateFrom?.(at, connection.settings, watermark),
-          maxBackfillMs: policy?.maxBackfillMs ?? deps.maxBackfillMs,
+          maxBackfillMs: Math.max(policy?.maxBackfillMs ?? deps.maxBackfillMs, historyMs ?? 0),
         });
+    if (!job.window && watermark === null && historyMs && policy?.oldestAvailable) {
+      const oldest = await policy.oldestAvailable({
+        connection,
+        signal,
+        logger,
+        retry,
+        meter,
+        now,
+        provider: job.provider,
+        since: window.start,
+      });
+      if (oldest && oldest > window.start) {
+        logger.info("history starts at the source's oldest sample", { oldest: oldest.toISOString() });
+        window = { start: new Date(Math.min(oldest.getTime(), window.end.getTime())), end: window.end };
+      }
+    }
   } catch (err) {
     return {
       dataType,
@@ -419,10 +500,10 @@ async function collectDataType(args: {
       };
     }
   }
-  const signal = deps.signal ?? new AbortController().signal;
   const complete: TimeWindow[] = [];
   const sink = deps.sinks?.[dataType] ?? tableSink(deps.writer, dataType);
-  const sinkCtx: SinkContext = {
+  const chunks = chunkWindow(window, policy?.chunkMs?.(connection.settings));
+  const baseSinkCtx: SinkContext = {
     taskId: job.taskId,
     customerId: job.customerId,
     provider: job.provider,
@@ -433,7 +514,7 @@ async function collectDataType(args: {
     logger,
   };
   const warnings: string[] = [];
-  const ctx: CollectContext = {
+  const baseCtx: CollectContext = {
     taskId: job.taskId,
     customerId: job.customerId,
     provider: job.provider,
@@ -450,36 +531,44 @@ async function collectDataType(args: {
       if (warnings.length < 50 && !warnings.includes(text)) warnings.push(text);
     },
     complete: (range) => complete.push({ start: range.start, end: range.end }),
-    retry: (label, fn) =>
-      withRetry(fn, deps.retry, {
-        signal,
-        onRetry: (err, attempt, delayMs) =>
-          logger.warn('provider call failed, retrying', {
-            call: label,
-            attempt,
-            delay_ms: delayMs,
-            error: redact(errorMessage(err)),
-          }),
-      }),
+    retry,
   };
 
   let rows = 0;
+  let done = 0;
+  let sinkCtx = baseSinkCtx;
+  const progress = (): WindowProgress | undefined =>
+    chunks.length > 1 ? { done, total: chunks.length, points: rows } : undefined;
   try {
-    for await (const batch of collector(ctx)) {
-      if (batch.length === 0) continue;
-      rows += await sink.write(batch, sinkCtx);
-      deps.onRows?.(dataType, rows);
+    // One chunk unless the policy splits a long window: each chunk is collected, written
+    // and its watermark moved before the next, so a run stopped mid-way resumes there.
+    for (const chunk of chunks) {
+      sinkCtx = { ...baseSinkCtx, window: chunk };
+      complete.length = 0;
+      for await (const batch of collector({ ...baseCtx, window: chunk })) {
+        if (batch.length === 0) continue;
+        rows += await sink.write(batch, sinkCtx);
+        deps.onRows?.(dataType, rows);
+      }
+      const finished = await sink.finish?.(sinkCtx, { ok: true, complete });
+      if (typeof finished === 'number') rows += finished;
+      if (!watermark || chunk.end > watermark) watermark = chunk.end;
+      await setWatermark(deps.writer, key, watermark, job.taskId);
+      done++;
+      const p = progress();
+      if (p) {
+        logger.info('backfill progress', { windows: `${p.done}/${p.total}`, points: p.points });
+        await args.onProgress?.(dataType, p);
+      }
     }
-    const finished = await sink.finish?.(sinkCtx, { ok: true, complete });
-    if (typeof finished === 'number') rows += finished;
-    const next = watermark && watermark > window.end ? watermark : window.end;
-    await setWatermark(deps.writer, key, next, job.taskId);
+    const p = progress();
     return {
       dataType,
       ok: true,
       rows,
       window: windowIso,
       ...(warnings.length ? { warnings } : {}),
+      ...(p ? { windows: p } : {}),
       durationMs: Date.now() - t0,
     };
   } catch (err) {
@@ -497,6 +586,7 @@ async function collectDataType(args: {
       window: windowIso,
       error: message,
       ...(warnings.length ? { warnings } : {}),
+      ...(progress() ? { windows: progress() } : {}),
       durationMs: Date.now() - t0,
     };
   }

@@ -125,7 +125,29 @@ export interface WindowPolicy<S = unknown> {
   restateFrom?(now: Date, settings: S, watermark: Date | null): Date;
   /** Overrides the deployment's maxBackfillMs for this data type (how far a gap is backfilled). */
   maxBackfillMs?: number;
+  /**
+   * History backfill: how far back a connection's first collection of this data type reads
+   * (e.g. the `history_days` setting, capped at what the source keeps). Also the least a
+   * gap is backfilled, so that an interrupted backfill resumes from its watermark.
+   */
+  historyMs?(settings: S): number;
+  /**
+   * The source's oldest sample, asked on a first collection so that a backfill does not
+   * query days the source never held. Null when it cannot tell.
+   */
+  oldestAvailable?(ctx: OldestContext<S>): Promise<Date | null>;
+  /**
+   * Windows longer than this are collected in consecutive chunks, the watermark moving
+   * after each one (resumable), with the progress in the run's status.
+   */
+  chunkMs?(settings: S): number;
 }
+
+/** What `WindowPolicy.oldestAvailable` may use: the connection and the run's call helpers. */
+export type OldestContext<S = unknown> = Pick<
+  CollectContext<S>,
+  'connection' | 'signal' | 'logger' | 'retry' | 'meter' | 'now' | 'provider'
+> & { readonly since: Date };
 
 /**
  * What a provider module exports (one folder per provider under lib/providers/).

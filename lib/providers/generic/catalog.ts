@@ -5,7 +5,12 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../../errors';
 import { httpUrlSchema, SecretNameSchema } from '../prometheus/config';
-import { LabelTemplateSchema, QuerySpecInputSchema } from '../prometheus/query';
+import {
+  droppedLabels,
+  LabelTemplateSchema,
+  QuerySpecInputSchema,
+  templateLabels,
+} from '../prometheus/query';
 
 /**
  * Provider ids that have a module of their own (lib/providers/<id>/). The catalog is for
@@ -132,6 +137,16 @@ export const CatalogSchema = z
     const queryIds = new Map<string, string>();
     for (const [setName, set] of Object.entries(cat.query_sets)) {
       set.queries.forEach((q, j) => {
+        // One identity per machine: an aggregation must keep every label the resource id reads.
+        const identity = [...new Set((q.resource_id ?? set.resource_id).flatMap(templateLabels))];
+        const dropped = droppedLabels(q.query, identity);
+        if (dropped.length > 0) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['query_sets', setName, 'queries', j, 'query'],
+            message: `query "${q.id}" aggregates away ${dropped.map((l) => `"${l}"`).join(', ')}, which resource_id ${JSON.stringify(q.resource_id ?? set.resource_id)} needs: its points would name the machine differently from the set's other queries; keep the labels (e.g. "avg without (cpu, mode)" instead of "by (instance)")`,
+          });
+        }
         const other = queryIds.get(q.id);
         if (other) {
           ctx.addIssue({

@@ -2,7 +2,7 @@ import type { RetryPolicy } from '../../collector/retry';
 import type { CollectContext, ProviderDefinition, WindowPolicy } from '../../collector/types';
 import { errorMessage, ProviderError } from '../../errors';
 import type { CostRowInput, PerformancePointInput, ResourceSnapshotInput } from '../../schemas/rows';
-import { HOUR_MS, MINUTE_MS } from '../../time';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../time';
 import {
   type AdapterContextOptions,
   createAdapterContext,
@@ -10,9 +10,16 @@ import {
 } from '../adapters/context';
 import type { AdapterSettings, ProviderAdapter } from '../adapters/types';
 import { authHeaders } from '../prometheus/client';
-import { collectPrometheus, prometheusEndpoint, reportProblem, testPrometheus } from '../prometheus/collect';
+import {
+  collectPrometheus,
+  oldestPrometheusSample,
+  prometheusEndpoint,
+  reportProblem,
+  testPrometheus,
+} from '../prometheus/collect';
 import { collectDcgmDirect } from '../prometheus/dcgm-direct';
 import { scrapeMetrics } from '../prometheus/exposition';
+import { pricedMachineCosts, pricedMachineSnapshots } from '../prometheus/prices';
 import type { Catalog, CatalogEntry } from './catalog';
 import { buildSettingsSchema, type GenericSettings, resolveQueries } from './settings';
 
@@ -84,10 +91,23 @@ export function adapterActive(
   return connection.settings.api !== undefined || adapter.secretNames.some((n) => connection.secrets[n]);
 }
 
-/** Prometheus range queries re-read the last minutes: the newest step may have been evaluated before its scrape landed. */
+/**
+ * Prometheus range queries re-read the last minutes: the newest step may have been
+ * evaluated before its scrape landed. A first collection reads `history_days` back (from
+ * the source's oldest sample when it is younger), a day per chunk at most, each chunk
+ * within Prometheus's points-per-series limit (`max_points_per_query`).
+ */
 const PERFORMANCE_WINDOW: WindowPolicy<GenericSettings> = {
   initialLookbackMs: HOUR_MS,
   restatementMs: 5 * MINUTE_MS,
+  historyMs: (s) => s.history_days * DAY_MS,
+  chunkMs: (s) =>
+    Math.min(DAY_MS, s.prometheus ? s.prometheus.max_points_per_query * s.prometheus.step : DAY_MS),
+  oldestAvailable: async (ctx) => {
+    const prom = ctx.connection.settings.prometheus;
+    if (!prom) return null;
+    return oldestPrometheusSample(ctx, ctx.provider, prom);
+  },
 };
 
 /**
@@ -100,7 +120,8 @@ const ADAPTER_COST_WINDOW: WindowPolicy<AdapterSettings> = { initialLookbackMs: 
 
 /** An adapter's policy on the provider's settings: `restateFrom` sees the `api:` block. */
 function onGenericSettings(policy: WindowPolicy<AdapterSettings>): WindowPolicy<GenericSettings> {
-  const { restateFrom, ...rest } = policy;
+  const { restateFrom, initialLookbackMs, restatementMs, maxBackfillMs } = policy;
+  const rest = { initialLookbackMs, restatementMs, maxBackfillMs };
   return restateFrom
     ? { ...rest, restateFrom: (now, settings, watermark) => restateFrom(now, settings.api ?? {}, watermark) }
     : rest;
@@ -113,8 +134,13 @@ function windowsOf(adapter: ProviderAdapter | undefined): ProviderDefinition<Gen
     performance: PERFORMANCE_WINDOW,
     ...(resource ? { resource: onGenericSettings(resource) } : {}),
     ...(adapter?.cost ? { cost: onGenericSettings(adapter.windows?.cost ?? ADAPTER_COST_WINDOW) } : {}),
+    // Priced self-hosted machines: each clock hour is recomputed whole, so the last one is re-read.
+    ...(adapter ? {} : { cost: { initialLookbackMs: HOUR_MS, restatementMs: HOUR_MS } }),
   };
 }
+
+/** How close to now a window's end must be for sources that only report the present. */
+const PRESENT_TOLERANCE_MS = 10 * MINUTE_MS;
 
 /** A connection test answers someone waiting: one quick retry, not a collection's patience. */
 const TEST_RETRY: RetryPolicy = { maxAttempts: 2, baseMs: 250, capMs: 1_000 };
@@ -131,8 +157,13 @@ function defineGenericProvider(
 
   async function* performance(ctx: CollectContext<GenericSettings>): AsyncGenerator<PerformancePointInput[]> {
     const s = ctx.connection.settings;
-    const useAdapter = adapterActive(adapter, ctx.connection) && adapter?.performance !== undefined;
-    const sources = Number(Boolean(s.prometheus)) + Number(Boolean(s.dcgm)) + Number(useAdapter);
+    // DCGM scrapes and adapters report the present only: asked in the chunk that reaches
+    // now, not once per chunk of a history backfill.
+    const present = ctx.window.end.getTime() >= ctx.now().getTime() - PRESENT_TOLERANCE_MS;
+    const useAdapter =
+      present && adapterActive(adapter, ctx.connection) && adapter?.performance !== undefined;
+    const useDcgm = present || !s.prometheus;
+    const sources = Number(Boolean(s.prometheus)) + Number(Boolean(s.dcgm) && useDcgm) + Number(useAdapter);
     if (sources === 0) {
       ctx.logger.info(
         'no performance source on this connection (no prometheus, dcgm or adapter utilisation)',
@@ -140,7 +171,7 @@ function defineGenericProvider(
       return;
     }
     const anyCtx = ctx as CollectContext<unknown>;
-    if (s.dcgm) {
+    if (s.dcgm && useDcgm) {
       yield* collectDcgmDirect(anyCtx, {
         provider: entry.id,
         settings: s.dcgm,
@@ -176,7 +207,30 @@ function defineGenericProvider(
     }
   }
 
+  /** A Prometheus-only provider's priced machines (settings.prices), or nothing. */
+  const priced = (ctx: CollectContext<GenericSettings>) => {
+    const s = ctx.connection.settings;
+    if (!s.prices || !s.prometheus) {
+      ctx.logger.info('no prices configured: no inventory or cost for this Prometheus-only connection');
+      return null;
+    }
+    const machine = resolveQueries(catalog, entry, s).find((q) => q.resourceType === 'machine');
+    return {
+      provider: entry.id,
+      displayName: entry.display_name,
+      prometheus: s.prometheus,
+      prices: s.prices,
+      resourceId: [...s.prometheus.resource_id, ...(machine?.resourceId ?? [])],
+      region: s.region,
+    };
+  };
+
   async function* resource(ctx: CollectContext<GenericSettings>): AsyncGenerator<ResourceSnapshotInput[]> {
+    if (!adapter) {
+      const o = priced(ctx);
+      if (o) yield await pricedMachineSnapshots(ctx as CollectContext<unknown>, o);
+      return;
+    }
     if (!adapter?.resources || !adapterActive(adapter, ctx.connection)) {
       ctx.logger.info('Prometheus-only connection: no inventory (configure the API adapter for it)');
       return;
@@ -191,6 +245,11 @@ function defineGenericProvider(
   }
 
   async function* cost(ctx: CollectContext<GenericSettings>): AsyncGenerator<CostRowInput[]> {
+    if (!adapter) {
+      const o = priced(ctx);
+      if (o) yield await pricedMachineCosts(ctx as CollectContext<unknown>, o);
+      return;
+    }
     if (!adapter?.cost || !adapterActive(adapter, ctx.connection)) {
       ctx.logger.info('Prometheus-only connection: no billing (configure the API adapter for it)');
       return;
@@ -212,8 +271,8 @@ function defineGenericProvider(
     settingsSchema,
     collectors: {
       performance,
-      ...(adapter?.resources ? { resource } : {}),
-      ...(adapter?.cost ? { cost } : {}),
+      ...(adapter?.resources || !adapter ? { resource } : {}),
+      ...(adapter?.cost || !adapter ? { cost } : {}),
     },
     windows: windowsOf(adapter),
     async testConnection({ connection, signal, logger }) {

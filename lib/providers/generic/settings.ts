@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { AdapterSettings, ProviderAdapter } from '../adapters/types';
 import { DcgmSettingsSchema, httpUrlSchema, PrometheusSettingsSchema } from '../prometheus/config';
-import type { QuerySpecInput, ResolvedQuery } from '../prometheus/query';
+import { type MachinePrices, MachinePricesSchema } from '../prometheus/prices';
+import { droppedLabels, type QuerySpecInput, type ResolvedQuery, templateLabels } from '../prometheus/query';
 import type { Catalog, CatalogEntry } from './catalog';
 
 /** `api:` of an adapter that declares no settings schema: its base URL, anything else passed through. */
@@ -26,7 +27,14 @@ export interface GenericSettings {
   dcgm?: z.output<typeof DcgmSettingsSchema> | undefined;
   api?: AdapterSettings | undefined;
   region: string;
+  /** Days of history a first performance collection reads (capped by what the source holds). */
+  history_days: number;
+  /** Hourly prices of self-hosted machines (providers without an API adapter). */
+  prices?: MachinePrices | undefined;
 }
+
+/** `history_days`: what a new connection's first collection backfills (the recommendations' lookback). */
+export const HistoryDaysSchema = z.number().int().min(0).max(400).default(14);
 
 /**
  * The settings schema of one catalog provider: query set and query names checked against
@@ -44,6 +52,8 @@ export function buildSettingsSchema(
       dcgm: DcgmSettingsSchema.optional(),
       api: (adapter?.settingsSchema ?? ApiSettingsSchema).optional(),
       region: z.string().max(64).default(''),
+      history_days: HistoryDaysSchema,
+      prices: MachinePricesSchema.optional(),
     })
     .superRefine((s, ctx) => {
       if (!s.prometheus && !s.dcgm && !s.api) {
@@ -51,6 +61,20 @@ export function buildSettingsSchema(
           code: 'custom',
           path: ['prometheus'],
           message: `set prometheus.url (and/or dcgm.url${adapter ? ', api' : ''}): a connection to ${entry.display_name} needs at least one source`,
+        });
+      }
+      if (s.prices && adapter) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['prices'],
+          message: `${entry.display_name} machines are priced by its API adapter; set prices under api: instead`,
+        });
+      }
+      if (s.prices && !s.prometheus) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['prices'],
+          message: 'prices need prometheus.url: machines and their running time come from its up series',
         });
       }
       if (s.api && !adapter) {
@@ -92,6 +116,18 @@ export function buildSettingsSchema(
         }
         added.add(q.id);
       });
+      // One identity per machine: every query must keep the labels prometheus.resource_id reads.
+      const identity = [...new Set(s.prometheus.resource_id.flatMap(templateLabels))];
+      if (identity.length === 0) return;
+      for (const q of resolveQueries(catalog, entry, s as GenericSettings)) {
+        const dropped = droppedLabels(q.query, identity);
+        if (dropped.length === 0) continue;
+        ctx.addIssue({
+          code: 'custom',
+          path: ['prometheus', 'resource_id'],
+          message: `query "${q.id}" aggregates away ${dropped.map((l) => `"${l}"`).join(', ')}: its points could not be named by ${JSON.stringify(s.prometheus.resource_id)} and the machine would split in two; replace or exclude the query`,
+        });
+      }
     }) as z.ZodType<GenericSettings>;
 }
 

@@ -1,4 +1,4 @@
-import type { CollectContext } from '../../collector/types';
+import type { CollectContext, OldestContext } from '../../collector/types';
 import { errorMessage, ProviderError } from '../../errors';
 import type { PerformancePointInput } from '../../schemas/rows';
 import {
@@ -249,6 +249,30 @@ export async function* collectPrometheus(
       `prometheus query ${id}: several series map to the same resource and dimension and overwrite each other; aggregate the query or give it a dimension template`,
     );
   }
+}
+
+/**
+ * The oldest sample Prometheus holds since `ctx.since`, to the hour: the earliest
+ * timestamp of `up` (every scrape target has one) over a subquery at one-hour resolution,
+ * moved back an hour so no sample before it is missed. Null when Prometheus has none.
+ */
+export async function oldestPrometheusSample(
+  ctx: OldestContext<unknown>,
+  provider: string,
+  settings: PrometheusSettings,
+): Promise<Date | null> {
+  const endpoint = prometheusEndpoint(provider, settings, ctx.connection.secrets);
+  const nowMs = ctx.now().getTime();
+  const rangeS = Math.max(3600, Math.ceil((nowMs - ctx.since.getTime()) / 1000));
+  const selector = settings.selector ? `{${settings.selector}}` : '';
+  const query = `min(min_over_time(timestamp(up${selector})[${rangeS}s:1h]))`;
+  const answer = await ctx.retry('prometheus oldest sample', () => {
+    ctx.meter.count('prometheus.query');
+    return queryInstant(endpoint, { query, timeMs: nowMs }, ctx.signal);
+  });
+  const seconds = answer.series[0]?.samples[0]?.[1];
+  if (seconds === undefined || !Number.isFinite(seconds)) return null;
+  return new Date(Math.floor(seconds / 3600) * 3600 * 1000 - 3600 * 1000);
 }
 
 /** Checks that Prometheus answers and accepts our credentials. */

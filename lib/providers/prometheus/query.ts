@@ -161,3 +161,30 @@ export function expandQuery(query: string, vars: QueryVariables): string {
     .replace(/\$__rate_interval\b/g, formatDuration(rateIntervalMs(vars.stepMs, vars.scrapeIntervalMs)))
     .replace(/\$__interval\b/g, formatDuration(vars.stepMs));
 }
+
+/** The label names a template reads (`{instance|host}` → instance). */
+export function templateLabels(template: string): string[] {
+  return [...template.matchAll(PLACEHOLDER)].map((m) => m[1] as string);
+}
+
+/**
+ * Labels of `labels` that an aggregation in `query` drops: not listed in one of its
+ * `by (…)` clauses, or listed in one of its `without (…)` clauses. The points of such a
+ * query cannot carry the resource's identity, so one machine would split in two.
+ *
+ * @example
+ * droppedLabels('avg by (instance) (rate(x[5m]))', ['node_uid']) // → ['node_uid']
+ */
+export function droppedLabels(query: string, labels: readonly string[]): string[] {
+  const dropped = new Set<string>();
+  for (const m of query.matchAll(/\b(by|without)\s*\(([^)]*)\)/g)) {
+    const listed = new Set(
+      (m[2] as string)
+        .split(',')
+        .map((l) => l.trim())
+        .filter(Boolean),
+    );
+    for (const l of labels) if ((m[1] === 'by') !== listed.has(l)) dropped.add(l);
+  }
+  return [...dropped];
+}

@@ -381,11 +381,12 @@ describe('createAdapterContext', () => {
 });
 
 describe('the shipped registry', () => {
-  it('gives a catalog provider inventory and cost collectors when it has an adapter, performance alone otherwise', () => {
+  it('gives a catalog provider inventory and cost collectors from its adapter, or from settings.prices without one', () => {
     const shipped = createRegistry();
     expect(shipped.dataTypes('runpod')).toEqual(['performance', 'resource', 'cost']);
     expect(shipped.dataTypes('docker')).toEqual(['performance', 'resource']);
-    expect(shipped.dataTypes('onprem')).toEqual(['performance']);
+    // Prometheus-only providers price their machines from settings.prices (inventory and cost).
+    expect(shipped.dataTypes('onprem')).toEqual(['performance', 'resource', 'cost']);
     const withoutAdapter = createRegistry(
       buildGenericProviders(
         parseCatalog(
@@ -399,6 +400,6 @@ providers:
         { adapters: [] },
       ) as ProviderDefinition<unknown>[],
     );
-    expect(withoutAdapter.dataTypes('runpod')).toEqual(['performance']);
+    expect(withoutAdapter.dataTypes('runpod')).toEqual(['performance', 'resource', 'cost']);
   });
 });

@@ -99,10 +99,15 @@ describe('the shipped registry composes every adapter', () => {
     const registry = createRegistry();
     for (const adapter of ADAPTERS) {
       const windows = registry.get(adapter.id)?.windows;
-      expect(windows?.performance, adapter.id).toEqual({
+      const { historyMs, chunkMs, oldestAvailable, ...performance } = windows?.performance ?? {};
+      expect(performance, adapter.id).toEqual({
         initialLookbackMs: HOUR_MS,
         restatementMs: 5 * MINUTE_MS,
       });
+      // A first collection backfills history_days (default 14) in chunks of at most a day.
+      expect(historyMs?.({ region: '', history_days: 14 }), adapter.id).toBe(14 * 24 * HOUR_MS);
+      expect(chunkMs?.({ region: '', history_days: 14 }), adapter.id).toBe(24 * HOUR_MS);
+      expect(typeof oldestAvailable, adapter.id).toBe('function');
       expect(windows?.cost, adapter.id).toEqual(
         adapter.cost ? (adapter.windows?.cost ?? { initialLookbackMs: HOUR_MS }) : undefined,
       );
