@@ -16,7 +16,7 @@ import { Collectors } from './Collectors';
 import { Config } from './Config';
 import { addConsole } from './Console';
 import { shippedFilesProps } from './connections';
-import { LOG_RETENTION, RUNTIME_FILES } from './defaults';
+import { functionDefaults, LOG_RETENTION, RUNTIME_FILES } from './defaults';
 import { collectorPermissions, connectionSecretsAccess, sendToQueue } from './permissions';
 import { Storage } from './Storage';
 
@@ -102,7 +102,10 @@ export function Api({ stack, app }: StackContext) {
       timeout,
       memorySize: route.memoryMb ?? DEFAULT_ROUTE_MEMORY_MB,
       // The docs page reads swagger-ui's files from the package at run time.
-      ...(route.produces?.includes('text/html') ? { nodejs: { install: ['swagger-ui-dist'] } } : {}),
+      // SST merges function props shallowly: keep the defaults' format and externals.
+      ...(route.produces?.includes('text/html')
+        ? { nodejs: { ...functionDefaults(process.env).nodejs, install: ['swagger-ui-dist'] } }
+        : {}),
       bind: [...config.clickhouse, ...config.connectionSecrets],
       ...connections,
       // The health route compares applied migrations with the files; lib/clickhouse/migrate.ts

@@ -9,6 +9,7 @@ import { Cron, dependsOn, Queue, Function as SstFunction, type StackContext, use
 import { isValidExpression, SCHEDULES, type ScheduleEntry } from '../lib/schedules';
 import { Config } from './Config';
 import { shippedFilesProps } from './connections';
+import { RUNTIME_FILES } from './defaults';
 import { collectorPermissions, connectionSecretsAccess, publishAlerts, sendToQueue } from './permissions';
 import { Storage } from './Storage';
 
@@ -136,6 +137,9 @@ export function Collectors({ stack, app }: StackContext) {
     timeout: 60,
     memorySize: 512,
     bind: [...config.clickhouse],
+    // It builds the full runtime (registry from providers.yaml, the shipped files), but
+    // collects nothing: no provider secrets.
+    copyFiles: [...RUNTIME_FILES],
     permissions: alerting.permissions,
     environment: alerting.environment,
   });

@@ -17,6 +17,10 @@ const TAGS: Record<string, string> = {
   performance: 'Utilisation metrics: series, trends, statistics per resource.',
   resources: 'Inventory snapshots and their changes.',
   applications: 'LLM application samples and their judged quality.',
+  recommendations:
+    'Where money is wasted, in dollars: idle, oversized, orphaned; unit economics of LLM apps.',
+  connections:
+    'The provider catalog for forms, and customers connecting, testing and disconnecting providers.',
   docs: 'This document and its docs page.',
 };
 

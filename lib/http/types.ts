@@ -50,4 +50,12 @@ export interface RouteSpec {
 }
 
 /** The docs' groups, one per agent. */
-export type RouteTag = 'platform' | 'costs' | 'performance' | 'resources' | 'applications' | 'docs';
+export type RouteTag =
+  | 'platform'
+  | 'costs'
+  | 'performance'
+  | 'resources'
+  | 'applications'
+  | 'recommendations'
+  | 'connections'
+  | 'docs';

@@ -4,15 +4,15 @@ import { CustomerIdSchema } from '../../config/schema';
 import type { RouteHandler } from '../../http/handler';
 import type { Runtime } from '../../runtime';
 
+export const AlertsQuery = z.strictObject({
+  customer_id: CustomerIdSchema,
+  status: z.enum(['open', 'resolved']).optional(),
+  limit: z.coerce.number().int().min(1).max(500).optional(),
+});
+
 /** GET /api/v1/alerts?customer_id=&status=open|resolved&limit= — open alerts first, then recent ones. */
 export const alertsList: RouteHandler<Runtime> = async (req) => {
-  const q = req.query(
-    z.strictObject({
-      customer_id: CustomerIdSchema,
-      status: z.enum(['open', 'resolved']).optional(),
-      limit: z.coerce.number().int().min(1).max(500).optional(),
-    }),
-  );
+  const q = req.query(AlertsQuery);
   req.requireCustomer(q.customer_id);
   const alerts = await listAlerts(req.runtime.store, q.customer_id, { status: q.status, limit: q.limit });
   return {

@@ -26,11 +26,11 @@ export const CONNECTION_TEST_TIMEOUT_MS = 20_000;
 const SecretName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be letters, digits, _ or -');
 const SecretValue = z.string().min(1, 'must not be empty').max(65_536);
 const Name = z.string().trim().min(1).max(100);
-const IdPath = z.object({
+export const IdPath = z.object({
   connection_id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a connection id'),
 });
 
-const CreateBody = z.strictObject({
+export const CreateBody = z.strictObject({
   customer_id: CustomerIdSchema,
   provider: z.string().regex(/^[a-z0-9_-]{1,32}$/, 'must be a provider id such as aws or vultr'),
   name: Name.optional(),
@@ -40,7 +40,7 @@ const CreateBody = z.strictObject({
   test: z.boolean().default(false),
 });
 
-const PatchBody = z.strictObject({
+export const PatchBody = z.strictObject({
   name: Name.optional(),
   settings: z.record(z.string(), z.unknown()).optional(),
   secrets: z.record(SecretName, SecretValue.nullable()).optional(),
@@ -205,14 +205,19 @@ async function view(req: ApiRequest<Runtime>, found: Found) {
   };
 }
 
+export const ConnectionsListQuery = z.object({
+  customer_id: CustomerIdSchema.optional(),
+  provider: z.string().max(32).optional(),
+});
+export const DeleteQuery = z.object({ purge: z.enum(['true', 'false']).default('false') });
+export const EventsQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) });
+
 // ---------------------------------------------------------------- routes
 
 /** GET /api/v1/connections?customer_id= — the customer's connections (admins: any, or all). */
 export const connectionsList: RouteHandler<Runtime> = async (req) => {
   const auth = req.requireAuth();
-  const q = req.query(
-    z.object({ customer_id: CustomerIdSchema.optional(), provider: z.string().max(32).optional() }),
-  );
+  const q = req.query(ConnectionsListQuery);
   const customerId = q.customer_id ?? (auth.is_admin ? undefined : auth.customer_id);
   if (customerId !== undefined) req.requireCustomer(customerId);
   const rows = await listConnectionRows(req.runtime.store, { customerId, provider: q.provider });
@@ -401,7 +406,7 @@ const PURGE_BY_PROVIDER = [
 export const connectionsDelete: RouteHandler<Runtime> = async (req) => {
   const { connection_id } = req.path(IdPath);
   const auth = req.requireAuth();
-  const { purge } = req.query(z.object({ purge: z.enum(['true', 'false']).default('false') }));
+  const { purge } = req.query(DeleteQuery);
   const row = requireApiMade(await findConnection(req, connection_id));
   const rt = req.runtime;
   await writeConnectionRow(rt.store, { ...row, updated_at: new Date().toISOString() }, true);
@@ -493,7 +498,7 @@ export const connectionsEvents: RouteHandler<Runtime> = async (req) => {
   const { connection_id } = req.path(IdPath);
   const found = await findConnection(req, connection_id);
   const customerId = found.kind === 'api' ? found.row.customer_id : found.connection.customerId;
-  const { limit } = req.query(z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }));
+  const { limit } = req.query(EventsQuery);
   return {
     body: {
       connection_id,

@@ -27,7 +27,8 @@ function periodOf(q: { days?: number | undefined; start?: Date | undefined; end?
 }
 
 const RecIdSchema = z.string().regex(/^[0-9a-f]{24}$/, 'must be a recommendation id as listed');
-const ItemPathSchema = CustomerPathSchema.extend({ id: RecIdSchema });
+export const StatusPath = z.object({ task_id: TaskIdSchema });
+export const ItemPathSchema = CustomerPathSchema.extend({ id: RecIdSchema });
 const ResourceFilter = z
   .string()
   .min(1, 'must not be empty')
@@ -35,7 +36,7 @@ const ResourceFilter = z
   .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters')
   .optional();
 
-const ListQuery = z.strictObject({
+export const ListQuery = z.strictObject({
   kind: z.enum(RECOMMENDATION_KINDS).optional(),
   state: z.enum(RECOMMENDATION_STATES).optional(),
   min_savings: z
@@ -45,7 +46,7 @@ const ListQuery = z.strictObject({
   resource: ResourceFilter,
 });
 
-const SummaryQuery = z.strictObject({
+export const SummaryQuery = z.strictObject({
   ...PeriodShape,
   /** Accuracy at or above which a judged answer passes (default 0.7). */
   min_accuracy: z
@@ -140,7 +141,7 @@ export const recommendationsItem: RouteHandler<Runtime> = async (req) => {
   return { body: await readRecommendation(req.runtime.store, customer_id, id) };
 };
 
-const DismissBody = z.strictObject({
+export const DismissBody = z.strictObject({
   reason: z.string().trim().min(1, 'is required').max(1000, 'must be at most 1000 characters'),
   until: timeParam,
 });
@@ -161,7 +162,7 @@ export const recommendationsDismiss: RouteHandler<Runtime> = async (req) => {
   return { body: rec };
 };
 
-const TriggerBody = z.strictObject({ customer_id: CustomerIdSchema });
+export const TriggerBody = z.strictObject({ customer_id: CustomerIdSchema });
 
 /** POST /api/v2/recommendations/trigger-evaluation {customer_id} — evaluates now and answers with the run. */
 export const recommendationsTrigger: RouteHandler<Runtime> = async (req) => {
@@ -177,7 +178,7 @@ export const recommendationsTrigger: RouteHandler<Runtime> = async (req) => {
 
 /** GET /api/v2/recommendations/evaluation-status/{task_id} — an evaluation run. */
 export const recommendationsStatus: RouteHandler<Runtime> = async (req) => {
-  const { task_id } = req.path(z.object({ task_id: TaskIdSchema }));
+  const { task_id } = req.path(StatusPath);
   const auth = req.requireAuth();
   const ev = await readEvaluation(
     req.runtime.store,

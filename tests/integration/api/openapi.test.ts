@@ -46,7 +46,16 @@ describe('GET /openapi.json', () => {
     );
     expect(doc.components.schemas.Error.properties.error.required).toEqual(['code', 'message']);
     expect(doc.tags.map((t: Json) => t.name).sort()).toEqual(
-      ['applications', 'costs', 'docs', 'performance', 'platform', 'resources'].sort(),
+      [
+        'applications',
+        'connections',
+        'costs',
+        'docs',
+        'performance',
+        'platform',
+        'recommendations',
+        'resources',
+      ].sort(),
     );
   });
 

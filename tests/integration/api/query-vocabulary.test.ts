@@ -56,7 +56,8 @@ const RECENT = new Date(Date.now() - 3 * DAY_MS).toISOString().slice(0, 10);
 
 type Agent = keyof typeof PERIOD_DEFAULTS;
 const agentOf = (name: string): Agent =>
-  name.startsWith('costs-') ? 'costs' : (name.split('-')[0] as Agent);
+  // Recommendations read over the costs' default period (lib/api/handlers/recommendations.ts).
+  name.startsWith('costs-') || name.startsWith('recommendations-') ? 'costs' : (name.split('-')[0] as Agent);
 
 /** Every time-taking route of the table (all GETs taking `days`), with what the call needs. */
 const TIME_ROUTES: { name: string; extraPath?: Record<string, string> }[] = [
@@ -80,6 +81,7 @@ const TIME_ROUTES: { name: string; extraPath?: Record<string, string> }[] = [
   { name: 'applications-toxicity' },
   { name: 'applications-summary' },
   { name: 'applications-models' },
+  { name: 'recommendations-summary' },
 ];
 
 /** Where an open period ends for the agent, at `now`. */

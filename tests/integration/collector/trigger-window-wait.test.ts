@@ -57,7 +57,7 @@ beforeAll(async () => {
     `connections:
   - customer_id: slow
     provider: onprem
-    settings: { prometheus: { url: "${prom.url}", step: 5m }, region: dc1 }
+    settings: { prometheus: { url: "${prom.url}", step: 5m }, region: dc1, history_days: 1 }
 `,
   );
   api = await startLocalApi({ env: { OPTIINFRA_CONNECTIONS_FILE: file, SYNC_TRIGGER_WAIT_SECONDS: '1' } });

@@ -233,41 +233,5 @@ describe('trigger windows', () => {
       INSTANCES.flatMap(() => instants(day, day + 6 * 3_600_000)),
     );
   }, 60_000);
-
-  it.each([
-    [{ start: '2026-01-02T00:00:00Z' }, 'end: is required with start'],
-    [{ start: '2026-01-02', end: '2026-01-01' }, 'end: must be after start'],
-    [{ start: 'yesterday', end: '2026-01-01' }, 'start: must be an ISO 8601 date'],
-    [{ start: '2098-12-31', end: '2099-01-01' }, 'end: must not be in the future'],
-  ])('refuses a bad window %j with a 400 that names it', async (window, message) => {
-    for (const [path, body] of [
-      ['/api/v1/collect/trigger', { customer_id: 'window', provider: 'onprem', ...window }],
-      ['/api/v2/performance/trigger-collection', { customer_id: 'window', provider: 'onprem', ...window }],
-      ['/api/v2/resources/trigger-collection', { customer_id: 'window', ...window }],
-    ] as const) {
-      const res = await api.request('POST', path, { key, body });
-      expect(res.status).toBe(400);
-      expect(res.body.error.message).toContain(message);
-    }
-  });
-});
-
-describe('a synchronous trigger that outlasts its wait', () => {
-  it('answers 202 with the task id and status URL, and the run ends succeeded', async () => {
-    const day = Math.floor((t0 - 2 * DAY) / DAY) * DAY;
-    const res = await trigger({
-      customer_id: 'slow',
-      data_types: ['performance'],
-      async_mode: false,
-      start: iso(day),
-      end: iso(day + 3_600_000),
-    });
-    expect(res.status).toBe(202);
-    expect(res.body.status).toBe('running');
-    expect(res.body.async_mode).toBe(false);
-    expect(res.body.status_url).toBe(`/api/v1/collect/status/${res.body.task_id}`);
-    const run = await waitForRun(res.body.task_id);
-    expect(run.status).toBe('succeeded');
-    expect(run.rows_collected.performance).toBe(12 * INSTANCES.length);
-  }, 60_000);
+  // Bad windows and the synchronous wait: tests/integration/collector/trigger-window-wait.test.ts.
 });
