@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { drainStream } from '@clickhouse/client';
 import { AppError, RowValidationError } from '../errors';
+import { refreshHourly } from '../performance/rollup';
 import { TABLES, type TableInput, type TableName } from '../schemas/rows';
 import { nextVersion } from '../time';
 import type { Store } from './client';
@@ -85,6 +86,8 @@ export function createWriter(store: Store, opts: WriteOptions = {}): Writer {
         inFlight = insertBatch(store, table, body, token);
       }
       if (inFlight) await inFlight;
+      // Hourly aggregates are recomputed from the deduplicated raw rows once the points are in (lib/performance/rollup.ts).
+      if (table === 'performance_points') await refreshHourly(store, clean);
       return clean.length;
     },
   };
