@@ -140,18 +140,24 @@ function hourParts(s: PerformanceScope): { sql: string; params: Record<string, u
   const cond = where.join(' AND ');
   params.hour_first = toClickHouseTime(new Date(first)).slice(0, 19);
   params.hour_end = toClickHouseTime(new Date(end)).slice(0, 19);
-  const edges = `(ts < {hour_first:DateTime('UTC')} OR ts >= {hour_end:DateTime('UTC')})`;
-  return {
-    sql: `SELECT ${HOUR_PARTS_COLUMNS} FROM performance_hourly FINAL
-          WHERE ${cond} AND hour >= {hour_first:DateTime('UTC')} AND hour < {hour_end:DateTime('UTC')}
+  // One arm per partial edge hour, each a narrow ts range the primary key prunes to (an OR
+  // of both would make ClickHouse read the whole period raw).
+  const edge = (range: string) => `
           UNION ALL
           SELECT ${HOUR_PARTS_COLUMNS} FROM (
             SELECT provider, resource_id, metric, dimension, toDateTime(toStartOfHour(ts), 'UTC') AS hour, ${HOURLY_AGGREGATES}
             FROM performance_points FINAL
-            WHERE ${cond} AND ${RAW_PERIOD} AND ${edges}
-            GROUP BY ${HOURLY_GROUP})`,
-    params,
-  };
+            WHERE ${cond} AND ${range}
+            GROUP BY ${HOURLY_GROUP})`;
+  let sql = `SELECT ${HOUR_PARTS_COLUMNS} FROM performance_hourly FINAL
+          WHERE ${cond} AND hour >= {hour_first:DateTime('UTC')} AND hour < {hour_end:DateTime('UTC')}`;
+  if (first > s.period.start.getTime()) {
+    sql += edge(`ts >= {start:DateTime64(3, 'UTC')} AND ts < {hour_first:DateTime('UTC')}`);
+  }
+  if (end < s.period.end.getTime()) {
+    sql += edge(`ts >= {hour_end:DateTime('UTC')} AND ts < {end:DateTime64(3, 'UTC')}`);
+  }
+  return { sql, params };
 }
 
 const P95_SKETCH_MERGE = P95_SKETCH.replace('(', 'Merge(');

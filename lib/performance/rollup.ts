@@ -90,6 +90,47 @@ export function touchedHours(points: readonly Record<string, unknown>[]): Touche
 /** Hours per recomputation statement (bounds the IN list and the memory of one INSERT … SELECT). */
 const HOURS_PER_STATEMENT = 744;
 
+interface Recompute {
+  customerId: string;
+  provider?: string;
+  metrics?: string[];
+  resources?: string[];
+  /** ClickHouse 'YYYY-MM-DD hh:00:00' texts; absent: every hour in [from, to]. */
+  hours?: string[];
+  /** First and last hour (inclusive). */
+  from: string;
+  to: string;
+}
+
+async function recompute(store: Store, r: Recompute): Promise<void> {
+  const where = ['customer_id = {customer_id:String}'];
+  if (r.provider !== undefined) where.push('provider = {provider:String}');
+  if (r.metrics) where.push('metric IN {metrics:Array(String)}');
+  if (r.resources) where.push('resource_id IN {resources:Array(String)}');
+  where.push(`ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')} + INTERVAL 1 HOUR`);
+  if (r.hours) where.push(`toStartOfHour(ts) IN {hours:Array(DateTime('UTC'))}`);
+  await store.client.command({
+    query: `INSERT INTO performance_hourly (${HOURLY_COLUMNS})
+      SELECT customer_id, provider, metric, resource_id, dimension, toStartOfHour(ts) AS hour,
+             ${HOURLY_AGGREGATES}, toUnixTimestamp64Micro(now64(6)) AS version
+      FROM performance_points FINAL
+      WHERE ${where.join(' AND ')}
+      GROUP BY ${HOURLY_GROUP}`,
+    query_params: Object.fromEntries(
+      Object.entries({
+        customer_id: r.customerId,
+        provider: r.provider,
+        metrics: r.metrics,
+        resources: r.resources,
+        from: r.from,
+        to: r.to,
+        hours: r.hours,
+      }).filter(([, v]) => v !== undefined),
+    ),
+    clickhouse_settings: FINAL_READ_SETTINGS,
+  });
+}
+
 /**
  * Recomputes every hour the given (validated, just written) points touch from the
  * deduplicated raw rows and stores it in `performance_hourly`.
@@ -99,28 +140,30 @@ export async function refreshHourly(store: Store, points: readonly Record<string
     const hours = [...g.hours].sort();
     for (let i = 0; i < hours.length; i += HOURS_PER_STATEMENT) {
       const slice = hours.slice(i, i + HOURS_PER_STATEMENT);
-      const last = slice[slice.length - 1] as string;
-      await store.client.command({
-        query: `INSERT INTO performance_hourly (${HOURLY_COLUMNS})
-          SELECT customer_id, provider, metric, resource_id, dimension, toStartOfHour(ts) AS hour,
-                 ${HOURLY_AGGREGATES}, toUnixTimestamp64Micro(now64(6)) AS version
-          FROM performance_points FINAL
-          WHERE customer_id = {customer_id:String} AND provider = {provider:String}
-            AND metric IN {metrics:Array(String)} AND resource_id IN {resources:Array(String)}
-            AND ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')} + INTERVAL 1 HOUR
-            AND toStartOfHour(ts) IN {hours:Array(DateTime('UTC'))}
-          GROUP BY ${HOURLY_GROUP}`,
-        query_params: {
-          customer_id: g.customerId,
-          provider: g.provider,
-          metrics: [...g.metrics],
-          resources: [...g.resources],
-          from: slice[0],
-          to: last,
-          hours: slice,
-        },
-        clickhouse_settings: FINAL_READ_SETTINGS,
+      await recompute(store, {
+        customerId: g.customerId,
+        provider: g.provider,
+        metrics: [...g.metrics],
+        resources: [...g.resources],
+        hours: slice,
+        from: slice[0] as string,
+        to: slice[slice.length - 1] as string,
       });
     }
+  }
+}
+
+/**
+ * Recomputes every hour of a customer in [from, to) from the raw points, a week per
+ * statement: for data loaded without the writer (INSERT … SELECT, a restore, the bench)
+ * or to rebuild the table after a change of its definition.
+ */
+export async function rebuildHourly(store: Store, customerId: string, from: Date, to: Date): Promise<void> {
+  const WEEK = 7 * 24 * 3_600_000;
+  const hourText = (ms: number) => `${new Date(ms).toISOString().slice(0, 13).replace('T', ' ')}:00:00`;
+  const start = Math.floor(from.getTime() / 3_600_000) * 3_600_000;
+  for (let t = start; t < to.getTime(); t += WEEK) {
+    const last = Math.min(t + WEEK, to.getTime()) - 1;
+    await recompute(store, { customerId, from: hourText(t), to: hourText(last) });
   }
 }

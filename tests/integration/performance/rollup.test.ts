@@ -28,7 +28,13 @@ const T0 = Date.parse('2026-05-01T00:00:00Z');
 const PERIOD = { start: new Date(T0 + 17 * 60_000), end: new Date(T0 + 30 * HOUR + 41 * 60_000) };
 const METRICS = ['cpu_utilization', 'memory_utilization'] as const;
 
-function point(resource: number, metric: string, ms: number, value: number, dimension = ''): PerformancePointInput {
+function point(
+  resource: number,
+  metric: string,
+  ms: number,
+  value: number,
+  dimension = '',
+): PerformancePointInput {
   return {
     customer_id: C,
     provider: resource % 4 === 3 ? 'gcp' : 'aws',
@@ -107,7 +113,8 @@ async function expectAggregatesEqualRaw(store: Store) {
     expect(raw.source).toBe('raw');
     expect(noP95(agg)).toEqual(noP95(raw));
     expect(agg.totals).toEqual(raw.totals);
-    if (sc.provider === 'all') for (const m of agg.metrics) expectP95Within(m.p95, values.get(m.metric) ?? []);
+    if (sc.provider === 'all')
+      for (const m of agg.metrics) expectP95Within(m.p95, values.get(m.metric) ?? []);
 
     for (const step of ['hour', 'day'] as const) {
       const a = await readTrends(store, sc, { step });
@@ -162,9 +169,7 @@ describe('hourly aggregates', () => {
     await writer.write('performance_points', fixed);
     await expectAggregatesEqualRaw(store);
     const [s] = (await readSummary(store, scope(), { top: 1 })).metrics;
-    expect(s?.points).toBe(
-      (await readSummary(store, scope(), { top: 1, source: 'raw' })).metrics[0]?.points,
-    );
+    expect(s?.points).toBe((await readSummary(store, scope(), { top: 1, source: 'raw' })).metrics[0]?.points);
   });
 
   it('follow a restated window: the new values replace the old ones in every answer', async () => {
@@ -227,6 +232,9 @@ describe('hourly aggregates', () => {
     const s = await readSummary(store, { customerId: c, provider: 'all', period }, { top: 1 });
     expect(s.source).toBe('hourly_aggregates');
     expect(s.p95_method).toMatch(/DDSketch/);
-    expectP95Within(s.metrics[0]?.p95 as number, pts.map((p) => p.value));
+    expectP95Within(
+      s.metrics[0]?.p95 as number,
+      pts.map((p) => p.value),
+    );
   });
 });
