@@ -30,13 +30,21 @@ describe('API key cache', () => {
     vi.setSystemTime(Date.parse('2026-12-01T00:00:00Z'));
     expect(await verifyApiKey(store, key.key)).toMatchObject({ customer_id: 'cache-b' });
     // Another process revokes it: a row written straight to the table, not through revokeApiKey.
-    const [row] = await rows<Record<string, unknown>>(
-      store,
-      'SELECT * EXCEPT (revoked_at, version) FROM api_keys FINAL WHERE key_id = {id:String}',
-      { id: key.key_id },
-    );
-    await writer.write('api_keys', [{ ...(row as never), revoked_at: new Date() }]);
-    const wrong = `${key.key.slice(0, -4)}AAAA` === key.key ? `${key.key.slice(0, -4)}BBBB` : `${key.key.slice(0, -4)}AAAA`;
+    const [row] = await rows<{
+      customer_id: string;
+      key_id: string;
+      key_hash: string;
+      is_admin: 0 | 1;
+      label: string;
+      created_at: string;
+    }>(store, 'SELECT * EXCEPT (revoked_at, version) FROM api_keys FINAL WHERE key_id = {id:String}', {
+      id: key.key_id,
+    });
+    await writer.write('api_keys', [{ ...row!, is_admin: row!.is_admin ? 1 : 0, revoked_at: new Date() }]);
+    const wrong =
+      `${key.key.slice(0, -4)}AAAA` === key.key
+        ? `${key.key.slice(0, -4)}BBBB`
+        : `${key.key.slice(0, -4)}AAAA`;
     expect(await verifyApiKey(store, wrong)).toBeNull();
     vi.setSystemTime(Date.parse('2026-12-01T00:00:00Z') + KEY_CACHE_TTL_MS);
     expect(await verifyApiKey(store, key.key)).toBeNull();
