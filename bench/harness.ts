@@ -17,6 +17,11 @@ export interface BenchContext {
   logger: Logger;
   /** Prints one result line and keeps it for the summary table. */
   report(row: BenchRow): void;
+  /**
+   * Fraction of the full data set to generate (`npm run bench -- --scale 0.1`; default 1).
+   * Sections scale their row counts by it, so quick runs keep every figure and its baseline.
+   */
+  scale: number;
   /** Progress for long steps (data generation). */
   progress(message: string): void;
 }

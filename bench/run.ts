@@ -12,7 +12,7 @@ import type { BenchRow, BenchSection } from './harness';
  * ClickHouse in .optiinfra/bench and prints every figure next to its same-run baseline.
  */
 async function main() {
-  const only = process.argv.slice(2);
+  const { scale, only } = parseArgs(process.argv.slice(2));
   const dir = fileURLToPath(new URL('./sections', import.meta.url));
   const files = (await readdir(dir)).filter((f) => f.endsWith('.ts')).sort();
   const dataDir = join(process.cwd(), '.optiinfra', 'bench');
@@ -30,6 +30,7 @@ async function main() {
     await section.run({
       store,
       logger,
+      scale,
       report(row) {
         rows.push(row);
         console.log(`   ${format(row)}`);
@@ -40,10 +41,26 @@ async function main() {
     });
   }
   console.log(
-    '\nSummary (ratio = ours / baseline; for throughput higher is better, for latency lower is better)',
+    `\nSummary at scale ${scale} (ratio = ours / baseline; for throughput higher is better, for latency lower is better)`,
   );
   for (const r of rows) console.log(`  ${r.section.padEnd(18)} ${format(r)}`);
   await store.close();
+}
+
+/** `[section ...] [--scale F]`: F in (0, 1], the fraction of each section's data set. */
+function parseArgs(args: string[]): { scale: number; only: string[] } {
+  let scale = 1;
+  const only: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    const inline = a.startsWith('--scale=') ? a.slice('--scale='.length) : undefined;
+    if (a === '--scale' || inline !== undefined) {
+      const v = Number(inline ?? args[++i]);
+      if (!(v > 0 && v <= 1)) throw new Error(`--scale must be a number in (0, 1], got ${inline ?? args[i]}`);
+      scale = v;
+    } else only.push(a);
+  }
+  return { scale, only };
 }
 
 function format(r: BenchRow): string {

@@ -15,7 +15,7 @@ import { compareLatency } from '../harness';
  * restatable facts must; the ratio is what our layer adds (extra figures in the same
  * scan, JSON shaping, zero-filling). One more row shows what FINAL itself costs.
  *
- * `BENCH_COST_ROWS` (default 10,000,000) scales the data down for a quick look.
+ * `--scale F` (or `BENCH_COST_ROWS`, default 10,000,000) scales the data down for a quick look.
  */
 
 const CUSTOMERS = 50;
@@ -129,7 +129,7 @@ async function bare<T>(ctx: BenchContext, query: string, params: Record<string, 
 const section: BenchSection = {
   name: 'costs',
   async run(ctx) {
-    const total = Number(process.env.BENCH_COST_ROWS ?? 10_000_000);
+    const total = Number(process.env.BENCH_COST_ROWS ?? Math.round(10_000_000 * ctx.scale));
     await generate(ctx, total);
 
     const scope: CostScope = {

@@ -75,12 +75,43 @@ export async function findApiKeyOwner(
   return row ? { customer_id: row.customer_id, is_admin: Number(row.is_admin) === 1 } : null;
 }
 
+/**
+ * How long a key looked up for authentication is trusted without asking ClickHouse again:
+ * a key revoked by another process (another Lambda, the CLI) stops working within this
+ * bound; one revoked through {@link revokeApiKey} in this process stops at once. Without
+ * the cache every API request costs one more query (issue #14: the local server and the
+ * authorizer answer many requests per key).
+ */
+export const KEY_CACHE_TTL_MS = 10_000;
+const KEY_CACHE_MAX = 10_000;
+
+/** Found keys per store: key id → row and when it was read. Unknown keys are never cached. */
+const keyCache = new WeakMap<Store, Map<string, { row: KeyRow; at: number }>>();
+
+async function findKeyCached(store: Store, keyId: string): Promise<KeyRow | null> {
+  let cache = keyCache.get(store);
+  if (!cache) {
+    cache = new Map();
+    keyCache.set(store, cache);
+  }
+  const now = Date.now();
+  const hit = cache.get(keyId);
+  if (hit && now - hit.at < KEY_CACHE_TTL_MS && now >= hit.at) return hit.row;
+  const row = await findKey(store, keyId);
+  cache.delete(keyId);
+  if (row) {
+    if (cache.size >= KEY_CACHE_MAX) cache.delete(cache.keys().next().value as string);
+    cache.set(keyId, { row, at: now });
+  }
+  return row;
+}
+
 /** The caller behind a presented key, or null when the key is unknown, malformed or revoked. */
 export async function verifyApiKey(store: Store, presented: string): Promise<AuthContext | null> {
   const m = KEY_PATTERN.exec(presented.trim());
   if (!m) return null;
   const [, keyId, secret] = m as unknown as [string, string, string];
-  const row = await findKey(store, keyId);
+  const row = await findKeyCached(store, keyId);
   if (!row || row.revoked_at) return null;
   const expected = Buffer.from(row.key_hash, 'hex');
   const actual = Buffer.from(sha256(secret), 'hex');
@@ -94,6 +125,7 @@ export async function revokeApiKey(
   writer: Writer,
   keyId: string,
 ): Promise<{ customer_id: string; is_admin: boolean } | null> {
+  keyCache.get(store)?.delete(keyId);
   const row = await findKey(store, keyId);
   if (!row) return null;
   if (!row.revoked_at) {
@@ -109,6 +141,7 @@ export async function revokeApiKey(
       },
     ]);
   }
+  keyCache.get(store)?.delete(keyId);
   return { customer_id: row.customer_id, is_admin: Number(row.is_admin) === 1 };
 }
 

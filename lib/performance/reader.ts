@@ -2,6 +2,7 @@ import type { Store } from '../clickhouse/client';
 import { FINAL_READ_SETTINGS, selectRows } from '../clickhouse/query';
 import { clickHouseTimeToIso, DAY_MS, HOUR_MS, MINUTE_MS, toClickHouseTime } from '../time';
 import type { Period } from './params';
+import { HOURLY_AGGREGATES, HOURLY_GROUP, P95_RELATIVE_ACCURACY, P95_SKETCH } from './rollup';
 
 /**
  * Read queries over `performance_points`, one function per question the performance API
@@ -74,7 +75,8 @@ const P95 = 'quantileExactInclusive(0.95)';
 const P95_STATE = 'quantileExactInclusiveState(0.95)';
 const P95_MERGE = 'quantileExactInclusiveMerge(0.95)';
 
-function scopeFilter(s: PerformanceScope): { where: string; params: Record<string, unknown> } {
+/** The scope's conditions other than time (columns both performance_points and performance_hourly have). */
+function scopeConditions(s: PerformanceScope): { where: string[]; params: Record<string, unknown> } {
   const where = ['customer_id = {customer_id:String}'];
   const params: Record<string, unknown> = {
     customer_id: s.customerId,
@@ -105,9 +107,61 @@ function scopeFilter(s: PerformanceScope): { where: string; params: Record<strin
     where.push('region = {region:String}');
     params.region = s.region;
   }
-  where.push(`ts >= {start:DateTime64(3, 'UTC')}`, `ts < {end:DateTime64(3, 'UTC')}`);
+  return { where, params };
+}
+
+const RAW_PERIOD = `ts >= {start:DateTime64(3, 'UTC')} AND ts < {end:DateTime64(3, 'UTC')}`;
+
+function scopeFilter(s: PerformanceScope): { where: string; params: Record<string, unknown> } {
+  const { where, params } = scopeConditions(s);
+  where.push(RAW_PERIOD);
   return { where: where.join(' AND '), params };
 }
+
+/** How p95 is computed when a read is served from the hourly aggregates. */
+export const P95_METHOD_SKETCH = `DDSketch (ClickHouse quantileDD, relative accuracy ${P95_RELATIVE_ACCURACY * 100} %) over hourly aggregates: within ${P95_RELATIVE_ACCURACY * 100} % of a value between the two closest-ranked points`;
+
+const HOUR_PARTS_COLUMNS = `provider, resource_id, metric, dimension, hour, unit_last, name_last, type_last,
+  region_last, ts_last, points AS pn, value_sum AS ps, value_min AS pmn, value_max AS pmx, p95_state AS pq`;
+
+/**
+ * The scope as hourly partial aggregates (columns of HOUR_PARTS_COLUMNS): the whole hours
+ * of the period from `performance_hourly`, the partial hours at its edges computed from the
+ * raw points the same way (lib/performance/rollup.ts). Null when the aggregates cannot
+ * answer exactly: a filter on resource type or region (attributes of each point, which an
+ * hour keeps only as its newest value) or a period without one whole hour.
+ */
+function hourParts(s: PerformanceScope): { sql: string; params: Record<string, unknown> } | null {
+  if (s.resourceType !== undefined || s.region !== undefined) return null;
+  const first = Math.ceil(s.period.start.getTime() / HOUR_MS) * HOUR_MS;
+  const end = Math.floor(s.period.end.getTime() / HOUR_MS) * HOUR_MS;
+  if (first >= end) return null;
+  const { where, params } = scopeConditions(s);
+  const cond = where.join(' AND ');
+  params.hour_first = toClickHouseTime(new Date(first)).slice(0, 19);
+  params.hour_end = toClickHouseTime(new Date(end)).slice(0, 19);
+  // One arm per partial edge hour, each a narrow ts range the primary key prunes to (an OR
+  // of both would make ClickHouse read the whole period raw).
+  const edge = (range: string) => `
+          UNION ALL
+          SELECT ${HOUR_PARTS_COLUMNS} FROM (
+            SELECT provider, resource_id, metric, dimension, toDateTime(toStartOfHour(ts), 'UTC') AS hour, ${HOURLY_AGGREGATES}
+            FROM performance_points FINAL
+            WHERE ${cond} AND ${range}
+            GROUP BY ${HOURLY_GROUP})`;
+  let sql = `SELECT ${HOUR_PARTS_COLUMNS} FROM performance_hourly FINAL
+          WHERE ${cond} AND hour >= {hour_first:DateTime('UTC')} AND hour < {hour_end:DateTime('UTC')}`;
+  if (first > s.period.start.getTime()) {
+    sql += edge(`ts >= {start:DateTime64(3, 'UTC')} AND ts < {hour_first:DateTime('UTC')}`);
+  }
+  if (end < s.period.end.getTime()) {
+    sql += edge(`ts >= {hour_end:DateTime('UTC')} AND ts < {end:DateTime64(3, 'UTC')}`);
+  }
+  return { sql, params };
+}
+
+const P95_SKETCH_MERGE = P95_SKETCH.replace('(', 'Merge(');
+const P95_SKETCH_MERGE_STATE = P95_SKETCH.replace('(', 'MergeState(');
 
 const select = <T>(store: Store, query: string, params: Record<string, unknown>) =>
   selectRows<T>(store, query, params, READ_SETTINGS);
@@ -336,24 +390,57 @@ export const TREND_THRESHOLD_PERCENT = 5;
 export async function readTrends(
   store: Store,
   scope: PerformanceScope,
-  opts: { step: TrendStep; maxBuckets?: number },
-): Promise<{ step: TrendStep; trends: Trend[]; truncated: boolean }> {
+  opts: { step: TrendStep; maxBuckets?: number } & SourceOption,
+): Promise<{ step: TrendStep; source: ReadSource; trends: Trend[]; truncated: boolean }> {
   const maxBuckets = opts.maxBuckets ?? MAX_TREND_BUCKETS;
-  const { where, params } = scopeFilter(scope);
-  const bucket = STEPS[opts.step].sql;
-  const rows = await select<TrendBucketRow>(
-    store,
-    `SELECT metric, unit, toString(${bucket}) AS at, avg(value) AS avg, min(value) AS min, max(value) AS max, count() AS points
-     FROM performance_points FINAL
-     WHERE ${where}
-     GROUP BY metric, unit, ${bucket}
-     ORDER BY metric, unit, ${bucket}
-     LIMIT {max_buckets:UInt32}`,
-    { ...params, max_buckets: maxBuckets + 1 },
-  );
+  const parts = opts.source === 'raw' ? null : hourParts(scope);
+  let rows: TrendBucketRow[];
+  if (parts) {
+    const bucket = opts.step === 'hour' ? 'hour' : 'toStartOfDay(hour)';
+    rows = await select<TrendBucketRow>(
+      store,
+      `SELECT metric, unit_last AS unit, toString(${bucket}) AS at, sum(ps) / sum(pn) AS avg, min(pmn) AS min,
+              max(pmx) AS max, sum(pn) AS points
+       FROM (${parts.sql})
+       GROUP BY metric, unit, ${bucket}
+       ORDER BY metric, unit, ${bucket}
+       LIMIT {max_buckets:UInt32}`,
+      { ...parts.params, max_buckets: maxBuckets + 1 },
+    );
+  } else {
+    const { where, params } = scopeFilter(scope);
+    const bucket = STEPS[opts.step].sql;
+    rows = await select<TrendBucketRow>(
+      store,
+      `SELECT metric, unit, toString(${bucket}) AS at, avg(value) AS avg, min(value) AS min, max(value) AS max, count() AS points
+       FROM performance_points FINAL
+       WHERE ${where}
+       GROUP BY metric, unit, ${bucket}
+       ORDER BY metric, unit, ${bucket}
+       LIMIT {max_buckets:UInt32}`,
+      { ...params, max_buckets: maxBuckets + 1 },
+    );
+  }
   const truncated = rows.length > maxBuckets;
   if (truncated) rows.length = maxBuckets;
-  return { step: opts.step, trends: trendsFromBuckets(rows), truncated };
+  return {
+    step: opts.step,
+    source: parts ? 'hourly_aggregates' : 'raw',
+    trends: trendsFromBuckets(rows),
+    truncated,
+  };
+}
+
+/**
+ * Where a read's figures came from: the hourly aggregates (with the period's partial edge
+ * hours read raw) or the raw points. Averages, minima, maxima and counts are the same
+ * either way; a p95 from the aggregates is the DDSketch estimate ({@link P95_METHOD_SKETCH}).
+ */
+export type ReadSource = 'hourly_aggregates' | 'raw';
+
+/** Options every aggregate-capable read takes: `source: 'raw'` forces the raw points (tests, the bench's baseline). */
+export interface SourceOption {
+  source?: 'auto' | 'raw';
 }
 
 /** A metric's bucket as the trends query returns it (ClickHouse time text). */
@@ -454,26 +541,26 @@ type StatsRow = IdentityRow & MetricStats;
 export async function readByResource(
   store: Store,
   scope: PerformanceScope,
-  opts: { limit: number },
-): Promise<{ resources: ResourceStats[]; truncated: boolean }> {
-  const { where, params } = scopeFilter(scope);
-  const rows = await select<StatsRow>(
-    store,
-    `SELECT provider, resource_id, argMax(resource_name, ts) AS last_name,
-            argMax(resource_type, ts) AS last_type, argMax(region, ts) AS last_region,
-            metric, unit, avg(value) AS avg, min(value) AS min, max(value) AS max,
-            ${P95}(value) AS p95, count() AS points
-     FROM performance_points FINAL
-     WHERE ${where}
-       AND (provider, resource_id) IN (
-         SELECT DISTINCT provider, resource_id FROM performance_points
-         WHERE ${where}
-         ORDER BY provider, resource_id
-         LIMIT {pick:UInt32})
-     GROUP BY provider, resource_id, metric, unit
-     ORDER BY provider, resource_id, metric, unit`,
-    { ...params, pick: opts.limit + 1 },
-  );
+  opts: { limit: number } & SourceOption,
+): Promise<{ source: ReadSource; p95_method: string; resources: ResourceStats[]; truncated: boolean }> {
+  const parts = opts.source === 'raw' ? null : hourParts(scope);
+  const rows = parts
+    ? await select<StatsRow>(
+        store,
+        `SELECT provider, resource_id, argMax(name_last, ts_last) AS last_name,
+                argMax(type_last, ts_last) AS last_type, argMax(region_last, ts_last) AS last_region,
+                metric, unit_last AS unit, sum(ps) / sum(pn) AS avg, min(pmn) AS min, max(pmx) AS max,
+                ${P95_SKETCH_MERGE}(pq) AS p95, sum(pn) AS points
+         FROM (${parts.sql})
+         WHERE (provider, resource_id) IN (
+           SELECT DISTINCT provider, resource_id FROM (${parts.sql})
+           ORDER BY provider, resource_id
+           LIMIT {pick:UInt32})
+         GROUP BY provider, resource_id, metric, unit
+         ORDER BY provider, resource_id, metric, unit`,
+        { ...parts.params, pick: opts.limit + 1 },
+      )
+    : await readByResourceRaw(store, scope, opts.limit);
   const resources: ResourceStats[] = [];
   let current: ResourceStats | undefined;
   for (const r of rows) {
@@ -493,7 +580,33 @@ export async function readByResource(
   }
   const truncated = resources.length > opts.limit;
   if (truncated) resources.length = opts.limit;
-  return { resources, truncated };
+  return {
+    source: parts ? 'hourly_aggregates' : 'raw',
+    p95_method: parts ? P95_METHOD_SKETCH : P95_METHOD,
+    resources,
+    truncated,
+  };
+}
+
+function readByResourceRaw(store: Store, scope: PerformanceScope, limit: number): Promise<StatsRow[]> {
+  const { where, params } = scopeFilter(scope);
+  return select<StatsRow>(
+    store,
+    `SELECT provider, resource_id, argMax(resource_name, ts) AS last_name,
+            argMax(resource_type, ts) AS last_type, argMax(region, ts) AS last_region,
+            metric, unit, avg(value) AS avg, min(value) AS min, max(value) AS max,
+            ${P95}(value) AS p95, count() AS points
+     FROM performance_points FINAL
+     WHERE ${where}
+       AND (provider, resource_id) IN (
+         SELECT DISTINCT provider, resource_id FROM performance_points
+         WHERE ${where}
+         ORDER BY provider, resource_id
+         LIMIT {pick:UInt32})
+     GROUP BY provider, resource_id, metric, unit
+     ORDER BY provider, resource_id, metric, unit`,
+    { ...params, pick: limit + 1 },
+  );
 }
 
 export interface ResourceSeriesStats extends MetricStats {
@@ -576,24 +689,48 @@ export interface AverageRow {
 export async function readAverages(
   store: Store,
   scope: PerformanceScope,
-  opts: { groupBy: AverageGroup },
-): Promise<{ group_by: AverageGroup; averages: AverageRow[] }> {
-  const { where, params } = scopeFilter(scope);
+  opts: { groupBy: AverageGroup } & SourceOption,
+): Promise<{ group_by: AverageGroup; source: ReadSource; averages: AverageRow[] }> {
   const cols: readonly string[] = AVERAGE_GROUPS[opts.groupBy];
   const groupCols = cols.map((c) => `, ${c}`).join('');
-  const rows = await select<
-    Record<string, unknown> & { metric: string; unit: string; avg: number; points: number; resources: number }
-  >(
-    store,
-    `SELECT metric, unit${groupCols}, avg(value) AS avg, count() AS points, uniqExact(provider, resource_id) AS resources
-     FROM performance_points FINAL
-     WHERE ${where}
-     GROUP BY metric, unit${groupCols}
-     ORDER BY metric, unit${groupCols}`,
-    params,
-  );
+  // Type and region are attributes of each point; an hour keeps only its newest, so those groupings read raw.
+  const parts =
+    opts.source === 'raw' || cols.includes('resource_type') || cols.includes('region')
+      ? null
+      : hourParts(scope);
+  type Row = Record<string, unknown> & {
+    metric: string;
+    unit: string;
+    avg: number;
+    points: number;
+    resources: number;
+  };
+  let rows: Row[];
+  if (parts) {
+    rows = await select<Row>(
+      store,
+      `SELECT metric, unit_last AS unit${groupCols}, sum(ps) / sum(pn) AS avg, sum(pn) AS points,
+              uniqExact(provider, resource_id) AS resources
+       FROM (${parts.sql})
+       GROUP BY metric, unit${groupCols}
+       ORDER BY metric, unit${groupCols}`,
+      parts.params,
+    );
+  } else {
+    const { where, params } = scopeFilter(scope);
+    rows = await select<Row>(
+      store,
+      `SELECT metric, unit${groupCols}, avg(value) AS avg, count() AS points, uniqExact(provider, resource_id) AS resources
+       FROM performance_points FINAL
+       WHERE ${where}
+       GROUP BY metric, unit${groupCols}
+       ORDER BY metric, unit${groupCols}`,
+      params,
+    );
+  }
   return {
     group_by: opts.groupBy,
+    source: parts ? 'hourly_aggregates' : 'raw',
     averages: rows.map((r) => ({
       metric: r.metric,
       unit: r.unit,
@@ -630,6 +767,9 @@ export interface MetricSummary {
 }
 
 export interface PerformanceSummary {
+  source: ReadSource;
+  /** How each `p95` was computed. */
+  p95_method: string;
   metrics: MetricSummary[];
   totals: { metrics: number; resources: number; points: number };
 }
@@ -647,9 +787,24 @@ type RankTuple = [string, string, string, string, string, number, number, number
 export async function readSummary(
   store: Store,
   scope: PerformanceScope,
-  opts: { top: number },
+  opts: { top: number } & SourceOption,
 ): Promise<PerformanceSummary> {
-  const { where, params } = scopeFilter(scope);
+  const parts = opts.source === 'raw' ? null : hourParts(scope);
+  const { where, params } = parts ? { where: '', params: parts.params } : scopeFilter(scope);
+  const perResource = parts
+    ? `SELECT metric, unit_last AS unit, provider, resource_id,
+              argMax(name_last, ts_last) AS last_name, argMax(type_last, ts_last) AS last_type,
+              argMax(region_last, ts_last) AS last_region, sum(ps) AS s, sum(pn) AS c, max(pmx) AS mx, min(pmn) AS mn,
+              ${P95_SKETCH_MERGE_STATE}(pq) AS q
+       FROM (${parts.sql})
+       GROUP BY metric, unit, provider, resource_id`
+    : `SELECT metric, unit, provider, resource_id,
+              argMax(resource_name, ts) AS last_name, argMax(resource_type, ts) AS last_type,
+              argMax(region, ts) AS last_region, sum(value) AS s, count() AS c, max(value) AS mx, min(value) AS mn,
+              ${P95_STATE}(value) AS q
+       FROM performance_points FINAL
+       WHERE ${where}
+       GROUP BY metric, unit, provider, resource_id`;
   const rank = 'groupArray((provider, resource_id, last_name, last_type, last_region, s / c, mx, c))';
   const rows = await select<{
     metric: string;
@@ -665,20 +820,12 @@ export async function readSummary(
     all_resources: [string, string][];
   }>(
     store,
-    `SELECT metric, unit, sum(s) / sum(c) AS avg, ${P95_MERGE}(q) AS p95,
+    `SELECT metric, unit, sum(s) / sum(c) AS avg, ${parts ? P95_SKETCH_MERGE : P95_MERGE}(q) AS p95,
             max(mx) AS max, min(mn) AS min, sum(c) AS points, count() AS resources,
             arraySlice(arraySort(x -> (-x.6, x.1, x.2), ${rank}), 1, {top:UInt32}) AS busiest,
             arraySlice(arraySort(x -> (x.6, x.1, x.2), ${rank}), 1, {top:UInt32}) AS idlest,
             groupArray((provider, resource_id)) AS all_resources
-     FROM (
-       SELECT metric, unit, provider, resource_id,
-              argMax(resource_name, ts) AS last_name, argMax(resource_type, ts) AS last_type,
-              argMax(region, ts) AS last_region, sum(value) AS s, count() AS c, max(value) AS mx, min(value) AS mn,
-              ${P95_STATE}(value) AS q
-       FROM performance_points FINAL
-       WHERE ${where}
-       GROUP BY metric, unit, provider, resource_id
-     )
+     FROM (${perResource})
      GROUP BY metric, unit
      ORDER BY metric, unit`,
     { ...params, top: opts.top },
@@ -711,5 +858,10 @@ export async function readSummary(
       idlest: r.idlest.map(ranked),
     };
   });
-  return { metrics, totals: { metrics: metrics.length, resources: distinct.size, points } };
+  return {
+    source: parts ? 'hourly_aggregates' : 'raw',
+    p95_method: parts ? P95_METHOD_SKETCH : P95_METHOD,
+    metrics,
+    totals: { metrics: metrics.length, resources: distinct.size, points },
+  };
 }

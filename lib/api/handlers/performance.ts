@@ -10,7 +10,6 @@ import {
   bucketCount,
   MAX_BUCKETS,
   MAX_TREND_BUCKETS,
-  P95_METHOD,
   type PerformanceScope,
   readAverages,
   readByResource,
@@ -182,7 +181,7 @@ export const performanceResource: RouteHandler<Runtime> = async (req) => {
 export const performanceSummary: RouteHandler<Runtime> = async (req) => {
   const { q, scope } = scoped(req, SUMMARY_OPTIONS);
   const result = await readSummary(req.runtime.store, scope, { top: q.top });
-  return { body: { ...envelope(scope), p95_method: P95_METHOD, ...result } };
+  return { body: { ...envelope(scope), ...result } };
 };
 
 /** POST /api/v2/performance/trigger-collection — collect performance data now (202 queued, 200 sync). */

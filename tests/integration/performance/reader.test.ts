@@ -119,7 +119,7 @@ const scope = (over: Partial<PerformanceScope> = {}): PerformanceScope => ({
 
 describe('readSummary', () => {
   it('gives avg, p95, max and min of every point per metric, each re-collected point counted once', async () => {
-    const s = await readSummary(store, scope(), { top: 2 });
+    const s = await readSummary(store, scope(), { top: 2, source: 'raw' });
     const allCpu = Object.values(CPU_AWS).flat();
     expect(s.metrics.map((m) => m.metric)).toEqual(['cpu_utilization', 'gpu_utilization']);
     const c = s.metrics[0]!;
@@ -177,7 +177,10 @@ describe('readSummary', () => {
   });
 
   it('covers every provider of the customer with provider "all", and only that customer', async () => {
-    const s = await readSummary(store, scope({ provider: 'all', metrics: ['cpu_utilization'] }), { top: 1 });
+    const s = await readSummary(store, scope({ provider: 'all', metrics: ['cpu_utilization'] }), {
+      top: 1,
+      source: 'raw',
+    });
     const values = [...Object.values(CPU_AWS).flat(), 40];
     expect(s.metrics).toHaveLength(1);
     expect(s.metrics[0]).toMatchObject({
@@ -199,7 +202,7 @@ describe('readSummary', () => {
       scope({ period: { start: new Date('2025-01-01T00:00:00Z'), end: new Date('2025-01-02T00:00:00Z') } }),
       { top: 5 },
     );
-    expect(s).toEqual({ metrics: [], totals: { metrics: 0, resources: 0, points: 0 } });
+    expect(s).toMatchObject({ metrics: [], totals: { metrics: 0, resources: 0, points: 0 } });
   });
 });
 
@@ -355,7 +358,7 @@ describe('readLatest', () => {
 
 describe('readByResource', () => {
   it('gives per resource, per metric avg, min, max, p95 and count', async () => {
-    const r = await readByResource(store, scope(), { limit: 10 });
+    const r = await readByResource(store, scope(), { limit: 10, source: 'raw' });
     expect(r.truncated).toBe(false);
     expect(r.resources.map((x) => x.resource_id)).toEqual(['i-1', 'i-2', 'i-3']);
     expect(r.resources[0]).toEqual({
