@@ -63,7 +63,7 @@ const collect = async () =>
   (
     await api.request('POST', '/api/v1/collect/trigger', {
       key,
-      body: { customer_id: 'alerted', provider: 'onprem', async_mode: false },
+      body: { customer_id: 'alerted', provider: 'onprem', data_types: ['performance'], async_mode: false },
     })
   ).body;
 

@@ -36,6 +36,9 @@ const matrix = () => ({
 
 beforeAll(async () => {
   prom = await startFakeServer((req) => {
+    // The first collection asks for the oldest sample (history backfill): none known here.
+    if (req.path.endsWith('/api/v1/query'))
+      return { body: { status: 'success', data: { resultType: 'vector', result: [] } } };
     if (!req.path.endsWith('/api/v1/query_range')) return { status: 404 };
     if (req.path.startsWith('/slow') && hang) return new Promise(() => undefined);
     return { body: matrix() };
@@ -48,10 +51,10 @@ beforeAll(async () => {
       'connections:',
       '  - customer_id: dying',
       '    provider: onprem',
-      `    settings: { prometheus: { url: "${prom.url}/slow", query_sets: [], queries: [${query}] } }`,
+      `    settings: { prometheus: { url: "${prom.url}/slow", query_sets: [], queries: [${query}] }, history_days: 1 }`,
       '  - customer_id: clean',
       '    provider: onprem',
-      `    settings: { prometheus: { url: "${prom.url}/fast", query_sets: [], queries: [${query}] } }`,
+      `    settings: { prometheus: { url: "${prom.url}/fast", query_sets: [], queries: [${query}] }, history_days: 1 }`,
       '',
     ].join('\n'),
   );
@@ -139,6 +142,7 @@ describe('a run whose process dies', () => {
     const trigger = await api<{ task_id: string }>(first.url, first.key, '/api/v1/collect/trigger', {
       customer_id: 'dying',
       provider: 'onprem',
+      data_types: ['performance'],
       async_mode: true,
     });
     const taskId = trigger.task_id;
@@ -166,6 +170,7 @@ describe('a run whose process dies', () => {
     const clean = await api<{ runs: Run[] }>(second.url, second.key, '/api/v1/collect/trigger', {
       customer_id: 'clean',
       provider: 'onprem',
+      data_types: ['performance'],
       async_mode: false,
     });
     expect(clean.runs?.[0]?.status ?? (clean as unknown as Run).status).toBe('succeeded');
@@ -175,6 +180,7 @@ describe('a run whose process dies', () => {
     const sigTrigger = await api<{ task_id: string }>(second.url, second.key, '/api/v1/collect/trigger', {
       customer_id: 'dying',
       provider: 'onprem',
+      data_types: ['performance'],
       async_mode: true,
     });
     const n = slowRequests();
