@@ -21,7 +21,10 @@ export function rate(v: number | null | undefined): string {
 
 export function when(iso: string | null | undefined): string {
   if (!iso) return '—';
-  const d = new Date(iso);
+  // ISO 8601, or ClickHouse's "YYYY-MM-DD hh:mm:ss[.fff]" (UTC) as some fields still carry it.
+  const text = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}/.test(iso) ? `${iso.replace(' ', 'T')}Z` : iso;
+  const d = new Date(text);
+  if (Number.isNaN(d.getTime())) return iso;
   return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
