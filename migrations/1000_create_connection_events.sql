@@ -14,5 +14,6 @@ CREATE TABLE IF NOT EXISTS connection_events
     latency_ms     Nullable(UInt32),
     message        String
 )
-ENGINE = MergeTree
+-- Replacing on the event id: a retried insert of the same event is kept once.
+ENGINE = ReplacingMergeTree
 ORDER BY (customer_id, connection_id, at, event_id)

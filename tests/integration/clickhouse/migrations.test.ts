@@ -62,8 +62,10 @@ describe('runMigrations', () => {
       expect(names).toContain(t);
     }
     // Tables about the deployment itself rather than a customer's data (the judge's own
-    // accuracy on the shipped calibration set) have no customer to lead their key.
-    const DEPLOYMENT_WIDE = new Set(['judge_calibrations']);
+    // accuracy on the shipped calibration set) have no customer to lead their key; nor does
+    // the embedded SecretStore, addressed like Secrets Manager by a secret's name (the
+    // connection id, unique across customers; lib/connections/secret-store.ts).
+    const DEPLOYMENT_WIDE = new Set(['judge_calibrations', 'connection_secrets']);
     for (const t of tables) {
       expect(t.engine, t.name).toBe('ReplacingMergeTree');
       if (!DEPLOYMENT_WIDE.has(t.name)) expect(t.sorting_key, t.name).toMatch(/^(x_)?customer_id,/);
