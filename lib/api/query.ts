@@ -198,8 +198,8 @@ export const filterParam = (max = 256) =>
     .refine((v) => !hasControlChars(v), 'must not contain control characters')
     .optional();
 
-/** `limit` as a query string value: a whole number from `min` to `max`, `fallback` when absent. */
-export const limitParam = (fallback: number, max: number, min = 1) =>
+/** A bounded whole number from the query string: `fallback` when absent, else `min`..`max`. */
+export const wholeNumberParam = (fallback: number, min: number, max: number) =>
   z
     .string()
     .optional()
@@ -211,5 +211,10 @@ export const limitParam = (fallback: number, max: number, min = 1) =>
         return z.NEVER;
       }
       return n;
-    })
-    .meta({ description: `At most this many items (${min}-${max}, default ${fallback}).` });
+    });
+
+/** `limit` as a query string value: a whole number from `min` to `max`, `fallback` when absent. */
+export const limitParam = (fallback: number, max: number, min = 1) =>
+  wholeNumberParam(fallback, min, max).meta({
+    description: `At most this many items (${min}-${max}, default ${fallback}).`,
+  });

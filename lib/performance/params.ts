@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { wholeNumberParam } from '../api/query';
 
 /** The period type of every read lives with the one query vocabulary (lib/api/query.ts). */
 export type { Period } from '../api/query';
@@ -74,17 +75,5 @@ export const enumListParam = <T extends string>(allowed: readonly T[]) =>
       return items as T[];
     });
 
-/** A bounded whole number from the query string, with a default. */
-export const intParam = (fallback: number, min: number, max: number) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v === '') return fallback;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < min || n > max) {
-        ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}` });
-        return z.NEVER;
-      }
-      return n;
-    });
+/** A bounded whole number from the query string, with a default (the shared vocabulary's). */
+export const intParam = wholeNumberParam;
